@@ -1,0 +1,2 @@
+export { byDeviceOrder, modelLabel } from './device-order';
+export { lastSeenAgo } from './last-seen';

@@ -1,0 +1,11 @@
+export {
+  DEFAULT_TOPIC_ROOT,
+  DEVICE_CHANNELS,
+  DeviceTopics,
+  InvalidTopicSegmentError,
+  isTopicRoot,
+  isTopicSegment,
+  TOPIC_ROOT_RULE,
+  type DeviceChannel,
+  type DeviceTopic,
+} from './device-topics';
