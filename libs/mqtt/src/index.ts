@@ -1,0 +1,11 @@
+export { Backoff, type BackoffOptions } from './backoff';
+export {
+  MqttConnectionLostError,
+  MqttLink,
+  MqttNotConnectedError,
+  type MqttLinkOptions,
+  type MqttLinkState,
+  type MqttMessageHandler,
+  type MqttProtocolVersion,
+} from './mqtt-link';
+export { registerLinkMetrics } from './link-metrics';

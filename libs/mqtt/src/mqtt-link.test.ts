@@ -1,0 +1,152 @@
+import { startTcpProxy, startTestBroker, eventually, type TcpProxy, type TestBroker, uniqueName } from '@loupe/testing';
+import mqtt from 'mqtt';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Backoff } from './backoff';
+import { MqttConnectionLostError, MqttLink, MqttNotConnectedError } from './mqtt-link';
+
+const logger = pino({ level: 'silent' });
+
+describe('MqttLink', () => {
+  let broker: TestBroker;
+  let proxy: TcpProxy;
+  const links: MqttLink[] = [];
+
+  beforeAll(async () => {
+    broker = await startTestBroker();
+    const target = new URL(broker.url);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 1883) });
+  });
+  afterEach(async () => {
+    proxy.restore();
+    await Promise.all(links.splice(0).map((link) => link.stop()));
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await broker?.stop();
+  });
+
+  function link(url = `mqtt://${proxy.address}`, persistentSession = false) {
+    const created = new MqttLink({
+      url,
+      clientId: uniqueName('link'),
+      persistentSession,
+      backoff: new Backoff({ initialMs: 20, maxMs: 200 }),
+      logger,
+    });
+    links.push(created);
+    created.start();
+    return created;
+  }
+
+  it('speaks MQTT 5 to brokers that accept it and 3.1.1 to Aedes', async () => {
+    const connected = link();
+    await connected.waitConnected(5_000);
+    expect(connected.protocolVersion).toBe(broker.kind === 'aedes' ? 4 : 5);
+  });
+
+  it('delivers messages on its subscriptions', async () => {
+    const receiver = link();
+    const received: string[] = [];
+    receiver.onMessage((topic, payload) => received.push(`${topic}=${payload.toString()}`));
+    await receiver.subscribe(`${broker.topicRoot}/+/+/telemetry`, 1);
+    await receiver.waitConnected(5_000);
+    const sender = link();
+    await sender.waitConnected(5_000);
+    await sender.publish(`${broker.topicRoot}/s1/d1/telemetry`, Buffer.from('t1'), { qos: 1 });
+    await eventually(() => expect(received).toEqual([`${broker.topicRoot}/s1/d1/telemetry=t1`]));
+  });
+
+  it('acknowledges a message only after its handler succeeds, so a failed one comes again', async () => {
+    const clientId = uniqueName('acking');
+    const receiver = new MqttLink({ url: broker.url, clientId, persistentSession: true, backoff: new Backoff({ initialMs: 20, maxMs: 200 }), logger });
+    links.push(receiver);
+    const attempts: string[] = [];
+    let failNext = true;
+    receiver.ackAfter((_topic, payload) => {
+      attempts.push(payload.toString());
+      if (!failNext) return Promise.resolve();
+      failNext = false;
+      return Promise.reject(new Error('database unavailable'));
+    });
+    await receiver.subscribe(`${broker.topicRoot}/+/+/samples`, 1);
+    receiver.start();
+    await receiver.waitConnected(5_000);
+    const sender = link();
+    await sender.waitConnected(5_000);
+    await sender.publish(`${broker.topicRoot}/s1/d1/samples`, Buffer.from('s1'), { qos: 1 });
+    await eventually(() => expect(attempts).toEqual(['s1', 's1']), { timeoutMs: 10_000 });
+  });
+
+  it('splits a shared subscription between group members on MQTT 5, and subscribes plainly on 3.1.1', async () => {
+    const members = [link(), link()];
+    const received: string[][] = [[], []];
+    members.forEach((member, index) => member.onMessage((_topic, payload) => received[index]?.push(payload.toString())));
+    for (const member of members) {
+      await member.subscribe(`${broker.topicRoot}/share/+/samples`, 1, { shareGroup: 'cloud' });
+      await member.waitConnected(5_000);
+    }
+    const sender = link();
+    await sender.waitConnected(5_000);
+    for (let i = 0; i < 20; i++) await sender.publish(`${broker.topicRoot}/share/d1/samples`, Buffer.from(String(i)), { qos: 1 });
+    const total = broker.kind === 'aedes' ? 40 : 20;
+    await eventually(() => expect(received[0]!.length + received[1]!.length).toBe(total));
+  });
+
+  it('leaves a shared-only subscription out on 3.1.1, where it would duplicate every message', async () => {
+    const main = link();
+    const extra = link();
+    const received: string[][] = [[], []];
+    [main, extra].forEach((member, index) => member.onMessage((_topic, payload) => received[index]?.push(payload.toString())));
+    await main.subscribe(`${broker.topicRoot}/extra/+/samples`, 1, { shareGroup: 'cloud' });
+    await extra.subscribe(`${broker.topicRoot}/extra/+/samples`, 1, { shareGroup: 'cloud', sharedOnly: true });
+    await Promise.all([main.waitConnected(5_000), extra.waitConnected(5_000)]);
+    const sender = link();
+    await sender.waitConnected(5_000);
+    for (let i = 0; i < 20; i++) await sender.publish(`${broker.topicRoot}/extra/d1/samples`, Buffer.from(String(i)), { qos: 1 });
+    await eventually(() => expect(received[0]!.length + received[1]!.length).toBe(20));
+    if (broker.kind === 'aedes') expect(received[1]).toEqual([]);
+  });
+
+  it('refuses to publish while down instead of queueing in memory', async () => {
+    const down = link('mqtt://127.0.0.1:1');
+    await expect(down.publish(`${broker.topicRoot}/s1/d1/telemetry`, Buffer.from('x'), { qos: 1 })).rejects.toThrow(
+      MqttNotConnectedError,
+    );
+  });
+
+  it('fails a publish whose acknowledgement the network cut swallowed, and keeps publishing after', async () => {
+    const sender = link(undefined, true);
+    await sender.waitConnected(5_000);
+    // Cut in the same tick as the publish: its PUBACK cannot arrive first.
+    const inFlight = sender.publish(`${broker.topicRoot}/lost/d1/telemetry`, Buffer.from('x'), { qos: 1 });
+    proxy.cut();
+    await expect(inFlight).rejects.toThrow(MqttConnectionLostError);
+    proxy.restore();
+    await sender.waitConnected(5_000);
+    await expect(sender.publish(`${broker.topicRoot}/lost/d1/telemetry`, Buffer.from('y'), { qos: 1 })).resolves.toBeUndefined();
+  });
+
+  it('reconnects after a network cut and subscribes again', async () => {
+    const receiver = link();
+    const received: string[] = [];
+    receiver.onMessage((_topic, payload) => received.push(payload.toString()));
+    await receiver.subscribe(`${broker.topicRoot}/cut/+/telemetry`, 1);
+    await receiver.waitConnected(5_000);
+
+    const disconnected = new Promise((resolve) => receiver.once('disconnected', resolve));
+    proxy.cut();
+    await disconnected;
+    expect(receiver.connected).toBe(false);
+    proxy.restore();
+    await receiver.waitConnected(5_000);
+
+    const sender = await mqtt.connectAsync(broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+    try {
+      await sender.publishAsync(`${broker.topicRoot}/cut/d1/telemetry`, 'after-cut', { qos: 1 });
+      await eventually(() => expect(received).toEqual(['after-cut']));
+    } finally {
+      await sender.endAsync();
+    }
+  });
+});

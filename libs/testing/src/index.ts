@@ -1,0 +1,10 @@
+export { startTestDatabase, type TestDatabase } from './test-database';
+export { startTestBroker, type TestBroker } from './test-broker';
+export { startTestObjectStore, type TestObjectStore } from './test-object-store';
+export { eventually } from './eventually';
+export { uniqueName } from './unique-name';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy';
+export { freePort } from './free-port';
+export { discoverViaReflection } from './grpc-reflection-client';
+export { bmp24, bmpWithPalette, pngClaimingSize } from './hostile-images';
+export { startBrokerProcess, type BrokerProcess } from './broker-process';
