@@ -1,0 +1,16 @@
+export { DeadlineExceededError, QueueFullError, type BatchSettings } from './batching/micro-batcher';
+export {
+  InvalidManifestError,
+  modelManifestSchema,
+  parseModelManifest,
+  readModelManifest,
+  type ModelManifest,
+} from './manifest/model-manifest';
+export { GoldenSampleMismatchError, ModelPipeline, type Inspection, type PipelineSettings, type StageTimings } from './pipeline/model-pipeline';
+export { ModelSlot, NoActiveModelError } from './pipeline/model-slot';
+export type { DetectionBox, LabelScore, Prediction } from './postprocess/prediction';
+export { DEFAULT_MAX_IMAGE_PIXELS, decodeImage } from './preprocess/image-decoder';
+export { writeImageTensor } from './preprocess/tensor-layout';
+export { InvalidImageError } from './preprocess/invalid-image.error';
+export { NoUsableProviderError, PROVIDERS, type ProviderName, type ProviderSettings } from './runtime/execution-providers';
+export { ModelLoadError } from './runtime/loaded-model';

@@ -1,0 +1,175 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, normalize, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The JSON file beside every ONNX model that says how to feed it and how to
+ * read its answer. Preprocessing is part of the model: the same weights fed
+ * a plain stretch instead of the centre crop they were trained on give wrong
+ * answers with full confidence.
+ */
+
+const relativeFile = z
+  .string()
+  .min(1)
+  .refine((path) => !isAbsolute(path) && !normalize(path).startsWith('..'), 'must be a path inside the model folder');
+
+const dimension = z.number().int().positive();
+
+/**
+ * Interpolation of every resize. Training code usually resizes with OpenCV's
+ * bilinear default; the same weights fed lanczos-resized pixels score
+ * measurably differently (YOLOX-Nano: 0.65 instead of 0.71 on one image).
+ */
+const kernel = z.enum(['nearest', 'linear', 'cubic', 'lanczos3']).default('linear');
+
+const resizeSchema = z.discriminatedUnion('mode', [
+  /** Squeeze the whole image to the input size, ignoring aspect ratio. */
+  z.object({ mode: z.literal('stretch'), kernel }),
+  /** Scale to fit inside the input, keep aspect ratio, fill the rest with `padValue`. */
+  z.object({
+    mode: z.literal('letterbox'),
+    padValue: z.number().min(0).max(255).default(114),
+    anchor: z.enum(['center', 'top-left']).default('center'),
+    kernel,
+  }),
+  /** Crop the centre square, scale it to `resizeTo`, then take the centre `cropTo` square. */
+  z.object({ mode: z.literal('center-crop'), resizeTo: dimension, kernel }),
+]);
+
+const inputSchema = z
+  .object({
+    name: z.string().min(1),
+    /** [batch, channels, height, width] for NCHW, [batch, height, width, channels] for NHWC; batch -1 = dynamic. */
+    shape: z.tuple([z.number().int().refine((n) => n === -1 || n >= 1, 'batch must be -1 (dynamic) or >= 1'), dimension, dimension, dimension]),
+    layout: z.enum(['NCHW', 'NHWC']),
+    dtype: z.enum(['float32', 'float16']),
+    channelOrder: z.enum(['RGB', 'BGR']),
+    resize: resizeSchema,
+    /** value = (pixel * scale - mean[c]) / std[c], per channel in channelOrder. */
+    normalize: z
+      .object({
+        scale: z.number().positive().default(1),
+        mean: z.tuple([z.number(), z.number(), z.number()]).default([0, 0, 0]),
+        std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).default([1, 1, 1]),
+      })
+      .default({ scale: 1, mean: [0, 0, 0], std: [1, 1, 1] }),
+  })
+  .superRefine((input, context) => {
+    const channels = input.layout === 'NCHW' ? input.shape[1] : input.shape[3];
+    if (channels !== 3) context.addIssue({ code: 'custom', path: ['shape'], message: `images have 3 channels; the shape says ${channels}` });
+  });
+
+const outputSchema = z.discriminatedUnion('task', [
+  z.object({
+    task: z.literal('classification'),
+    /** The output holding one score per label. */
+    scores: z.string().min(1),
+    /** `softmax` when the model emits logits; `none` when it emits probabilities. */
+    activation: z.enum(['none', 'softmax', 'sigmoid']).default('none'),
+    topK: z.number().int().positive().default(5),
+  }),
+  z.object({
+    task: z.literal('anomaly'),
+    /** The output holding one anomaly score per image. */
+    score: z.string().min(1),
+    /** Scores at or above it are anomalous. */
+    threshold: z.number(),
+  }),
+  z.object({
+    task: z.literal('detection'),
+    output: z.string().min(1),
+    /** `yolox`: raw head output [N, anchors, 5 + classes], decoded on grids of these strides. */
+    format: z.literal('yolox'),
+    strides: z.array(z.number().int().positive()).min(1).default([8, 16, 32]),
+    scoreThreshold: z.number().min(0).max(1).default(0.3),
+    iouThreshold: z.number().min(0).max(1).default(0.45),
+    maxDetections: z.number().int().positive().default(100),
+  }),
+]);
+
+const goldenSampleSchema = z.object({
+  image: relativeFile,
+  /** Expected score per label (classification) or `anomaly` (anomaly task). */
+  expected: z.record(z.string(), z.number()),
+  tolerance: z.number().positive().max(1),
+});
+
+export const modelManifestSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lowercase letters, digits, ".", "_" or "-"'),
+    version: z.string().min(1).max(64),
+    task: z.enum(['classification', 'anomaly', 'detection']),
+    modelFile: relativeFile,
+    input: inputSchema,
+    output: outputSchema,
+    labels: z.array(z.string().min(1)).min(1),
+    /**
+     * How a prediction becomes the station's verdict: `reject` when the top
+     * label (or any detected box) is one of `rejectLabels` with at least
+     * `minScore`, `pass` otherwise. Without rejectLabels the verdict is the
+     * top label itself (or `anomalous`/`normal` for anomaly models).
+     */
+    decision: z
+      .object({ rejectLabels: z.array(z.string()).default([]), minScore: z.number().min(0).max(1).default(0.5) })
+      .default({ rejectLabels: [], minScore: 0.5 }),
+    goldenSamples: z.array(goldenSampleSchema).default([]),
+  })
+  .superRefine((manifest, context) => {
+    const { resize, shape, layout } = manifest.input;
+    const [height, width] = layout === 'NCHW' ? [shape[2], shape[3]] : [shape[1], shape[2]];
+    if (resize.mode === 'center-crop' && resize.resizeTo < Math.max(height, width)) {
+      context.addIssue({ code: 'custom', path: ['input', 'resize', 'resizeTo'], message: `must be at least the input size ${width}x${height}` });
+    }
+    if (manifest.output.task !== manifest.task) {
+      context.addIssue({ code: 'custom', path: ['output', 'task'], message: `must match task "${manifest.task}"` });
+    }
+    for (const label of manifest.decision.rejectLabels) {
+      if (!manifest.labels.includes(label)) {
+        context.addIssue({ code: 'custom', path: ['decision', 'rejectLabels'], message: `"${label}" is not one of labels` });
+      }
+    }
+  });
+
+export type ModelManifest = z.output<typeof modelManifestSchema>;
+export type InputSpec = ModelManifest['input'];
+export type OutputSpec = ModelManifest['output'];
+
+/** A manifest that does not describe a usable model; `issues` name each field. */
+export class InvalidManifestError extends Error {
+  constructor(
+    readonly file: string,
+    readonly issues: string[],
+  ) {
+    super(`model manifest ${file} is invalid:\n  ${issues.join('\n  ')}`);
+    this.name = 'InvalidManifestError';
+  }
+}
+
+export function parseModelManifest(json: unknown, file: string): ModelManifest {
+  const result = modelManifestSchema.safeParse(json);
+  if (result.success) return result.data;
+  throw new InvalidManifestError(
+    file,
+    result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+  );
+}
+
+export interface ManifestOnDisk {
+  manifest: ModelManifest;
+  /** Folder of the manifest; modelFile and golden images are relative to it. */
+  directory: string;
+  modelPath: string;
+}
+
+export async function readModelManifest(file: string): Promise<ManifestOnDisk> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new InvalidManifestError(file, [`not readable JSON: ${(error as Error).message}`]);
+  }
+  const manifest = parseModelManifest(json, file);
+  const directory = dirname(resolve(file));
+  return { manifest, directory, modelPath: resolve(directory, manifest.modelFile) };
+}

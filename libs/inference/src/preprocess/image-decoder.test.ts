@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { bmp24, bmpWithPalette, pngClaimingSize } from '@loupe/testing';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import type { InputSpec } from '../manifest/model-manifest';
+import { decodeImage } from './image-decoder';
+import { InvalidImageError } from './invalid-image.error';
+
+function input(width: number, height: number, resize: InputSpec['resize'] = { mode: 'stretch', kernel: 'nearest' }): InputSpec {
+  return {
+    name: 'x',
+    shape: [1, 3, height, width],
+    layout: 'NCHW',
+    dtype: 'float32',
+    channelOrder: 'RGB',
+    resize,
+    normalize: { scale: 1, mean: [0, 0, 0], std: [1, 1, 1] },
+  };
+}
+
+/** A solid-colour image in any format sharp writes. */
+function solid(width: number, height: number, colour: { r: number; g: number; b: number }) {
+  return sharp({ create: { width, height, channels: 3, background: colour } });
+}
+
+describe('decodeImage', () => {
+  it.each(['jpeg', 'png', 'webp', 'tiff'] as const)('reads %s into RGB pixels at the input size', async (format) => {
+    const bytes = await solid(32, 16, { r: 200, g: 100, b: 50 }).toFormat(format, { quality: 100 }).toBuffer();
+    const { pixels, geometry } = await decodeImage(bytes, input(8, 4));
+    expect(pixels.length).toBe(8 * 4 * 3);
+    expect(Math.abs(pixels[0]! - 200)).toBeLessThan(4);
+    expect(Math.abs(pixels[2]! - 50)).toBeLessThan(4);
+    expect(geometry).toMatchObject({ width: 32, height: 16 });
+  });
+
+  it('reads 24-bit BMP, which libvips cannot', async () => {
+    const bytes = bmp24([
+      [
+        [255, 0, 0],
+        [0, 255, 0],
+      ],
+      [
+        [0, 0, 255],
+        [255, 255, 255],
+      ],
+    ]);
+    const { pixels } = await decodeImage(bytes, input(2, 2));
+    expect([...pixels]).toEqual([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255]);
+  });
+
+  it('turns grey images into three equal channels', async () => {
+    const grey = await sharp({ create: { width: 4, height: 4, channels: 3, background: { r: 90, g: 90, b: 90 } } })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer();
+    expect((await sharp(grey).metadata()).channels).toBe(1);
+    const { pixels } = await decodeImage(grey, input(4, 4));
+    expect(pixels.length).toBe(4 * 4 * 3);
+    expect(new Set(pixels)).toEqual(new Set([90]));
+  });
+
+  it('applies EXIF orientation before resizing', async () => {
+    const rotated = await solid(20, 10, { r: 0, g: 0, b: 0 }).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const { geometry } = await decodeImage(rotated, input(4, 4));
+    expect(geometry).toMatchObject({ width: 10, height: 20 });
+  });
+
+  it('letterboxes into the centre and records the padding', async () => {
+    const bytes = await solid(40, 20, { r: 255, g: 255, b: 255 }).png().toBuffer();
+    const { pixels, geometry } = await decodeImage(bytes, input(8, 8, { mode: 'letterbox', padValue: 0, anchor: 'center', kernel: 'nearest' }));
+    expect(geometry).toMatchObject({ scaleX: 0.2, scaleY: 0.2, padX: 0, padY: 2 });
+    expect(pixels[0]).toBe(0);
+    expect(pixels[(3 * 8 + 3) * 3]).toBe(255);
+  });
+
+  describe('refuses bad input with a message an integrator can act on', () => {
+    const reject = (bytes: Buffer, message: RegExp) => expect(decodeImage(bytes, input(8, 8))).rejects.toThrow(message);
+
+    it('an empty request', () => reject(Buffer.alloc(0), /image is empty/));
+
+    it('bytes that are no image', () => reject(Buffer.from('hello, this is not a picture'), /format not recognised: send JPEG, PNG, BMP, TIFF or WebP/));
+
+    it('a truncated JPEG', async () => {
+      const noise = randomBytes(256 * 256 * 3);
+      const jpeg = await sharp(noise, { raw: { width: 256, height: 256, channels: 3 } }).jpeg().toBuffer();
+      await reject(jpeg.subarray(0, jpeg.length / 2), /could not be decoded/);
+    });
+
+    it('a header that claims 30000x30000', () => reject(pngClaimingSize(30000, 30000), /image is 30000x30000 \(900 MP\); the limit is 50 MP/));
+
+    it('an unsupported format', async () => reject(await solid(4, 4, { r: 1, g: 2, b: 3 }).gif().toBuffer(), /format gif is not supported/));
+
+    it('an unsupported BMP pixel format', async () => {
+      await reject(bmpWithPalette(), /BMP pixel format 8-bit is not supported/);
+    });
+
+    it('with the InvalidImageError type', () => expect(decodeImage(Buffer.alloc(0), input(8, 8))).rejects.toBeInstanceOf(InvalidImageError));
+  });
+});

@@ -1,0 +1,140 @@
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import type { InputSpec } from '../manifest/model-manifest';
+import { bmpDimensions, decodeBmp, isBmp } from './bmp-decoder';
+import { InvalidImageError } from './invalid-image.error';
+
+/** 50 megapixels: the largest industrial area-scan cameras in common use. */
+export const DEFAULT_MAX_IMAGE_PIXELS = 50_000_000;
+
+const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff']);
+
+/**
+ * Where the model's input pixels came from in the original image, so boxes
+ * map back: original = (model - pad) / scale + offset, per axis.
+ */
+export interface ImageGeometry {
+  width: number;
+  height: number;
+  scaleX: number;
+  scaleY: number;
+  padX: number;
+  padY: number;
+  offsetX: number;
+  offsetY: number;
+}
+
+export interface DecodedImage {
+  /** Interleaved RGB, 8 bits per channel, at the model's input size. */
+  pixels: Buffer;
+  geometry: ImageGeometry;
+}
+
+export function inputSize(input: InputSpec): { width: number; height: number } {
+  return input.layout === 'NCHW'
+    ? { height: input.shape[2], width: input.shape[3] }
+    : { height: input.shape[1], width: input.shape[2] };
+}
+
+/**
+ * Decodes an encoded image (JPEG, PNG, BMP, TIFF, WebP) into the model's
+ * input pixels: EXIF orientation applied, grey and alpha turned into three
+ * colour channels, resized as the manifest says. The pixel count is checked
+ * from the header before anything is decoded, so a hostile header cannot
+ * make the agent allocate gigabytes.
+ */
+export async function decodeImage(bytes: Buffer, input: InputSpec, maxPixels = DEFAULT_MAX_IMAGE_PIXELS): Promise<DecodedImage> {
+  if (bytes.length === 0) throw new InvalidImageError('image is empty: send the encoded bytes of a JPEG, PNG, BMP, TIFF or WebP file');
+  const { width, height, orientation } = await readHeader(bytes);
+  if (width * height > maxPixels) {
+    throw new InvalidImageError(
+      `image is ${width}x${height} (${megapixels(width * height)} MP); the limit is ${megapixels(maxPixels)} MP`,
+    );
+  }
+  const source = isBmp(bytes) ? rawSource(bytes) : sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels }).rotate();
+  // EXIF orientations 5-8 swap width and height.
+  const oriented = orientation >= 5 ? { width: height, height: width } : { width, height };
+  const { pipeline, geometry } = resize(source.removeAlpha().toColourspace('srgb'), oriented, input);
+  try {
+    const pixels = await pipeline.raw().toBuffer();
+    return { pixels, geometry };
+  } catch (error) {
+    throw new InvalidImageError(`image could not be decoded: ${describeSharpError(error)}`);
+  }
+}
+
+/** Size and EXIF orientation from the header alone, in one pass. */
+async function readHeader(bytes: Buffer): Promise<{ width: number; height: number; orientation: number }> {
+  if (isBmp(bytes)) return { ...bmpDimensions(bytes), orientation: 1 };
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch {
+    throw new InvalidImageError('image format not recognised: send JPEG, PNG, BMP, TIFF or WebP bytes');
+  }
+  if (!ACCEPTED_FORMATS.has(metadata.format)) {
+    throw new InvalidImageError(`image format ${metadata.format} is not supported: send JPEG, PNG, BMP, TIFF or WebP`);
+  }
+  if (!metadata.width || !metadata.height) throw new InvalidImageError('image header has no dimensions');
+  return { width: metadata.width, height: metadata.height, orientation: metadata.orientation ?? 1 };
+}
+
+function rawSource(bytes: Buffer): Sharp {
+  const image = decodeBmp(bytes);
+  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
+}
+
+function resize(image: Sharp, original: { width: number; height: number }, input: InputSpec): { pipeline: Sharp; geometry: ImageGeometry } {
+  const { width, height } = inputSize(input);
+  const base = { width: original.width, height: original.height, padX: 0, padY: 0, offsetX: 0, offsetY: 0 };
+  const { resize: mode } = input;
+  switch (mode.mode) {
+    case 'stretch':
+      return {
+        pipeline: image.resize(width, height, { fit: 'fill', kernel: mode.kernel }),
+        geometry: { ...base, scaleX: width / original.width, scaleY: height / original.height },
+      };
+    case 'letterbox': {
+      const ratio = Math.min(width / original.width, height / original.height);
+      const scaledWidth = Math.max(1, Math.round(original.width * ratio));
+      const scaledHeight = Math.max(1, Math.round(original.height * ratio));
+      const padX = mode.anchor === 'center' ? Math.floor((width - scaledWidth) / 2) : 0;
+      const padY = mode.anchor === 'center' ? Math.floor((height - scaledHeight) / 2) : 0;
+      const pad = mode.padValue;
+      return {
+        pipeline: image.resize(scaledWidth, scaledHeight, { fit: 'fill', kernel: mode.kernel }).extend({
+          left: padX,
+          top: padY,
+          right: width - scaledWidth - padX,
+          bottom: height - scaledHeight - padY,
+          background: { r: pad, g: pad, b: pad },
+        }),
+        geometry: { ...base, scaleX: scaledWidth / original.width, scaleY: scaledHeight / original.height, padX, padY },
+      };
+    }
+    case 'center-crop': {
+      const side = Math.min(original.width, original.height);
+      const offsetX = Math.floor((original.width - side) / 2);
+      const offsetY = Math.floor((original.height - side) / 2);
+      const cropLeft = Math.floor((mode.resizeTo - width) / 2);
+      const cropTop = Math.floor((mode.resizeTo - height) / 2);
+      const scale = mode.resizeTo / side;
+      return {
+        pipeline: image
+          .extract({ left: offsetX, top: offsetY, width: side, height: side })
+          .resize(mode.resizeTo, mode.resizeTo, { fit: 'fill', kernel: mode.kernel })
+          .extract({ left: cropLeft, top: cropTop, width, height }),
+        geometry: { ...base, scaleX: scale, scaleY: scale, padX: -cropLeft, padY: -cropTop, offsetX, offsetY },
+      };
+    }
+  }
+}
+
+function megapixels(pixels: number): string {
+  return (pixels / 1_000_000).toFixed(1).replace(/\.0$/, '');
+}
+
+function describeSharpError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/premature end|truncated|unexpected end/i.test(message)) return 'the data ends early (truncated file?)';
+  return message.split('\n')[0] ?? message;
+}
