@@ -1,0 +1,70 @@
+import type { MqttLink } from '@loupe/mqtt';
+import type { DeviceTopics } from '@loupe/topics';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { BlobStore } from './blobs/blob-store';
+import { Clock } from './clock';
+import type { Database } from './database/database';
+import { DeviceModule } from './devices/device.module';
+import { HealthModule } from './health/health.module';
+import {
+  BLOB_STORE,
+  CLOUD_METRICS,
+  DATABASE,
+  LOGGER,
+  MQTT_LINK,
+  INGEST_LINKS,
+  MQTT_SHARE_GROUP,
+  SAMPLE_LIMITS,
+  TOPICS,
+} from './infrastructure.tokens';
+import type { CloudMetrics } from './metrics/cloud-metrics';
+import { MetricsController } from './metrics/metrics.controller';
+import { SamplesModule } from './samples/samples.module';
+import { TelemetryModule } from './telemetry/telemetry.module';
+
+/** The connections and shared objects that cloud-runtime.ts opens for the app. */
+export interface Infrastructure {
+  database: Database;
+  link: MqttLink;
+  /** More connections for sample ingest, in the same share group. */
+  ingestLinks: MqttLink[];
+  topics: DeviceTopics;
+  shareGroup: string;
+  blobs: BlobStore;
+  sampleLimits: { maxSampleBytes: number };
+  metrics: CloudMetrics;
+  clock: Clock;
+  logger: Logger;
+}
+
+@Global()
+@Module({})
+class InfrastructureModule {
+  static register(infrastructure: Infrastructure): DynamicModule {
+    const providers = [
+      { provide: DATABASE, useValue: infrastructure.database },
+      { provide: MQTT_LINK, useValue: infrastructure.link },
+      { provide: INGEST_LINKS, useValue: infrastructure.ingestLinks },
+      { provide: TOPICS, useValue: infrastructure.topics },
+      { provide: MQTT_SHARE_GROUP, useValue: infrastructure.shareGroup },
+      { provide: BLOB_STORE, useValue: infrastructure.blobs },
+      { provide: SAMPLE_LIMITS, useValue: infrastructure.sampleLimits },
+      { provide: CLOUD_METRICS, useValue: infrastructure.metrics },
+      { provide: Clock, useValue: infrastructure.clock },
+      { provide: LOGGER, useValue: infrastructure.logger },
+    ];
+    return { module: InfrastructureModule, providers, exports: providers.map((provider) => provider.provide) };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static register(infrastructure: Infrastructure): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [InfrastructureModule.register(infrastructure), DeviceModule, TelemetryModule, SamplesModule, HealthModule],
+      controllers: [MetricsController],
+    };
+  }
+}

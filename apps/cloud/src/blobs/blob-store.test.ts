@@ -1,0 +1,75 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestObjectStore, type TestObjectStore } from '@loupe/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidBlobKeyError, type BlobStore } from './blob-store';
+import { FolderBlobStore } from './folder-blob-store';
+import { S3BlobStore } from './s3-blob-store';
+
+let objectStore: TestObjectStore;
+let folder: string;
+const stores: Record<string, () => BlobStore> = {
+  folder: () => new FolderBlobStore(folder),
+  s3: () =>
+    new S3BlobStore({
+      bucket: objectStore.bucket,
+      region: objectStore.region,
+      endpoint: objectStore.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: objectStore.accessKeyId, secretAccessKey: objectStore.secretAccessKey },
+    }),
+};
+
+beforeAll(async () => {
+  objectStore = await startTestObjectStore();
+  folder = await mkdtemp(join(tmpdir(), 'loupe-blobs-'));
+});
+afterAll(async () => {
+  await objectStore?.stop();
+  await rm(folder, { recursive: true, force: true });
+});
+
+describe.each(Object.keys(stores))('%s blob store', (kind) => {
+  const store = () => stores[kind]!();
+
+  it('returns what was put', async () => {
+    await store().put('samples/plant-7/a1.jpg', Buffer.from('jpeg'), 'image/jpeg');
+    expect((await store().get('samples/plant-7/a1.jpg'))?.toString()).toBe('jpeg');
+  });
+
+  it('answers undefined for a key it never stored', async () => {
+    expect(await store().get('samples/none.jpg')).toBeUndefined();
+  });
+
+  it('refuses keys that would escape its namespace', async () => {
+    for (const key of ['../etc/passwd', 'a//b', '/abs', 'a/./b', 'sp ace']) {
+      await expect(store().put(key, Buffer.from('x'), 'text/plain')).rejects.toThrow(InvalidBlobKeyError);
+    }
+  });
+
+  it('reports itself healthy when reachable', async () => {
+    await expect(store().check()).resolves.toBeUndefined();
+  });
+});
+
+describe('folder blob store', () => {
+  it('leaves no temporary files behind', async () => {
+    await new FolderBlobStore(folder).put('clean/one.bin', Buffer.from('1'), 'application/octet-stream');
+    expect(await readdir(join(folder, 'clean'))).toEqual(['one.bin']);
+  });
+});
+
+describe('S3 blob store', () => {
+  it('reports an unreachable endpoint as unhealthy', async () => {
+    const unreachable = new S3BlobStore({
+      bucket: 'loupe-missing',
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    });
+    await expect(unreachable.check()).rejects.toThrow();
+    unreachable.close();
+  });
+});

@@ -1,0 +1,32 @@
+/** A key that would leave the store's namespace (`..`, absolute, empty parts). */
+export class InvalidBlobKeyError extends Error {
+  constructor(key: string) {
+    super(`blob key "${key}" is invalid: use '/'-separated parts of letters, digits, '.', '_' or '-', without '..'`);
+    this.name = 'InvalidBlobKeyError';
+  }
+}
+
+/**
+ * Where images and model packages live: S3 (or any S3-compatible store) at
+ * scale, a folder on one machine. Keys look like `samples/plant-7/ab12.jpg`.
+ */
+export interface BlobStore {
+  /** For logs and health output, e.g. `s3://loupe-samples`. */
+  readonly location: string;
+  put(key: string, body: Buffer, contentType: string): Promise<void>;
+  /** Whether anything is stored under `key`, without reading it. */
+  exists(key: string): Promise<boolean>;
+  /** The bytes under `key`, or undefined when there are none. */
+  get(key: string): Promise<Buffer | undefined>;
+  /** Throws when the store cannot be reached or written. */
+  check(): Promise<void>;
+}
+
+const KEY_PART = /^[A-Za-z0-9._-]+$/;
+
+export function assertValidBlobKey(key: string): void {
+  const parts = key.split('/');
+  if (key.length > 1024 || parts.some((part) => !KEY_PART.test(part) || part === '.' || part === '..')) {
+    throw new InvalidBlobKeyError(key);
+  }
+}

@@ -1,0 +1,173 @@
+import { existsSync } from 'node:fs';
+import { redactUrl } from '@loupe/config';
+import { Backoff, MqttLink, registerLinkMetrics } from '@loupe/mqtt';
+import { DeviceTopics } from '@loupe/topics';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module';
+import type { BlobStore } from './blobs/blob-store';
+import { FolderBlobStore } from './blobs/folder-blob-store';
+import { S3BlobStore } from './blobs/s3-blob-store';
+import { SystemClock } from './clock';
+import type { CloudConfig } from './config/cloud-config';
+import { openDatabase } from './database/database';
+import { DataDirectoryLock } from './embedded/data-directory-lock';
+import { startEmbeddedBroker } from './embedded/embedded-broker';
+import { startEmbeddedDatabase } from './embedded/embedded-database';
+import { ApiExceptionFilter } from './http/api-exception.filter';
+import { NestLogger } from './http/nest-logger';
+import { CloudMetrics } from './metrics/cloud-metrics';
+
+export interface RunningCloud {
+  /** Base URL of the REST API and UI, e.g. http://127.0.0.1:8080. */
+  httpUrl: string;
+  /** The broker edge agents should use (the embedded one when no MQTT_URL). */
+  mqttUrl: string;
+  databaseUrl: string;
+  /** Finishes in-flight work, then closes everything in reverse order of opening. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: opens every connection in dependency order, builds
+ * the Nest application on them, and owns their shutdown. A failure halfway
+ * through start-up closes whatever was already open.
+ */
+export async function startCloud(config: CloudConfig, logger: Logger): Promise<RunningCloud> {
+  const closers: (() => unknown)[] = [];
+  const stop = async () => {
+    for (const close of closers.reverse().splice(0)) {
+      try {
+        await close();
+      } catch (error) {
+        logger.error({ err: (error as Error).message }, 'error during shutdown');
+      }
+    }
+  };
+
+  try {
+    const usesEmbedded =
+      config.database.kind === 'embedded' || config.mqtt.broker.kind === 'embedded' || config.blobs.kind === 'folder';
+    if (usesEmbedded) {
+      const lock = await DataDirectoryLock.acquire(config.dataDir);
+      closers.push(() => lock.release());
+    }
+
+    let databaseUrl: string;
+    if (config.database.kind === 'embedded') {
+      const embedded = await startEmbeddedDatabase(config.database, logger.child({ component: 'embedded-database' }));
+      closers.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+    } else {
+      databaseUrl = config.database.url;
+    }
+
+    let mqttUrl: string;
+    if (config.mqtt.broker.kind === 'embedded') {
+      const broker = await startEmbeddedBroker(config.mqtt.broker, logger.child({ component: 'embedded-broker' }));
+      closers.push(() => broker.stop());
+      mqttUrl = broker.url;
+    } else {
+      mqttUrl = config.mqtt.broker.url;
+    }
+
+    const database = await openDatabase(
+      { url: databaseUrl, poolSize: config.database.poolSize, migrate: config.database.migrateOnStart },
+      logger,
+    );
+    closers.push(() => database.close());
+
+    const blobs = openBlobStore(config);
+    closers.push(() => (blobs instanceof S3BlobStore ? blobs.close() : undefined));
+
+    const metrics = new CloudMetrics();
+    const linkTo = (clientId: string) =>
+      new MqttLink({
+        url: mqttUrl,
+        clientId,
+        ...(config.mqtt.username === undefined ? {} : { username: config.mqtt.username }),
+        ...(config.mqtt.password === undefined ? {} : { password: config.mqtt.password }),
+        persistentSession: false,
+        // The embedded broker is Aedes, which speaks 3.1.1 only.
+        ...(config.mqtt.broker.kind === 'embedded' ? { protocolVersion: 4 as const } : {}),
+        backoff: new Backoff({ initialMs: 250, maxMs: 15_000 }),
+        logger,
+      });
+    const link = linkTo(config.mqtt.clientId);
+    registerLinkMetrics(link, metrics.registry, 'loupe_cloud');
+    closers.push(() => link.stop());
+    // Without shared subscriptions (3.1.1) extra connections would each get
+    // every sample, so the embedded broker gets none.
+    const extraIngest = config.mqtt.broker.kind === 'embedded' ? 0 : config.samples.ingestConnections - 1;
+    const ingestLinks = Array.from({ length: extraIngest }, (_, i) => linkTo(`${config.mqtt.clientId}-ingest-${i + 1}`));
+    for (const ingestLink of ingestLinks) closers.push(() => ingestLink.stop());
+
+    const app = await NestFactory.create<NestFastifyApplication>(
+      AppModule.register({
+        database,
+        link,
+        ingestLinks,
+        topics: new DeviceTopics(config.mqtt.topicRoot),
+        shareGroup: config.mqtt.shareGroup,
+        blobs,
+        sampleLimits: config.samples,
+        metrics,
+        clock: new SystemClock(),
+        logger,
+      }),
+      new FastifyAdapter(),
+      { logger: new NestLogger(logger.child({ component: 'nest' })), abortOnError: false },
+    );
+    // Closing the app stops HTTP and lets consumers drain before the link closes.
+    closers.push(() => app.close());
+    configureHttp(app, config, metrics, logger);
+    await listen(app, config.http);
+    link.start();
+    for (const ingestLink of ingestLinks) ingestLink.start();
+
+    const address = app.getHttpServer().address();
+    const port = typeof address === 'object' && address ? address.port : config.http.port;
+    const httpUrl = `http://${config.http.host}:${port}`;
+    logger.info({ httpUrl, mqttUrl: redactUrl(mqttUrl), blobs: blobs.location, dataDir: config.dataDir }, 'cloud ready');
+    return { httpUrl, mqttUrl, databaseUrl, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function listen(app: NestFastifyApplication, http: CloudConfig['http']): Promise<void> {
+  try {
+    await app.listen(http.port, http.host);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`HTTP_PORT ${http.port} is taken on ${http.host}; stop what uses it or set HTTP_PORT to a free port`);
+    }
+    throw error;
+  }
+}
+
+function openBlobStore(config: CloudConfig): BlobStore {
+  return config.blobs.kind === 's3' ? new S3BlobStore(config.blobs) : new FolderBlobStore(config.blobs.directory);
+}
+
+function configureHttp(app: NestFastifyApplication, config: CloudConfig, metrics: CloudMetrics, logger: Logger): void {
+  app.useGlobalFilters(new ApiExceptionFilter(logger.child({ component: 'http' })));
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', (request, reply, done) => {
+      metrics.httpRequests.inc({
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      });
+      done();
+    });
+  if (existsSync(config.labelerWebDir)) {
+    app.useStaticAssets({ root: config.labelerWebDir, prefix: '/' });
+  } else {
+    logger.warn({ labelerWebDir: config.labelerWebDir }, 'labeler UI not built; run `npm run build:web` to serve it');
+  }
+}

@@ -1,0 +1,134 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { envBoolean, envDurationMs, envPort, envUrl, loadConfig } from '@loupe/config';
+import { LOG_LEVELS } from '@loupe/service';
+import { DEFAULT_TOPIC_ROOT, isTopicRoot, isTopicSegment, TOPIC_ROOT_RULE } from '@loupe/topics';
+import { z } from 'zod';
+
+/**
+ * Every setting of the cloud service. docs/configuration.md documents each
+ * key; a test keeps the two in step. Nothing else reads process.env.
+ */
+export const cloudEnvSchema = z
+  .object({
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+    HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+    HTTP_PORT: envPort().default(8080),
+    DATA_DIR: z.string().min(1).default('.data'),
+    LABELER_WEB_DIR: z.string().min(1).default('dist/apps/labeler-web'),
+    SHUTDOWN_TIMEOUT: envDurationMs().prefault('10s'),
+
+    DATABASE_URL: envUrl(['postgres', 'postgresql']).optional(),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    DATABASE_MIGRATE_ON_START: envBoolean().default(true),
+    EMBEDDED_DATABASE_PORT: envPort().default(0),
+
+    MQTT_URL: envUrl(['mqtt', 'mqtts', 'ws', 'wss']).optional(),
+    MQTT_USERNAME: z.string().optional(),
+    MQTT_PASSWORD: z.string().optional(),
+    MQTT_CLIENT_ID: z.string().min(1).default(`loupe-cloud-${hostname()}-${process.pid}`),
+    MQTT_TOPIC_ROOT: z.string().refine(isTopicRoot, TOPIC_ROOT_RULE).default(DEFAULT_TOPIC_ROOT),
+    MQTT_SHARE_GROUP: z.string().refine(isTopicSegment, 'must be a single topic level: letters, digits, . _ -').default('loupe-cloud'),
+    EMBEDDED_MQTT_HOST: z.string().min(1).default('127.0.0.1'),
+    EMBEDDED_MQTT_PORT: envPort().default(1884),
+
+    S3_BUCKET: z.string().min(3).max(63).optional(),
+    S3_ENDPOINT: envUrl(['http', 'https']).optional(),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_ACCESS_KEY_ID: z.string().optional(),
+    S3_SECRET_ACCESS_KEY: z.string().optional(),
+    S3_FORCE_PATH_STYLE: envBoolean().default(true),
+
+    INGEST_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(4),
+    SAMPLE_MAX_BYTES: z.coerce.number().int().min(1_024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
+  })
+  .superRefine((env, context) => {
+    if (env.S3_ENDPOINT && !env.S3_BUCKET) {
+      context.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required when S3_ENDPOINT is set' });
+    }
+    if (Boolean(env.S3_ACCESS_KEY_ID) !== Boolean(env.S3_SECRET_ACCESS_KEY)) {
+      context.addIssue({
+        code: 'custom',
+        path: [env.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'],
+        message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are set together or not at all',
+      });
+    }
+  });
+
+export type CloudEnv = z.output<typeof cloudEnvSchema>;
+
+export interface CloudConfig {
+  logLevel: CloudEnv['LOG_LEVEL'];
+  http: { host: string; port: number };
+  labelerWebDir: string;
+  shutdownTimeoutMs: number;
+  /** Where embedded services keep their files; survives restarts. */
+  dataDir: string;
+  database:
+    | { kind: 'postgres'; url: string; poolSize: number; migrateOnStart: boolean }
+    | { kind: 'embedded'; directory: string; port: number; poolSize: number; migrateOnStart: boolean };
+  mqtt: {
+    topicRoot: string;
+    shareGroup: string;
+    clientId: string;
+    username?: string;
+    password?: string;
+    broker: { kind: 'external'; url: string } | { kind: 'embedded'; host: string; port: number };
+  };
+  blobs:
+    | {
+        kind: 's3';
+        bucket: string;
+        region: string;
+        endpoint?: string;
+        forcePathStyle: boolean;
+        credentials?: { accessKeyId: string; secretAccessKey: string };
+      }
+    | { kind: 'folder'; directory: string };
+  samples: { maxSampleBytes: number; ingestConnections: number };
+}
+
+export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
+  const e = loadConfig('loupe cloud', cloudEnvSchema, env);
+  const dataDir = resolve(e.DATA_DIR);
+  return {
+    logLevel: e.LOG_LEVEL,
+    http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+    labelerWebDir: resolve(e.LABELER_WEB_DIR),
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
+    dataDir,
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, migrateOnStart: e.DATABASE_MIGRATE_ON_START }
+      : {
+          kind: 'embedded',
+          directory: resolve(dataDir, 'cloud', 'postgres'),
+          port: e.EMBEDDED_DATABASE_PORT,
+          // PGlite is a single session; see the embedded database notes in docs/configuration.md.
+          poolSize: 1,
+          migrateOnStart: e.DATABASE_MIGRATE_ON_START,
+        },
+    mqtt: {
+      topicRoot: e.MQTT_TOPIC_ROOT,
+      shareGroup: e.MQTT_SHARE_GROUP,
+      clientId: e.MQTT_CLIENT_ID,
+      ...(e.MQTT_USERNAME === undefined ? {} : { username: e.MQTT_USERNAME }),
+      ...(e.MQTT_PASSWORD === undefined ? {} : { password: e.MQTT_PASSWORD }),
+      broker: e.MQTT_URL
+        ? { kind: 'external', url: e.MQTT_URL }
+        : { kind: 'embedded', host: e.EMBEDDED_MQTT_HOST, port: e.EMBEDDED_MQTT_PORT },
+    },
+    blobs: e.S3_BUCKET
+      ? {
+          kind: 's3',
+          bucket: e.S3_BUCKET,
+          region: e.S3_REGION,
+          forcePathStyle: e.S3_FORCE_PATH_STYLE,
+          ...(e.S3_ENDPOINT === undefined ? {} : { endpoint: e.S3_ENDPOINT }),
+          ...(e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+            ? { credentials: { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } }
+            : {}),
+        }
+      : { kind: 'folder', directory: resolve(dataDir, 'cloud', 'blobs') },
+    samples: { maxSampleBytes: e.SAMPLE_MAX_BYTES, ingestConnections: e.INGEST_CONNECTIONS },
+  };
+}

@@ -1,0 +1,36 @@
+import type { DeviceDto } from '@loupe/api-contracts';
+import type { Clock } from '../clock';
+import type { DeviceRepository } from './device.repository';
+
+/** What a device says about itself in its telemetry. */
+export interface DeviceReport {
+  siteId: string;
+  deviceId: string;
+  agentVersion: string;
+  model: { name: string; version: string } | null;
+  provider: string | null;
+}
+
+export class DeviceService {
+  constructor(
+    private readonly devices: DeviceRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Last-seen is the cloud's receive time, not the device's clock: boxes on
+   * a line often run without NTP, and their clocks drift.
+   */
+  async recordReport(report: DeviceReport): Promise<void> {
+    await this.devices.recordSighting({ ...report, seenAt: this.clock.now() });
+  }
+
+  async list(): Promise<DeviceDto[]> {
+    const devices = await this.devices.list();
+    return devices.map((device) => ({
+      ...device,
+      firstSeenAt: device.firstSeenAt.toISOString(),
+      lastSeenAt: device.lastSeenAt.toISOString(),
+    }));
+  }
+}

@@ -1,0 +1,50 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import type { ApiError } from '@loupe/api-contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+
+const ERROR_CODES: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'too_large',
+  429: 'too_many_requests',
+  503: 'unavailable',
+};
+
+/**
+ * The one place errors become HTTP answers, all in the ApiError shape.
+ * Domain errors get their status here as later features add them; anything
+ * unexpected is logged with the request and answered 500 without internals.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const body = this.toApiError(exception, request);
+    void reply.status(body.statusCode).send(body);
+  }
+
+  private toApiError(exception: unknown, request: FastifyRequest): ApiError {
+    if (exception instanceof HttpException) {
+      const statusCode = exception.getStatus();
+      const message =
+        statusCode === 404 && exception.message.startsWith('Cannot ')
+          ? `no route for ${request.method} ${request.url}`
+          : exception.message;
+      return { statusCode, error: ERROR_CODES[statusCode] ?? 'error', message };
+    }
+    this.logger.error({ err: exception, method: request.method, url: request.url, requestId: request.id }, 'request failed');
+    return {
+      statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
+      error: 'internal_error',
+      message: `the cloud failed to answer; the log has the details under request id ${request.id}`,
+    };
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Injection tokens for the connections the composition root opens (see
+ * cloud-runtime.ts). Features receive them; they never open their own.
+ */
+export const DATABASE = Symbol('Database');
+export const MQTT_LINK = Symbol('MqttLink');
+export const BLOB_STORE = Symbol('BlobStore');
+export const CLOUD_METRICS = Symbol('CloudMetrics');
+export const LOGGER = Symbol('Logger');
+export const TOPICS = Symbol('DeviceTopics');
+export const MQTT_SHARE_GROUP = Symbol('MqttShareGroup');
+export const SAMPLE_LIMITS = Symbol('SampleLimits');
+export const INGEST_LINKS = Symbol('IngestLinks');

@@ -1,0 +1,54 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every number an operator watches on the cloud, in one registry per process. */
+export class CloudMetrics {
+  readonly registry = new Registry();
+
+  readonly telemetryMessages = new Counter({
+    name: 'loupe_cloud_telemetry_messages_total',
+    help: 'Telemetry messages consumed, by outcome: recorded, rejected (invalid payload) or failed (could not be stored).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+
+
+  readonly samplesIngested = new Counter({
+    name: 'loupe_cloud_samples_ingested_total',
+    help: 'Sample uploads consumed, by outcome: stored (new) or duplicate (a repeat of a stored sample, acknowledged again).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deadLetters = new Counter({
+    name: 'loupe_cloud_sample_dead_letters_total',
+    help: 'Sample payloads refused into the dead-letter table, by reason: malformed, too_large, invalid, wrong_device.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ingestLagSeconds = new Histogram({
+    name: 'loupe_cloud_sample_ingest_lag_seconds',
+    help: 'From capture on the device to stored in the cloud, per new sample: grows while devices drain a backlog.',
+    buckets: [0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 1800, 3600, 21600, 86400],
+    registers: [this.registry],
+  });
+
+  readonly ingestSeconds = new Histogram({
+    name: 'loupe_cloud_sample_ingest_seconds',
+    help: 'Time to store one sample (image, row and acknowledgement).',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  readonly httpRequests = new Counter({
+    name: 'loupe_cloud_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status code.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'loupe_cloud_' });
+  }
+}

@@ -1,0 +1,163 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SampleAck, SampleUpload, SelectionReason } from '@loupe/proto';
+import {
+  eventually,
+  startTestBroker,
+  startTestDatabase,
+  startTestObjectStore,
+  uniqueName,
+  type TestBroker,
+  type TestDatabase,
+  type TestObjectStore,
+} from '@loupe/testing';
+import { DeviceTopics } from '@loupe/topics';
+import mqtt, { type MqttClient } from 'mqtt';
+import pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCloud, type RunningCloud } from '../cloud-runtime';
+import { testCloudConfig } from '../testing/test-cloud-config';
+
+const MAX_SAMPLE_BYTES = 64 * 1024;
+
+describe('sample ingest on real Postgres, broker and S3', () => {
+  let database: TestDatabase;
+  let broker: TestBroker;
+  let objectStore: TestObjectStore;
+  let dataDir: string;
+  let cloud: RunningCloud;
+  let device: MqttClient;
+  let topics: DeviceTopics;
+  let db: pg.Client;
+  let s3: S3Client;
+  const acked = new Map<string, number>();
+  const refused = new Map<string, string>();
+
+  beforeAll(async () => {
+    [database, broker, objectStore] = await Promise.all([startTestDatabase(), startTestBroker(), startTestObjectStore()]);
+    dataDir = await mkdtemp(join(tmpdir(), 'loupe-ingest-'));
+    topics = new DeviceTopics(broker.topicRoot);
+    const credentials = { accessKeyId: objectStore.accessKeyId, secretAccessKey: objectStore.secretAccessKey };
+    cloud = await startCloud(
+      testCloudConfig({
+        dataDir,
+        database,
+        brokerUrl: broker.url,
+        topicRoot: broker.topicRoot,
+        maxSampleBytes: MAX_SAMPLE_BYTES,
+        blobs: { kind: 's3', bucket: objectStore.bucket, region: objectStore.region, endpoint: objectStore.endpoint, forcePathStyle: true, credentials },
+      }),
+      pino({ level: process.env.DEBUG_INGEST ? 'debug' : 'silent' }),
+    );
+    s3 = new S3Client({ region: objectStore.region, endpoint: objectStore.endpoint, forcePathStyle: true, credentials });
+    device = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: uniqueName('device') });
+    device.on('message', (_topic, payload) => {
+      const ack = SampleAck.decode(payload);
+      for (const id of ack.sampleIds) acked.set(id, (acked.get(id) ?? 0) + 1);
+      for (const rejected of ack.rejected) refused.set(rejected.sampleId, rejected.reason);
+    });
+    await device.subscribeAsync(topics.forDevice('plant-7', 'aoi-01', 'acks'), { qos: 1 });
+    db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+    await eventually(async () => expect((await fetch(`${cloud.httpUrl}/healthz`)).status).toBe(200));
+  });
+
+  afterAll(async () => {
+    await device?.endAsync();
+    await cloud?.stop();
+    await db?.end();
+    s3?.destroy();
+    await Promise.all([database?.stop(), broker?.stop(), objectStore?.stop()]);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  function upload(overrides: Partial<SampleUpload> = {}): SampleUpload {
+    return SampleUpload.fromPartial({
+      sampleId: randomUUID(),
+      device: { siteId: 'plant-7', deviceId: 'aoi-01' },
+      stationId: 'line-3-aoi',
+      unitSerial: 'SN-1',
+      capturedAt: new Date(),
+      model: { name: 'pcb-aoi', version: '1', sha256: 'ab' },
+      prediction: { verdict: 'reject', scores: [{ label: 'Defective', score: 0.55 }, { label: 'Normal', score: 0.45 }], boxes: [] },
+      image: randomBytes(2_000),
+      imageMediaType: 'image/jpeg',
+      priority: 0.9,
+      reason: SelectionReason.SELECTION_REASON_MARGIN,
+      attempt: 1,
+      ...overrides,
+    });
+  }
+
+  async function publish(payload: Uint8Array) {
+    await device.publishAsync(topics.forDevice('plant-7', 'aoi-01', 'samples'), Buffer.from(payload), { qos: 1 });
+  }
+
+  async function query<T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> {
+    return (await db.query<T>(sql, values)).rows;
+  }
+
+  async function objectSha256(key: string): Promise<string> {
+    const object = await s3.send(new GetObjectCommand({ Bucket: objectStore.bucket, Key: key }));
+    return createHash('sha256').update(await object.Body!.transformToByteArray()).digest('hex');
+  }
+
+  it('stores each sample once, with an image whose SHA-256 matches, and acknowledges it to the device', async () => {
+    const sent = Array.from({ length: 40 }, () => upload());
+    for (const sample of sent) await publish(SampleUpload.encode(sample).finish());
+    await eventually(() => expect(sent.every((sample) => acked.has(sample.sampleId))).toBe(true), { timeoutMs: 20_000 });
+    const ids = sent.map((sample) => sample.sampleId);
+    const rows = await query<{ id: string; image_key: string; image_sha256: string; reason: string }>(
+      'SELECT id, image_key, image_sha256, reason FROM samples WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+    expect(rows.map((row) => row.id).sort()).toEqual([...ids].sort());
+    for (const row of rows) {
+      const original = sent.find((sample) => sample.sampleId === row.id)!;
+      const expected = createHash('sha256').update(original.image).digest('hex');
+      expect(row.image_sha256).toBe(expected);
+      expect(await objectSha256(row.image_key)).toBe(expected);
+      expect(row.reason).toBe('margin');
+    }
+  });
+
+  it('keeps one row for a sample delivered three times, and acknowledges every delivery', async () => {
+    const sample = upload();
+    const payload = SampleUpload.encode(sample).finish();
+    for (let i = 0; i < 3; i++) await publish(payload);
+    await eventually(() => expect(acked.get(sample.sampleId)).toBe(3), { timeoutMs: 20_000 });
+    const rows = await query<{ n: number }>('SELECT count(*)::int AS n FROM samples WHERE id = $1::uuid', [sample.sampleId]);
+    expect(rows[0]?.n).toBe(1);
+  });
+
+  it('dead-letters malformed, truncated, invalid and oversized payloads with reasons, and goes on ingesting', async () => {
+    const oversized = upload({ image: randomBytes(MAX_SAMPLE_BYTES + 1) });
+    const invalid = upload({ stationId: '', priority: 3 });
+    const whole = SampleUpload.encode(upload()).finish();
+    // Field 1 with wire type 7, which protobuf does not have.
+    await publish(Buffer.from([0x0f, 0x01, 0x02]));
+    await publish(whole.subarray(0, Math.floor(whole.byteLength / 2)));
+    await publish(SampleUpload.encode(invalid).finish());
+    await publish(SampleUpload.encode(oversized).finish());
+    const after = upload();
+    await publish(SampleUpload.encode(after).finish());
+
+    await eventually(() => expect(acked.has(after.sampleId)).toBe(true), { timeoutMs: 20_000 });
+    const letters = await query<{ reason: string; detail: string; sample_id: string | null }>(
+      'SELECT reason, detail, sample_id FROM dead_letters ORDER BY id',
+    );
+    expect(letters.map((letter) => letter.reason)).toEqual(['malformed', 'malformed', 'invalid', 'too_large']);
+    expect(letters[2]?.detail).toMatch(/station_id is required; priority must be within 0..1/);
+    expect(letters[3]).toMatchObject({ sample_id: oversized.sampleId });
+    expect(letters[3]?.detail).toMatch(/limit is 65536/);
+    expect(refused.get(oversized.sampleId)).toMatch(/^too_large/);
+    expect(refused.get(invalid.sampleId)).toMatch(/^invalid/);
+    const metrics = await (await fetch(`${cloud.httpUrl}/metrics`)).text();
+    expect(metrics).toContain('loupe_cloud_sample_dead_letters_total{reason="malformed"} 2');
+    expect(metrics).toContain('loupe_cloud_sample_dead_letters_total{reason="too_large"} 1');
+  });
+});

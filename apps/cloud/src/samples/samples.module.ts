@@ -1,0 +1,32 @@
+import type { MqttLink } from '@loupe/mqtt';
+import type { DeviceTopics } from '@loupe/topics';
+import { Module } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { BlobStore } from '../blobs/blob-store';
+import type { Database } from '../database/database';
+import { BLOB_STORE, CLOUD_METRICS, DATABASE, INGEST_LINKS, LOGGER, MQTT_LINK, MQTT_SHARE_GROUP, SAMPLE_LIMITS, TOPICS } from '../infrastructure.tokens';
+import type { CloudMetrics } from '../metrics/cloud-metrics';
+import { SampleIngestConsumer } from './sample-ingest.consumer';
+import { SampleRepository } from './sample.repository';
+
+@Module({
+  providers: [
+    { provide: SampleRepository, useFactory: (db: Database) => new SampleRepository(db.pool), inject: [DATABASE] },
+    {
+      provide: SampleIngestConsumer,
+      useFactory: (
+        link: MqttLink,
+        ingestLinks: MqttLink[],
+        topics: DeviceTopics,
+        shareGroup: string,
+        samples: SampleRepository,
+        blobs: BlobStore,
+        limits: { maxSampleBytes: number },
+        metrics: CloudMetrics,
+        logger: Logger,
+      ) => new SampleIngestConsumer(link, ingestLinks, topics, shareGroup, samples, blobs, limits.maxSampleBytes, metrics, logger),
+      inject: [MQTT_LINK, INGEST_LINKS, TOPICS, MQTT_SHARE_GROUP, SampleRepository, BLOB_STORE, SAMPLE_LIMITS, CLOUD_METRICS, LOGGER],
+    },
+  ],
+})
+export class SamplesModule {}

@@ -1,0 +1,44 @@
+import { Telemetry } from '@loupe/proto';
+import { describe, expect, it } from 'vitest';
+import { InvalidTelemetryError, readTelemetry } from './telemetry-payload';
+
+const topic = { siteId: 'plant-7', deviceId: 'aoi-03', channel: 'telemetry' as const };
+
+function encode(message: Partial<Telemetry>): Buffer {
+  return Buffer.from(Telemetry.encode(Telemetry.fromPartial(message)).finish());
+}
+
+describe('readTelemetry', () => {
+  it('reads the device report from a valid message', () => {
+    const payload = encode({
+      device: { siteId: 'plant-7', deviceId: 'aoi-03' },
+      agentVersion: '0.1.0',
+      model: { name: 'pcb-aoi', version: '3', sha256: 'ab' },
+      provider: 'cpu',
+    });
+    expect(readTelemetry(topic, payload)).toEqual({
+      siteId: 'plant-7',
+      deviceId: 'aoi-03',
+      agentVersion: '0.1.0',
+      model: { name: 'pcb-aoi', version: '3' },
+      provider: 'cpu',
+    });
+  });
+
+  it('reports no model and no provider before a model is active', () => {
+    expect(readTelemetry(topic, encode({ agentVersion: '0.1.0' }))).toMatchObject({ model: null, provider: null });
+  });
+
+  it('refuses bytes that are not a Telemetry message', () => {
+    expect(() => readTelemetry(topic, Buffer.from([0xff, 0xff, 0xff, 0xff]))).toThrow(InvalidTelemetryError);
+  });
+
+  it('refuses a message without an agent version', () => {
+    expect(() => readTelemetry(topic, encode({ provider: 'cpu' }))).toThrow(/agent_version is required/);
+  });
+
+  it('refuses a payload that claims to be another device', () => {
+    const payload = encode({ device: { siteId: 'plant-7', deviceId: 'aoi-99' }, agentVersion: '0.1.0' });
+    expect(() => readTelemetry(topic, payload)).toThrow(/names device plant-7\/aoi-99 but was published on plant-7\/aoi-03/);
+  });
+});

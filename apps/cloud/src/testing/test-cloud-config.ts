@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+import { uniqueName, type TestDatabase } from '@loupe/testing';
+import type { CloudConfig } from '../config/cloud-config';
+
+/** A cloud on the given test services, with everything else on quiet, loopback defaults. */
+export function testCloudConfig(options: {
+  dataDir: string;
+  database: TestDatabase;
+  brokerUrl: string;
+  topicRoot: string;
+  blobs: CloudConfig['blobs'];
+  maxSampleBytes?: number;
+}): CloudConfig {
+  return {
+    logLevel: 'silent',
+    http: { host: '127.0.0.1', port: 0 },
+    labelerWebDir: join(options.dataDir, 'no-ui'),
+    shutdownTimeoutMs: 5_000,
+    dataDir: options.dataDir,
+    database: {
+      kind: 'postgres',
+      url: options.database.url,
+      poolSize: options.database.maxConnections,
+      migrateOnStart: true,
+    },
+    mqtt: {
+      topicRoot: options.topicRoot,
+      shareGroup: 'loupe-cloud',
+      clientId: uniqueName('cloud'),
+      broker: { kind: 'external', url: options.brokerUrl },
+    },
+    blobs: options.blobs,
+    samples: { maxSampleBytes: options.maxSampleBytes ?? 16 * 1024 * 1024, ingestConnections: 4 },
+  };
+}
