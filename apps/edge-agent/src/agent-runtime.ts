@@ -1,0 +1,126 @@
+import { redactUrl } from '@loupe/config';
+import { ModelSlot } from '@loupe/inference';
+import { Backoff, MqttLink, registerLinkMetrics } from '@loupe/mqtt';
+import { SampleSelector } from '@loupe/sampling';
+import { DeviceTopics } from '@loupe/topics';
+import type { Logger } from 'pino';
+import type { AgentConfig } from './config/agent-config';
+import { InspectHandlers } from './inspect/inspect.handlers';
+import { startInspectServer } from './inspect/inspect-server';
+import { ModelActivation } from './models/model-activation';
+import { SampleCapture } from './samples/sample-capture';
+import { SampleOutbox } from './samples/sample-outbox';
+import { SampleUplink } from './samples/sample-uplink';
+import { AgentMetrics } from './status/agent-metrics';
+import { AgentStatus } from './status/agent-status';
+import { startStatusServer } from './status/status-server';
+import { TelemetryPublisher } from './telemetry/telemetry-publisher';
+import { AGENT_VERSION } from './version';
+
+export interface RunningAgent {
+  statusUrl: string;
+  /** `host:port` of the Inspect gRPC API. */
+  grpcAddress: string;
+  /** Loads a model and swaps it in; false when it was refused. */
+  activateModel(manifestPath: string): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The agent's composition root. It starts without waiting for the broker: a
+ * box must come up and serve its line while the network is still away.
+ */
+export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
+  const identity = { siteId: config.siteId, deviceId: config.deviceId };
+  const log = logger.child(identity);
+  const metrics = new AgentMetrics();
+  const status = new AgentStatus(AGENT_VERSION);
+  const link = new MqttLink({
+    url: config.mqtt.url,
+    clientId: `loupe-agent-${config.siteId}-${config.deviceId}`,
+    ...(config.mqtt.username === undefined ? {} : { username: config.mqtt.username }),
+    ...(config.mqtt.password === undefined ? {} : { password: config.mqtt.password }),
+    persistentSession: true,
+    backoff: new Backoff({ initialMs: 500, maxMs: 60_000 }),
+    logger: log,
+  });
+  registerLinkMetrics(link, metrics.registry, 'loupe_agent');
+  const topics = new DeviceTopics(config.mqtt.topicRoot);
+
+  const outbox = await SampleOutbox.open(
+    config.outbox.directory,
+    { maxBytes: config.outbox.maxBytes, maxCount: config.outbox.maxCount, maxPendingWrites: 1_024, maxPendingBytes: 64 * 1024 * 1024 },
+    { dropped: (_sample, reason) => metrics.outboxDropped.inc({ reason }) },
+    log,
+  );
+  metrics.trackOutbox(outbox);
+  const uplink = new SampleUplink(
+    link,
+    outbox,
+    { samples: topics.forDevice(config.siteId, config.deviceId, 'samples'), acks: topics.forDevice(config.siteId, config.deviceId, 'acks') },
+    config.uplink,
+    {
+      published: (bytes) => {
+        metrics.samplesPublished.inc();
+        metrics.sampleBytesPublished.inc(bytes);
+      },
+      acknowledged: (count) => metrics.samplesAcknowledged.inc(count),
+      rejected: () => metrics.outboxDropped.inc({ reason: 'rejected' }),
+      resent: (reason) => metrics.samplesResent.inc({ reason }),
+    },
+    log,
+  );
+  const capture = new SampleCapture(
+    new SampleSelector(config.sampling.policy),
+    outbox,
+    () => uplink.notify(),
+    identity,
+    config.sampling.maxImageBytes,
+    metrics,
+    log,
+  );
+
+  const slot = new ModelSlot();
+  const inspectServer = await startInspectServer(config.grpc, new InspectHandlers(slot, capture, metrics, log), log);
+  const activation = new ModelActivation(slot, config.inference, status, metrics, (serving) => inspectServer.setServing(serving), log);
+  const statusServer = await startStatusServer({ ...config.status, ...identity }, { status, metrics, link });
+  const telemetry = new TelemetryPublisher(
+    link,
+    topics,
+    identity,
+    status,
+    metrics,
+    config.telemetryIntervalMs,
+    log,
+  );
+  telemetry.start();
+  await uplink.start();
+  link.start();
+  log.info(
+    { agentVersion: AGENT_VERSION, mqttUrl: redactUrl(config.mqtt.url), statusUrl: statusServer.url, grpcAddress: inspectServer.address },
+    'edge agent started',
+  );
+  // Loading (warm-up, golden samples; on TensorRT the engine build) runs in
+  // the background: health says NOT_SERVING until the model is ready.
+  const initialModel = config.modelManifest ? activation.activate(config.modelManifest) : Promise.resolve(false);
+
+  return {
+    statusUrl: statusServer.url,
+    grpcAddress: inspectServer.address,
+    activateModel: (manifestPath) => activation.activate(manifestPath),
+    stop: async () => {
+      await initialModel;
+      inspectServer.setServing(false);
+      await inspectServer.stop(config.shutdownTimeoutMs / 2);
+      await slot.close();
+      // Selected samples reach the disk before the process goes; unsent ones
+      // wait there for the next start.
+      await capture.settle();
+      await outbox.close();
+      await uplink.stop();
+      await telemetry.stop();
+      await link.stop();
+      await statusServer.stop();
+    },
+  };
+}

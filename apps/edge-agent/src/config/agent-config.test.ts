@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { loadAgentConfig } from './agent-config';
+
+describe('loadAgentConfig', () => {
+  it('has a working default for everything', () => {
+    const config = loadAgentConfig({});
+    expect(config.mqtt.url).toBe('mqtt://127.0.0.1:1883');
+    expect(config.telemetryIntervalMs).toBe(10_000);
+    expect(config.siteId).toBe('default-site');
+    expect(config.deviceId).toMatch(/^[a-z0-9][a-z0-9._-]*$/);
+  });
+
+  it('reads the telemetry interval as a duration', () => {
+    expect(loadAgentConfig({ TELEMETRY_INTERVAL: '2s' }).telemetryIntervalMs).toBe(2_000);
+  });
+
+  it('names MQTT_URL when it is not a URL', () => {
+    expect(() => loadAgentConfig({ MQTT_URL: 'not-a-url' })).toThrow(/MQTT_URL: must be a URL/);
+  });
+
+  it('refuses a device id that would break the topic structure', () => {
+    expect(() => loadAgentConfig({ DEVICE_ID: 'line/3' })).toThrow(/DEVICE_ID: must be 1-64 letters/);
+  });
+
+  it('refuses a telemetry interval that would flood the broker', () => {
+    expect(() => loadAgentConfig({ TELEMETRY_INTERVAL: '10ms' })).toThrow(/TELEMETRY_INTERVAL: must be at least 100ms/);
+  });
+});

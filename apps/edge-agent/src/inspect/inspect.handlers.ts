@@ -1,0 +1,142 @@
+import { Metadata, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import type { Inspection, ModelSlot } from '@loupe/inference';
+import type { InspectRequest, InspectResponse, InspectServiceServer } from '@loupe/proto';
+import type { Logger } from 'pino';
+import type { InspectedImage, SampleCapture } from '../samples/sample-capture';
+import type { AgentMetrics } from '../status/agent-metrics';
+import { toInspectFailure, toServiceError, type InspectFailure } from './inspect-errors';
+import { checkInspectRequest } from './inspect-request';
+
+/**
+ * The Inspect gRPC API: thin handlers that check the request, hand the
+ * image to the active model and translate the answer. Unary calls fail
+ * with a gRPC status; on a stream each failure is an answer with `error`
+ * set, so one bad image does not end a station's stream.
+ */
+export class InspectHandlers {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly slot: ModelSlot,
+    private readonly capture: SampleCapture,
+    private readonly metrics: AgentMetrics,
+    logger: Logger,
+  ) {
+    this.log = logger.child({ component: 'inspect' });
+  }
+
+  service(): InspectServiceServer {
+    return {
+      inspect: (call, callback) => void this.unary(call, callback),
+      inspectStream: (call) => this.stream(call),
+    };
+  }
+
+  private async unary(call: ServerUnaryCall<InspectRequest, InspectResponse>, callback: sendUnaryData<InspectResponse>) {
+    const outcome = await this.judge(call.request, deadlineOf(call.getDeadline()));
+    if ('failure' in outcome) callback(toServiceError(outcome.failure), null, new Metadata());
+    else {
+      callback(null, outcome.response);
+      this.capture.consider(outcome.inspected);
+    }
+  }
+
+  private stream(call: ServerDuplexStream<InspectRequest, InspectResponse>): void {
+    const pending = new Set<Promise<void>>();
+    call.on('data', (request: InspectRequest) => {
+      const work = this.judge(request, deadlineOf(call.getDeadline())).then((outcome) => {
+        const response =
+          'failure' in outcome
+            ? { requestId: request.requestId, provider: '', sampleId: '', error: { code: codeName(outcome.failure), message: outcome.failure.message } }
+            : outcome.response;
+        if (!call.writableEnded && !call.destroyed) call.write(response);
+        if ('inspected' in outcome) this.capture.consider(outcome.inspected);
+      });
+      pending.add(work);
+      void work.finally(() => pending.delete(work));
+    });
+    call.on('end', () => {
+      void Promise.allSettled([...pending]).then(() => call.end());
+    });
+    call.on('error', (error) => this.log.debug({ err: error.message }, 'inspect stream ended by the client'));
+  }
+
+  private async judge(
+    request: InspectRequest,
+    deadline: number,
+  ): Promise<{ response: InspectResponse; inspected: InspectedImage } | { failure: InspectFailure }> {
+    try {
+      checkInspectRequest(request);
+      const capturedAt = new Date();
+      const { inspection, manifest } = await this.slot.use(async (pipeline) => ({
+        inspection: await pipeline.inspect(request.image, deadline),
+        manifest: pipeline.model.manifest,
+      }));
+      this.record(inspection);
+      const { output } = manifest;
+      const inspected: InspectedImage = {
+        stationId: request.stationId,
+        unitSerial: request.unitSerial,
+        image: request.image,
+        inspection,
+        task: manifest.task,
+        ...(output.task === 'detection' ? { detectionScoreThreshold: output.scoreThreshold } : {}),
+        capturedAt,
+      };
+      return { response: toResponse(request.requestId, inspection), inspected };
+    } catch (error) {
+      const failure = toInspectFailure(error);
+      this.metrics.inspectErrors.inc({ kind: failure.kind });
+      const context = { stationId: request.stationId, unitSerial: request.unitSerial, requestId: request.requestId };
+      if (failure.kind === 'internal') this.log.error({ ...context, err: error }, 'inspect failed');
+      else this.log.debug({ ...context, reason: failure.message }, 'inspect refused');
+      return { failure };
+    }
+  }
+
+  private record({ prediction, timings, batchSize }: Inspection): void {
+    const stages = this.metrics.stageSeconds;
+    stages.observe({ stage: 'decode' }, timings.decodeMs / 1000);
+    stages.observe({ stage: 'preprocess' }, timings.preprocessMs / 1000);
+    stages.observe({ stage: 'queue' }, timings.queueMs / 1000);
+    stages.observe({ stage: 'inference' }, timings.inferenceMs / 1000);
+    stages.observe({ stage: 'postprocess' }, timings.postprocessMs / 1000);
+    stages.observe({ stage: 'total' }, timings.totalMs / 1000);
+    this.metrics.batchSize.observe(batchSize);
+    this.metrics.verdicts.inc({ verdict: prediction.verdict });
+  }
+}
+
+/** gRPC deadlines are wall-clock; the batcher counts on the monotonic clock. */
+function deadlineOf(deadline: Date | number): number {
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) ? performance.now() + (at - Date.now()) : Number.POSITIVE_INFINITY;
+}
+
+function codeName(failure: InspectFailure): string {
+  return failure.kind.toUpperCase();
+}
+
+function toResponse(requestId: string, inspection: Inspection): InspectResponse {
+  const { prediction, model, provider, timings } = inspection;
+  return {
+    requestId,
+    prediction: {
+      verdict: prediction.verdict,
+      scores: prediction.scores,
+      boxes: prediction.boxes,
+      ...(prediction.anomaly ? { anomalyScore: prediction.anomaly.score } : {}),
+    },
+    model,
+    provider,
+    timings: {
+      decodeMs: timings.decodeMs,
+      preprocessMs: timings.preprocessMs,
+      queueMs: timings.queueMs,
+      inferenceMs: timings.inferenceMs,
+      postprocessMs: timings.postprocessMs,
+      totalMs: timings.totalMs,
+    },
+    sampleId: '',
+  };
+}

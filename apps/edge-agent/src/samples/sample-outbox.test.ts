@@ -1,0 +1,158 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SampleOutbox, type NewSample, type OutboxDropReason, type OutboxLimits, type StoredSample } from './sample-outbox';
+
+const logger = pino({ level: 'silent' });
+const roomy: OutboxLimits = { maxBytes: 1 << 30, maxCount: 10_000, maxPendingWrites: 1_000, maxPendingBytes: 1 << 30 };
+
+describe('SampleOutbox', () => {
+  const directories: string[] = [];
+  afterEach(async () => {
+    await Promise.all(directories.splice(0).map((directory) => rm(directory, { recursive: true, force: true })));
+  });
+
+  async function freshDirectory(): Promise<string> {
+    const directory = await mkdtemp(join(tmpdir(), 'loupe-outbox-'));
+    directories.push(directory);
+    return directory;
+  }
+
+  function recordingDrops() {
+    const drops: { id: string; reason: OutboxDropReason }[] = [];
+    return { drops, events: { dropped: (sample: StoredSample, reason: OutboxDropReason) => drops.push({ id: sample.id, reason }) } };
+  }
+
+  const sample = (id: string, priority: number, capturedAtMs = 1_700_000_000_000): NewSample => ({ id, priority, capturedAtMs });
+
+  it('hands out the most valuable sample first, oldest first among equals', async () => {
+    const outbox = await SampleOutbox.open(await freshDirectory(), roomy, recordingDrops().events, logger);
+    await Promise.all([
+      outbox.offer(sample('low', 0.1), Buffer.from('l')),
+      outbox.offer(sample('high-later', 0.9, 1_700_000_000_500), Buffer.from('h2')),
+      outbox.offer(sample('high-earlier', 0.9, 1_700_000_000_100), Buffer.from('h1')),
+      outbox.offer(sample('middle', 0.5), Buffer.from('m')),
+    ]);
+    const order: string[] = [];
+    for (let next = await outbox.takeNext(); next; next = await outbox.takeNext()) order.push(next.sample.id);
+    expect(order).toEqual(['high-earlier', 'high-later', 'middle', 'low']);
+  });
+
+  it('keeps samples until they are removed, and puts released ones back in line', async () => {
+    const outbox = await SampleOutbox.open(await freshDirectory(), roomy, recordingDrops().events, logger);
+    await outbox.offer(sample('a', 0.5), Buffer.from('payload-a'));
+    const first = await outbox.takeNext();
+    expect(first?.payload.toString()).toBe('payload-a');
+    expect(await outbox.takeNext()).toBeUndefined();
+    outbox.release('a');
+    expect((await outbox.takeNext())?.sample.id).toBe('a');
+    expect(await outbox.remove(['a', 'a', 'unknown'])).toBe(1);
+    expect(outbox.count).toBe(0);
+    expect(outbox.bytes).toBe(0);
+  });
+
+  it('comes back after a restart with every accepted sample, in the same order', async () => {
+    const directory = await freshDirectory();
+    const before = await SampleOutbox.open(directory, roomy, recordingDrops().events, logger);
+    await before.offer(sample('kept-low', 0.2), Buffer.from('low'));
+    await before.offer(sample('kept-high', 0.8), Buffer.from('high'));
+    await before.offer(sample('sent', 0.5), Buffer.from('gone'));
+    await before.remove(['sent']);
+    await before.close();
+    const after = await SampleOutbox.open(directory, roomy, recordingDrops().events, logger);
+    expect(after.count).toBe(2);
+    expect(after.bytes).toBe(7);
+    expect((await after.takeNext())?.payload.toString()).toBe('high');
+    expect((await after.takeNext())?.payload.toString()).toBe('low');
+  });
+
+  it('discards a half-written file from a crash and ignores files it did not write', async () => {
+    const directory = await freshDirectory();
+    await (await SampleOutbox.open(directory, roomy, recordingDrops().events, logger)).close();
+    await writeFile(join(directory, 'writing', 'torn.partial'), 'half a sam');
+    await writeFile(join(directory, 'ready', 'notes.txt'), 'not a sample');
+    const outbox = await SampleOutbox.open(directory, roomy, recordingDrops().events, logger);
+    expect(outbox.count).toBe(0);
+    expect(await readdir(join(directory, 'writing'))).toEqual([]);
+  });
+
+  describe('when full', () => {
+    it('drops the least valuable stored sample for a more valuable one, and counts it', async () => {
+      const { drops, events } = recordingDrops();
+      const outbox = await SampleOutbox.open(await freshDirectory(), { ...roomy, maxCount: 2 }, events, logger);
+      expect(await outbox.offer(sample('a', 0.3), Buffer.from('a'))).toBe(true);
+      expect(await outbox.offer(sample('b', 0.6), Buffer.from('b'))).toBe(true);
+      expect(await outbox.offer(sample('c', 0.9), Buffer.from('c'))).toBe(true);
+      expect(drops).toEqual([{ id: 'a', reason: 'outbox_full' }]);
+      expect(outbox.count).toBe(2);
+    });
+
+    it('refuses a new sample less valuable than everything stored', async () => {
+      const { drops, events } = recordingDrops();
+      const outbox = await SampleOutbox.open(await freshDirectory(), { ...roomy, maxCount: 2 }, events, logger);
+      await outbox.offer(sample('a', 0.5), Buffer.from('a'));
+      await outbox.offer(sample('b', 0.6), Buffer.from('b'));
+      expect(await outbox.offer(sample('c', 0.1), Buffer.from('c'))).toBe(false);
+      expect(drops).toEqual([{ id: 'c', reason: 'outbox_full' }]);
+      const left: string[] = [];
+      for (let next = await outbox.takeNext(); next; next = await outbox.takeNext()) left.push(next.sample.id);
+      expect(left).toEqual(['b', 'a']);
+    });
+
+    it('keeps within its byte bound', async () => {
+      const { drops, events } = recordingDrops();
+      const outbox = await SampleOutbox.open(await freshDirectory(), { ...roomy, maxBytes: 2_500 }, events, logger);
+      for (let i = 0; i < 5; i++) await outbox.offer(sample(`s${i}`, i / 10), Buffer.alloc(1_000));
+      expect(outbox.bytes).toBeLessThanOrEqual(2_500);
+      expect(outbox.count).toBe(2);
+      expect(drops.map((drop) => drop.id)).toEqual(['s0', 's1', 's2']);
+    });
+
+    it('drops instead of queueing when writes fall behind, so callers never wait', async () => {
+      const { drops, events } = recordingDrops();
+      const outbox = await SampleOutbox.open(await freshDirectory(), { ...roomy, maxPendingWrites: 2 }, events, logger);
+      const offers = Array.from({ length: 6 }, (_, i) => outbox.offer(sample(`s${i}`, 0.5), Buffer.from('x')));
+      expect(drops.filter((drop) => drop.reason === 'write_backlog').length).toBeGreaterThan(0);
+      await Promise.all(offers);
+    });
+  });
+
+  it('loses no accepted sample and keeps no torn one when its process is killed mid-write', async () => {
+    const directory = await freshDirectory();
+    const writer = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'outbox-writer.fixture.ts'), directory], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    writer.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise((resolve) => writer.once('exit', resolve));
+    await new Promise<void>((resolve) => {
+      const check = () => (output.split('\n').length > 300 ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    writer.kill('SIGKILL');
+    await exited;
+    const accepted = output.split('\n').filter((line) => line.length === 36);
+
+    const outbox = await SampleOutbox.open(directory, roomy, recordingDrops().events, logger);
+    const found = new Set<string>();
+    for (let next = await outbox.takeNext(); next; next = await outbox.takeNext()) {
+      const digest = next.payload.subarray(0, 32);
+      expect(createHash('sha256').update(next.payload.subarray(32)).digest().equals(digest)).toBe(true);
+      found.add(next.sample.id);
+    }
+    for (const id of accepted) expect(found.has(id)).toBe(true);
+    expect(accepted.length).toBeGreaterThan(300);
+  }, 60_000);
+
+  it('names each file for its sample so unrelated ids never collide', async () => {
+    const outbox = await SampleOutbox.open(await freshDirectory(), roomy, recordingDrops().events, logger);
+    const ids = Array.from({ length: 20 }, () => randomUUID());
+    await Promise.all(ids.map((id) => outbox.offer(sample(id, 0.5), Buffer.from(id))));
+    for (let next = await outbox.takeNext(); next; next = await outbox.takeNext()) expect(next.payload.toString()).toBe(next.sample.id);
+    expect(outbox.count).toBe(20);
+  });
+});

@@ -1,0 +1,170 @@
+import type { MqttLink } from '@loupe/mqtt';
+import { SampleAck } from '@loupe/proto';
+import type { Logger } from 'pino';
+import type { SampleOutbox } from './sample-outbox';
+
+export interface UplinkSettings {
+  /** Samples published and not yet acknowledged by the cloud, at most. */
+  window: number;
+  /** A sample the cloud has not acknowledged after this long is sent again. */
+  ackTimeoutMs: number;
+  /** Optional cap on image upload bandwidth; 0 means none. */
+  bytesPerSecond: number;
+}
+
+export interface UplinkEvents {
+  published(bytes: number): void;
+  acknowledged(count: number): void;
+  rejected(reason: string): void;
+  resent(reason: 'ack_timeout' | 'link_lost' | 'publish_failed'): void;
+}
+
+/**
+ * Moves samples from the outbox to the cloud over MQTT (QoS 1) and deletes
+ * each only when the cloud's SampleAck names it: a broker's PUBACK says the
+ * broker has it, not that the image and row are stored. The MQTT client is
+ * transport only; anything unacknowledged goes back into the outbox's line
+ * after a timeout or a lost connection and is published again.
+ */
+export class SampleUplink {
+  private readonly sentAt = new Map<string, number>();
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private allowance: number;
+  private allowanceAt = performance.now();
+  private readonly log: Logger;
+  private readonly onDisconnected = () => this.releaseAll();
+  private readonly onConnected = () => this.notify();
+
+  constructor(
+    private readonly link: MqttLink,
+    private readonly outbox: SampleOutbox,
+    private readonly topics: { samples: string; acks: string },
+    private readonly settings: UplinkSettings,
+    private readonly events: UplinkEvents,
+    logger: Logger,
+  ) {
+    this.log = logger.child({ component: 'sample-uplink' });
+    this.allowance = settings.bytesPerSecond;
+  }
+
+  async start(): Promise<void> {
+    this.link.onMessage((topic, payload) => {
+      if (topic === this.topics.acks) void this.onAck(payload);
+    });
+    this.link.on('disconnected', this.onDisconnected);
+    this.link.on('connected', this.onConnected);
+    await this.link.subscribe(this.topics.acks, 1);
+    this.timer = setInterval(() => this.resendOverdue(), Math.max(100, Math.min(1_000, this.settings.ackTimeoutMs / 4)));
+    this.loop = this.pump();
+  }
+
+  /** Something new may be waiting in the outbox. */
+  notify(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.link.off('disconnected', this.onDisconnected);
+    this.link.off('connected', this.onConnected);
+    this.notify();
+    await this.loop;
+  }
+
+  private async pump(): Promise<void> {
+    while (!this.stopped) {
+      if (!this.link.connected || this.sentAt.size >= this.settings.window) {
+        await this.sleep(1_000);
+        continue;
+      }
+      const next = await this.outbox.takeNext();
+      if (!next) {
+        await this.sleep(1_000);
+        continue;
+      }
+      await this.throttle(next.payload.byteLength);
+      this.send(next.sample.id, next.payload);
+    }
+  }
+
+  /** Publishes without waiting for the PUBACK, so the whole window is on the wire at once. */
+  private send(id: string, payload: Buffer): void {
+    this.sentAt.set(id, performance.now());
+    this.link.publish(this.topics.samples, payload, { qos: 1 }).then(
+      () => this.events.published(payload.byteLength),
+      (error: unknown) => {
+        this.log.debug({ sampleId: id, err: (error as Error).message }, 'sample publish failed; it stays in the outbox');
+        if (this.sentAt.delete(id)) {
+          this.outbox.release(id);
+          this.events.resent('publish_failed');
+        }
+        this.notify();
+      },
+    );
+  }
+
+  private async onAck(payload: Buffer): Promise<void> {
+    let ack: SampleAck;
+    try {
+      ack = SampleAck.decode(payload);
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'ignoring an unreadable SampleAck');
+      return;
+    }
+    const rejected = ack.rejected.map((entry) => entry.sampleId);
+    for (const entry of ack.rejected) {
+      this.log.warn({ sampleId: entry.sampleId, reason: entry.reason }, 'cloud refused a sample for good; dropping it');
+      this.events.rejected(entry.reason);
+    }
+    const ids = [...ack.sampleIds, ...rejected];
+    for (const id of ids) this.sentAt.delete(id);
+    const removed = await this.outbox.remove(ids);
+    this.events.acknowledged(removed);
+    this.notify();
+  }
+
+  private resendOverdue(): void {
+    const overdueBefore = performance.now() - this.settings.ackTimeoutMs;
+    for (const [id, sentAt] of this.sentAt) {
+      if (sentAt > overdueBefore) continue;
+      this.sentAt.delete(id);
+      this.outbox.release(id);
+      this.events.resent('ack_timeout');
+    }
+    this.notify();
+  }
+
+  private releaseAll(): void {
+    for (const id of this.sentAt.keys()) {
+      this.outbox.release(id);
+      this.events.resent('link_lost');
+    }
+    this.sentAt.clear();
+  }
+
+  /** A token bucket holding at most one second of bandwidth. */
+  private async throttle(bytes: number): Promise<void> {
+    const rate = this.settings.bytesPerSecond;
+    if (rate <= 0) return;
+    const now = performance.now();
+    this.allowance = Math.min(rate, this.allowance + ((now - this.allowanceAt) / 1000) * rate);
+    this.allowanceAt = now;
+    this.allowance -= bytes;
+    if (this.allowance < 0) await new Promise((resolve) => setTimeout(resolve, (-this.allowance / rate) * 1000));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
