@@ -1,0 +1,99 @@
+import { apiErrorSchema, deviceListResponseSchema, type DeviceListResponse } from '@loupe/api-contracts';
+import type { z } from 'zod';
+import { CloudFailedError, CloudRefusedError } from './cloud.errors';
+import { describeNetworkFailure } from './network-failure';
+
+// A person is waiting at the terminal; a cloud that accepts the connection
+// but never answers should not hang the command.
+const REQUEST_TIMEOUT_MS = 10_000;
+
+const WHERE_TO_POINT = 'set LOUPE_CLOUD_URL or --cloud-url';
+
+/** The cloud's REST API, as the CLI uses it. Every answer is checked against the shared contract. */
+export class CloudClient {
+  /** `baseUrl` ends with `/`; API paths are resolved relative to it. */
+  constructor(
+    private readonly baseUrl: URL,
+    private readonly fetchFn: typeof fetch,
+  ) {}
+
+  listDevices(): Promise<DeviceListResponse> {
+    return this.getJson('api/devices', deviceListResponseSchema);
+  }
+
+  private async getJson<T>(path: string, schema: z.ZodType<T>): Promise<T> {
+    const url = new URL(path, this.baseUrl);
+    const request = `GET ${url.href}`;
+    const response = await this.send(url);
+    const body = await readBody(response, request);
+    if (response.status >= 400) throw errorForStatus(response, body, request);
+    return decode(body, schema, request);
+  }
+
+  private async send(url: URL): Promise<Response> {
+    try {
+      return await this.fetchFn(url, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      const reason = isTimeout(error)
+        ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`
+        : describeNetworkFailure(error);
+      throw new CloudFailedError(
+        `cannot reach the cloud at ${this.baseUrl.href}: ${reason}; is it running (npm start)? ${WHERE_TO_POINT}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+async function readBody(response: Response, request: string): Promise<string> {
+  try {
+    return await response.text();
+  } catch (error) {
+    const reason = describeNetworkFailure(error);
+    throw new CloudFailedError(`${request}: lost the connection while reading the answer (${reason})`, { cause: error });
+  }
+}
+
+function decode<T>(body: string, schema: z.ZodType<T>, request: string): T {
+  const json = parseJson(body);
+  if (json === undefined) {
+    throw new CloudFailedError(`${request} answered with something other than JSON; is that a Loupe cloud? ${WHERE_TO_POINT}`);
+  }
+  const result = schema.safeParse(json.value);
+  if (result.success) return result.data;
+  const problems = result.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
+    .join('; ');
+  throw new CloudFailedError(
+    `${request} answered with a body the CLI does not understand (${problems}); ` +
+      `is this a Loupe cloud of the same version? ${WHERE_TO_POINT}`,
+  );
+}
+
+/** The parsed body, or undefined when it is not JSON (say, a proxy's HTML error page). */
+function parseJson(body: string): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(body) };
+  } catch {
+    return undefined;
+  }
+}
+
+function errorForStatus(response: Response, body: string, request: string): Error {
+  const apiError = apiErrorSchema.safeParse(parseJson(body)?.value);
+  const issues = apiError.success ? (apiError.data.issues ?? []) : [];
+  const detail = apiError.success
+    ? [apiError.data.message, ...issues.map((issue) => `${issue.path}: ${issue.message}`)].join('; ')
+    : response.statusText;
+  const status = `${response.status}${apiError.success ? ` ${apiError.data.error}` : ''}`;
+  if (response.status < 500) return new CloudRefusedError(`the cloud refused ${request} (${status}): ${detail}`);
+  return new CloudFailedError(`the cloud failed on ${request} (${status}): ${detail}; its logs say why`);
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'TimeoutError';
+}

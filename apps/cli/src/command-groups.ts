@@ -1,0 +1,5 @@
+import type { CommandGroup } from './command';
+import { devicesCommands } from './devices/devices.commands';
+
+/** Every `loupe <group>`; a new group is one file and one line here. */
+export const commandGroups: readonly CommandGroup[] = [devicesCommands];

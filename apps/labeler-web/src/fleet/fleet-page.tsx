@@ -1,0 +1,45 @@
+import { toFleetRows } from './fleet-rows';
+import type { FleetState } from './fleet-state';
+import { FleetTable } from './fleet-table';
+import { useFleet } from './use-fleet';
+import { useNow } from './use-now';
+
+/** Every edge device the cloud has heard from, refreshed while the page is open. */
+export function FleetPage() {
+  const fleet = useFleet();
+  const now = useNow(1_000);
+  return (
+    <main>
+      <h1>Fleet</h1>
+      <FleetContent fleet={fleet} now={now} />
+    </main>
+  );
+}
+
+function FleetContent({ fleet, now }: { fleet: FleetState; now: Date }) {
+  switch (fleet.status) {
+    case 'loading':
+      return <p className="notice">Loading devices…</p>;
+    case 'failed':
+      return (
+        <p className="notice error" role="alert">
+          {fleet.problem} Retrying…
+        </p>
+      );
+    case 'loaded':
+      return (
+        <>
+          {fleet.problem !== null && (
+            <p className="notice error" role="alert">
+              {fleet.problem} Showing the devices as last loaded; retrying…
+            </p>
+          )}
+          {fleet.devices.length === 0 ? (
+            <p className="notice">No devices yet: start an edge agent, see README</p>
+          ) : (
+            <FleetTable rows={toFleetRows(fleet.devices, now)} />
+          )}
+        </>
+      );
+  }
+}
