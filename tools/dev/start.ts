@@ -1,0 +1,102 @@
+/**
+ * `npm start`: the whole system on one machine. The cloud comes up on its
+ * embedded defaults (PGlite, Aedes, a blob folder, all under DATA_DIR)
+ * unless DATABASE_URL / MQTT_URL / S3_* name real services; then one edge
+ * agent connects to the cloud's broker and serves the pcb-aoi demo model,
+ * and a simulated camera sends it images. Ctrl-C stops them all cleanly;
+ * if one exits on its own, the others are stopped too.
+ */
+import { resolve } from 'node:path';
+import { AppProcess } from '@loupe/service';
+import { buildLabelerWebIfStale } from './labeler-web-build';
+import { formatLogLine } from './log-lines';
+
+const workspace = resolve(import.meta.dirname, '..', '..');
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+const apps: AppProcess[] = [];
+let stopping = false;
+
+async function stopAll(exitCode: number): Promise<never> {
+  stopping = true;
+  while (apps.length > 0) await apps.pop()?.stop();
+  process.exit(exitCode);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+function launch(name: string, { entry, tsconfig, env }: { entry: string; tsconfig: string; env: NodeJS.ProcessEnv }): AppProcess {
+  const app = new AppProcess({
+    name,
+    cwd: workspace,
+    entry,
+    tsconfig,
+    env,
+    print: (line) => print(formatLogLine(line, name)),
+  });
+  apps.push(app);
+  void app.exited.then((code) => {
+    if (stopping) return;
+    print(`${name} exited with code ${code}; stopping the local stack`);
+    void stopAll(code || 1);
+  });
+  return app;
+}
+
+// The UI builds while the cloud starts; the cloud serves it once written.
+let webBuildDone = false;
+const webBuilt = buildLabelerWebIfStale(workspace, print).then((ok) => {
+  webBuildDone = true;
+  return ok;
+});
+
+const cloud = launch('cloud', { entry: 'apps/cloud/src/main.ts', tsconfig: 'apps/cloud/tsconfig.json', env: process.env });
+// A failed start is reported by the exit handler above (a bad setting names its key).
+const ready = await cloud.waitForLog('cloud ready').catch(() => new Promise<never>(() => undefined));
+const httpUrl = String(ready.httpUrl);
+
+if (stopping) await new Promise<never>(() => undefined);
+const agent = launch('edge-agent', {
+  entry: 'apps/edge-agent/src/main.ts',
+  tsconfig: 'apps/edge-agent/tsconfig.json',
+  env: {
+    ...process.env,
+    // The ready log hides credentials; a configured broker URL keeps them.
+    MQTT_URL: process.env.MQTT_URL || String(ready.mqttUrl),
+    SITE_ID: process.env.SITE_ID ?? 'demo-site',
+    DEVICE_ID: process.env.DEVICE_ID ?? 'edge-1',
+    TELEMETRY_INTERVAL: process.env.TELEMETRY_INTERVAL ?? '5s',
+    GRPC_HOST: process.env.GRPC_HOST ?? '127.0.0.1',
+    EXECUTION_PROVIDERS: process.env.EXECUTION_PROVIDERS ?? 'cpu',
+    MODEL_MANIFEST: process.env.MODEL_MANIFEST ?? 'tools/demo/models/pcb-aoi/manifest.json',
+  },
+});
+const agentReady = await agent.waitForLog('edge agent started').catch(() => new Promise<never>(() => undefined));
+const grpcAddress = String(agentReady.grpcAddress);
+
+if (stopping) await new Promise<never>(() => undefined);
+launch('camera-sim', {
+  entry: 'tools/demo/camera-sim.ts',
+  tsconfig: 'tsconfig.json',
+  env: { ...process.env, INSPECT_ADDRESS: grpcAddress.replace(/^0\.0\.0\.0:/, '127.0.0.1:') },
+});
+
+print(
+  [
+    '',
+    'Loupe is running',
+    `  Labeler UI      ${httpUrl}/${webBuildDone ? '' : '  (still building; the page appears when done)'}`,
+    `  Devices         ${httpUrl}/api/devices`,
+    `  Cloud health    ${httpUrl}/healthz`,
+    `  Cloud metrics   ${httpUrl}/metrics`,
+    `  MQTT broker     ${String(ready.mqttUrl)}`,
+    `  Edge agent      ${String(agentReady.statusUrl)}/healthz`,
+    `  Inspect (gRPC)  ${grpcAddress}  (a simulated camera is sending images)`,
+    `  Data directory  ${String(ready.dataDir)}`,
+    'Press Ctrl-C to stop.',
+    '',
+  ].join('\n'),
+);
+if (!webBuildDone) {
+  print((await webBuilt) ? `labeler UI built: ${httpUrl}/` : 'the labeler UI did not build (see the errors above); the API works without it');
+}
