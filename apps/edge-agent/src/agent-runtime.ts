@@ -81,6 +81,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   );
 
   const slot = new ModelSlot();
+  metrics.trackInferenceQueue(() => slot.current?.queueDepth ?? 0);
   const inspectServer = await startInspectServer(config.grpc, new InspectHandlers(slot, capture, metrics, log), log);
   const activation = new ModelActivation(slot, config.inference, status, metrics, (serving) => inspectServer.setServing(serving), log);
   const statusServer = await startStatusServer({ ...config.status, ...identity }, { status, metrics, link });

@@ -56,7 +56,7 @@ describe('the Inspect API under overload', () => {
 });
 
 describe('the Inspect API with deadlines', () => {
-  const agent = overloadable(256);
+  const agent = overloadable(512);
   beforeAll(() => agent.start());
   afterAll(() => agent.running?.stop());
 
@@ -65,14 +65,24 @@ describe('the Inspect API with deadlines', () => {
     const ran = 'loupe_agent_inference_batch_size_count';
     const droppedBefore = await agent.metric(dropped);
     const ranBefore = await agent.metric(ran);
-    // 128 inferences queued ahead (about a second on a 2-core box, one at a
-    // time) outlast the late request's 300 ms, which leaves a loaded CI box
-    // ample time to deliver the call before its deadline.
-    const ahead = Array.from({ length: 128 }, () => agent.inspect());
+    const ahead = Array.from({ length: 256 }, () => agent.inspect());
+    // The late request is sent once every other one has reached the agent:
+    // sent with them, it would wait behind their bytes on the client's
+    // connection, and gRPC would drop it before the agent saw it. 64 queued
+    // inferences, one at a time, outlast its 300 ms even on a fast box.
+    await eventually(
+      async () => {
+        const queued = await agent.metric('loupe_agent_inference_queue_depth');
+        const done = (await agent.metric(ran)) - ranBefore;
+        expect(queued + done).toBeGreaterThanOrEqual(255);
+        expect(queued).toBeGreaterThanOrEqual(64);
+      },
+      { intervalMs: 5 },
+    );
     const late = agent.inspect(new Date(Date.now() + 300));
     await expect(late).rejects.toMatchObject({ code: GrpcStatus.DEADLINE_EXCEEDED });
     await Promise.all(ahead);
     await eventually(async () => expect(await agent.metric(dropped)).toBe(droppedBefore + 1));
-    expect(await agent.metric(ran)).toBe(ranBefore + 128);
+    expect(await agent.metric(ran)).toBe(ranBefore + 256);
   });
 });

@@ -71,14 +71,14 @@ export class AgentMetrics {
 
   private outbox: OutboxReadings | undefined;
 
-  readonly outboxSamples = this.outboxGauge('loupe_agent_outbox_samples', 'Samples in the outbox, waiting or in flight.', (o) => o.count);
+  readonly outboxSamples = this.readingGauge('loupe_agent_outbox_samples', 'Samples in the outbox, waiting or in flight.', () => this.outbox?.count);
 
-  readonly outboxBytes = this.outboxGauge('loupe_agent_outbox_bytes', 'Bytes of samples in the outbox.', (o) => o.bytes);
+  readonly outboxBytes = this.readingGauge('loupe_agent_outbox_bytes', 'Bytes of samples in the outbox.', () => this.outbox?.bytes);
 
-  readonly outboxOldestAgeSeconds = this.outboxGauge(
+  readonly outboxOldestAgeSeconds = this.readingGauge(
     'loupe_agent_outbox_oldest_age_seconds',
     'Age of the oldest sample in the outbox; grows while the link is down.',
-    (o) => o.oldestAgeMs() / 1000,
+    () => this.outbox && this.outbox.oldestAgeMs() / 1000,
   );
 
   readonly outboxDropped = new Counter({
@@ -113,6 +113,19 @@ export class AgentMetrics {
     registers: [this.registry],
   });
 
+  private inferenceQueue: (() => number) | undefined;
+
+  readonly inferenceQueueDepth = this.readingGauge(
+    'loupe_agent_inference_queue_depth',
+    'Inspections waiting for the model; requests beyond INFERENCE_QUEUE_LIMIT are refused.',
+    () => this.inferenceQueue?.(),
+  );
+
+  /** Reads the active model's queue depth whenever metrics are scraped. */
+  trackInferenceQueue(depth: () => number): void {
+    this.inferenceQueue = depth;
+  }
+
   /** Reads the outbox's size and age whenever metrics are scraped. */
   trackOutbox(outbox: OutboxReadings): void {
     this.outbox = outbox;
@@ -122,15 +135,15 @@ export class AgentMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'loupe_agent_' });
   }
 
-  private outboxGauge(name: string, help: string, read: (outbox: OutboxReadings) => number): Gauge {
-    const current = () => this.outbox;
+  /** A gauge read at scrape time; it keeps its last value while `read` has nothing to read. */
+  private readingGauge(name: string, help: string, read: () => number | undefined): Gauge {
     return new Gauge({
       name,
       help,
       registers: [this.registry],
       collect() {
-        const outbox = current();
-        if (outbox) this.set(read(outbox));
+        const value = read();
+        if (value !== undefined) this.set(value);
       },
     });
   }
