@@ -8,4 +8,5 @@ export {
   type MqttMessageHandler,
   type MqttProtocolVersion,
 } from './mqtt-link';
+export type { MqttAckingHandler } from './held-acknowledgements';
 export { registerLinkMetrics } from './link-metrics';

@@ -78,6 +78,41 @@ describe('MqttLink', () => {
     await eventually(() => expect(attempts).toEqual(['s1', 's1']), { timeoutMs: 10_000 });
   });
 
+  it('handles messages at once and acknowledges them in arrival order, each only after its handler succeeds', async () => {
+    const clientId = uniqueName('batching');
+    const topic = `${broker.topicRoot}/batch/d1/samples`;
+    const receiving = (onMessage: (payload: string) => Promise<void>) => {
+      const receiver = new MqttLink({ url: broker.url, clientId, persistentSession: true, backoff: new Backoff({ initialMs: 20, maxMs: 200 }), logger });
+      links.push(receiver);
+      receiver.ackAfter((_topic, payload) => onMessage(payload.toString()));
+      return receiver;
+    };
+    const finish = new Map<string, () => void>();
+    const first = receiving((payload) => new Promise((resolve) => finish.set(payload, resolve)));
+    await first.subscribe(topic, 1);
+    first.start();
+    await first.waitConnected(5_000);
+    const sender = link();
+    await sender.waitConnected(5_000);
+    const messages = Array.from({ length: 10 }, (_, index) => String(index));
+    for (const message of messages) await sender.publish(topic, Buffer.from(message), { qos: 1 });
+    // All ten are being handled together, none finished.
+    await eventually(() => expect([...finish.keys()].sort()).toEqual(messages));
+    // 0-2 and 6-9 finish; 3 holds back every PUBACK after it.
+    for (const message of ['0', '1', '2', '6', '7', '8', '9']) finish.get(message)!();
+    await new Promise((resolve) => setImmediate(resolve));
+    await first.stop();
+
+    const again: string[] = [];
+    const second = receiving((payload) => {
+      again.push(payload);
+      return Promise.resolve();
+    });
+    await second.subscribe(topic, 1);
+    second.start();
+    await eventually(() => expect([...again].sort()).toEqual(['3', '4', '5', '6', '7', '8', '9']));
+  });
+
   it('splits a shared subscription between group members on MQTT 5, and subscribes plainly on 3.1.1', async () => {
     const members = [link(), link()];
     const received: string[][] = [[], []];

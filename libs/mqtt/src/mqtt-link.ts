@@ -3,12 +3,11 @@ import { redactUrl } from '@loupe/config';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Backoff } from './backoff';
+import { holdAcknowledgements, type MqttAckingHandler } from './held-acknowledgements';
 
 export type MqttProtocolVersion = 4 | 5;
 export type MqttLinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
 export type MqttMessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
-/** Settles once the message is safely handled; only then is it acknowledged to the broker. */
-export type MqttAckingHandler = (topic: string, payload: Buffer) => Promise<void>;
 
 export interface MqttLinkOptions {
   url: string;
@@ -34,6 +33,11 @@ export interface MqttLinkOptions {
    */
   stableAfterMs?: number;
   backoff?: Backoff;
+  /**
+   * Messages an `ackAfter` handler may be working on at once (default 256);
+   * beyond it the link reads no more from the broker until one is done.
+   */
+  maxHandledAtOnce?: number;
   logger: Logger;
 }
 
@@ -146,12 +150,13 @@ export class MqttLink extends EventEmitter {
   /**
    * Holds each incoming message's PUBACK until `handler` settles, for
    * consumers that must store a message before the broker may forget it.
-   * mqtt.js hands a connection's messages over one at a time, so the next
-   * waits too. A handler that rejects leaves the message unacknowledged and
-   * drops the connection, so the broker delivers it again after the
-   * reconnect (with a persistent session). The handler must not wait for
-   * the broker's PUBACK of its own publishes: it arrives on the same
-   * connection, behind the message being handled.
+   * Up to `maxHandledAtOnce` messages are handled at once, so a consumer can
+   * store them in batches; PUBACKs go out in arrival order. A handler that
+   * rejects drops the connection with its message and every later one
+   * unacknowledged, so the broker delivers them again after the reconnect
+   * (with a persistent session). The handler should not wait for the
+   * broker's PUBACK of its own publishes: with the limit reached, that
+   * PUBACK waits behind the messages being handled.
    */
   ackAfter(handler: MqttAckingHandler): void {
     this.ackingHandler = handler;
@@ -291,17 +296,13 @@ export class MqttLink extends EventEmitter {
         }
       }
     });
-    client.handleMessage = (packet, done) => {
-      const handler = this.ackingHandler;
-      if (!handler) return done();
-      handler(packet.topic, packet.payload as Buffer).then(
-        () => done(),
-        (error: unknown) => {
-          this.log.error({ topic: packet.topic, err: (error as Error).message }, 'message not handled; reconnecting so the broker sends it again');
-          client.end(true);
-        },
-      );
-    };
+    holdAcknowledgements(client, (topic, payload) => this.ackingHandler?.(topic, payload) ?? Promise.resolve(), {
+      maxHeld: options.maxHandledAtOnce ?? 256,
+      onFailure: (error, topic) => {
+        this.log.error({ topic, err: error.message }, 'message not handled; reconnecting so the broker sends it again');
+        client.end(true);
+      },
+    });
     client.on('disconnect', (packet) =>
       this.log.warn({ reasonCode: packet.reasonCode, reason: packet.properties?.reasonString }, 'broker ended the connection'),
     );
