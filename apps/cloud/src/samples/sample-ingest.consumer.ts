@@ -3,10 +3,15 @@ import { SampleAck } from '@loupe/proto';
 import type { DeviceTopics } from '@loupe/topics';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { BlobStore } from '../blobs/blob-store';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
 import { InvalidSampleError, readSampleUpload, type SampleRecord } from './sample-payload';
+import type { SampleBatchWriter } from './sample-batch-writer';
 import type { SampleRepository } from './sample.repository';
+
+interface DeviceName {
+  siteId: string;
+  deviceId: string;
+}
 
 const EXTENSIONS: Record<string, string> = {
   'image/jpeg': 'jpg',
@@ -25,13 +30,16 @@ const EXTENSIONS: Record<string, string> = {
  * comes again and finds its work done. A payload that can never be stored is
  * dead-lettered, acknowledged, and refused to the device by id.
  *
- * mqtt.js hands a connection's messages over one at a time, so the consumer
- * spreads the work over several connections in the share group (the main
- * link plus `extraLinks`); the broker splits the samples between them.
+ * Each connection hands over many messages at once (see MqttLink.ackAfter),
+ * and the SampleBatchWriter stores them in groups. Replicas, and the extra
+ * connections of one replica (`extraLinks`), split the samples through the
+ * share group.
  */
 export class SampleIngestConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private accepting = true;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly pendingAcks = new Map<string, { device: DeviceName; sampleIds: string[] }>();
+  private acksScheduled = false;
   private readonly log: Logger;
 
   constructor(
@@ -40,7 +48,7 @@ export class SampleIngestConsumer implements OnApplicationBootstrap, BeforeAppli
     private readonly topics: DeviceTopics,
     private readonly shareGroup: string,
     private readonly samples: SampleRepository,
-    private readonly blobs: BlobStore,
+    private readonly writer: SampleBatchWriter,
     private readonly maxSampleBytes: number,
     private readonly metrics: CloudMetrics,
     logger: Logger,
@@ -55,7 +63,7 @@ export class SampleIngestConsumer implements OnApplicationBootstrap, BeforeAppli
         const parsed = this.topics.parse(topic);
         if (parsed?.channel !== 'samples') return Promise.resolve();
         if (!this.accepting) return Promise.reject(new Error('shutting down'));
-        const work = this.ingest(link, topic, parsed, payload).finally(() => this.inFlight.delete(work));
+        const work = this.ingest(topic, parsed, payload).finally(() => this.inFlight.delete(work));
         this.inFlight.add(work);
         return work;
       });
@@ -64,36 +72,35 @@ export class SampleIngestConsumer implements OnApplicationBootstrap, BeforeAppli
     for (const link of this.extraLinks) await link.subscribe(filter, 1, { shareGroup: this.shareGroup, sharedOnly: true });
   }
 
-  /** Stops taking samples and finishes the one in progress; the broker keeps the rest. */
+  /** Stops taking samples and finishes those in progress; the broker keeps the rest. */
   async beforeApplicationShutdown(): Promise<void> {
     this.accepting = false;
     await Promise.allSettled([...this.inFlight]);
+    this.sendPendingAcks();
   }
 
-  private async ingest(link: MqttLink, topic: string, device: { siteId: string; deviceId: string }, payload: Buffer): Promise<void> {
+  private async ingest(topic: string, device: DeviceName, payload: Buffer): Promise<void> {
     const started = performance.now();
     let sample: SampleRecord;
     try {
       sample = readSampleUpload({ ...device, channel: 'samples' }, payload, this.maxSampleBytes);
     } catch (error) {
       if (!(error instanceof InvalidSampleError)) throw error;
-      await this.refuse(link, topic, device, payload, error);
+      await this.refuse(topic, device, payload, error);
       return;
     }
-    // A repeat finds its image key taken and its row present: nothing is written.
     const key = `samples/${device.siteId}/${device.deviceId}/${sample.id}.${EXTENSIONS[sample.imageMediaType] ?? 'bin'}`;
-    if (!(await this.blobs.exists(key))) await this.blobs.put(key, sample.image, sample.imageMediaType);
-    const inserted = await this.samples.insertIfAbsent(sample, key);
+    const inserted = await this.writer.store(sample, key);
     this.metrics.samplesIngested.inc({ outcome: inserted ? 'stored' : 'duplicate' });
     if (inserted) {
       this.metrics.ingestLagSeconds.observe(Math.max(0, (Date.now() - sample.capturedAt.getTime()) / 1000));
       this.log.debug({ ...device, sampleId: sample.id, priority: sample.priority, reason: sample.reason }, 'sample stored');
     }
-    this.acknowledge(link, device, SampleAck.fromPartial({ sampleIds: [sample.id] }));
+    this.acknowledge(device, sample.id);
     this.metrics.ingestSeconds.observe((performance.now() - started) / 1000);
   }
 
-  private async refuse(link: MqttLink, topic: string, device: { siteId: string; deviceId: string }, payload: Buffer, error: InvalidSampleError) {
+  private async refuse(topic: string, device: DeviceName, payload: Buffer, error: InvalidSampleError) {
     await this.samples.deadLetter({
       topic,
       ...device,
@@ -105,18 +112,39 @@ export class SampleIngestConsumer implements OnApplicationBootstrap, BeforeAppli
     this.metrics.deadLetters.inc({ reason: error.reason });
     this.log.warn({ ...device, sampleId: error.sampleId, reason: error.reason, detail: error.message }, 'sample dead-lettered');
     if (error.sampleId !== undefined) {
-      this.acknowledge(link, device, SampleAck.fromPartial({ rejected: [{ sampleId: error.sampleId, reason: `${error.reason}: ${error.message}` }] }));
+      this.send(device, SampleAck.fromPartial({ rejected: [{ sampleId: error.sampleId, reason: `${error.reason}: ${error.message}` }] }));
     }
   }
 
   /**
-   * Sends the SampleAck without waiting for the broker's PUBACK: that PUBACK
-   * arrives on this connection, which takes no packet until this message's
-   * handler is done. A lost SampleAck costs a repeat upload, nothing more.
+   * Acknowledges a stored sample to its device. The samples of a group are
+   * stored together, so their acks are gathered until the next turn of the
+   * event loop and sent as one SampleAck per device.
    */
-  private acknowledge(link: MqttLink, device: { siteId: string; deviceId: string }, ack: SampleAck): void {
+  private acknowledge(device: DeviceName, sampleId: string): void {
+    const name = `${device.siteId}/${device.deviceId}`;
+    const pending = this.pendingAcks.get(name);
+    if (pending) pending.sampleIds.push(sampleId);
+    else this.pendingAcks.set(name, { device, sampleIds: [sampleId] });
+    if (this.acksScheduled) return;
+    this.acksScheduled = true;
+    setImmediate(() => this.sendPendingAcks());
+  }
+
+  private sendPendingAcks(): void {
+    this.acksScheduled = false;
+    for (const { device, sampleIds } of this.pendingAcks.values()) this.send(device, SampleAck.fromPartial({ sampleIds }));
+    this.pendingAcks.clear();
+  }
+
+  /**
+   * Sends a SampleAck without waiting for the broker's PUBACK, which could
+   * wait behind the messages this connection is handling. A lost SampleAck
+   * costs a repeat upload, nothing more.
+   */
+  private send(device: DeviceName, ack: SampleAck): void {
     const topic = this.topics.forDevice(device.siteId, device.deviceId, 'acks');
-    link.publish(topic, SampleAck.encode(ack).finish(), { qos: 1 }).catch((error: unknown) => {
+    this.link.publish(topic, SampleAck.encode(ack).finish(), { qos: 1 }).catch((error: unknown) => {
       this.log.warn({ ...device, err: (error as Error).message }, 'SampleAck not sent; the device will upload again');
     });
   }

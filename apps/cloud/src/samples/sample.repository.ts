@@ -1,6 +1,11 @@
 import type pg from 'pg';
 import type { SampleRecord } from './sample-payload';
 
+export interface SampleRow {
+  sample: SampleRecord;
+  imageKey: string;
+}
+
 export interface DeadLetterEntry {
   topic: string;
   siteId?: string;
@@ -24,17 +29,17 @@ export class SampleRepository {
   constructor(private readonly pool: pg.Pool) {}
 
   /**
-   * Stores a sample unless one with its id is already there. A plain
-   * INSERT ... ON CONFLICT DO NOTHING: a repeat delivery racing on another
-   * replica can neither fail nor change the stored row.
+   * Stores each sample unless one with its id is already there, in one
+   * statement; returns the ids this call inserted. A plain INSERT ... ON
+   * CONFLICT DO NOTHING: a repeat delivery racing on another replica can
+   * neither fail nor change the stored row.
    */
-  async insertIfAbsent(sample: SampleRecord, imageKey: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      `INSERT INTO samples (id, site_id, device_id, station_id, unit_serial, captured_at, model_name, model_version,
-                            verdict, prediction, priority, reason, image_key, image_sha256, image_bytes, image_media_type)
-       VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16)
-       ON CONFLICT (id) DO NOTHING`,
-      [
+  async insertManyIfAbsent(rows: SampleRow[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const values: unknown[] = [];
+    const tuples = rows.map(({ sample, imageKey }) => {
+      const at = values.length;
+      values.push(
         sample.id,
         sample.siteId,
         sample.deviceId,
@@ -51,9 +56,19 @@ export class SampleRepository {
         sample.imageSha256,
         sample.image.byteLength,
         sample.imageMediaType,
-      ],
+      );
+      const p = (offset: number) => `$${at + offset}`;
+      return `(${p(1)}::uuid, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}::jsonb, ${p(11)}, ${p(12)}, ${p(13)}, ${p(14)}, ${p(15)}, ${p(16)})`;
+    });
+    const { rows: inserted } = await this.pool.query<{ id: string }>(
+      `INSERT INTO samples (id, site_id, device_id, station_id, unit_serial, captured_at, model_name, model_version,
+                            verdict, prediction, priority, reason, image_key, image_sha256, image_bytes, image_media_type)
+       VALUES ${tuples.join(', ')}
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id`,
+      values,
     );
-    return rowCount === 1;
+    return new Set(inserted.map((row) => row.id));
   }
 
   async deadLetter(entry: DeadLetterEntry): Promise<void> {

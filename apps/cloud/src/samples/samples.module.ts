@@ -6,8 +6,13 @@ import type { BlobStore } from '../blobs/blob-store';
 import type { Database } from '../database/database';
 import { BLOB_STORE, CLOUD_METRICS, DATABASE, INGEST_LINKS, LOGGER, MQTT_LINK, MQTT_SHARE_GROUP, SAMPLE_LIMITS, TOPICS } from '../infrastructure.tokens';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
+import { SampleBatchWriter } from './sample-batch-writer';
 import { SampleIngestConsumer } from './sample-ingest.consumer';
 import { SampleRepository } from './sample.repository';
+
+// 128 rows keep one INSERT well under Postgres's parameter limit; 16 image
+// writes at once keep a slow object store busy without flooding it.
+const INGEST_BATCH = { maxBatch: 128, blobConcurrency: 16 };
 
 @Module({
   providers: [
@@ -24,7 +29,18 @@ import { SampleRepository } from './sample.repository';
         limits: { maxSampleBytes: number },
         metrics: CloudMetrics,
         logger: Logger,
-      ) => new SampleIngestConsumer(link, ingestLinks, topics, shareGroup, samples, blobs, limits.maxSampleBytes, metrics, logger),
+      ) =>
+        new SampleIngestConsumer(
+          link,
+          ingestLinks,
+          topics,
+          shareGroup,
+          samples,
+          new SampleBatchWriter(samples, blobs, INGEST_BATCH),
+          limits.maxSampleBytes,
+          metrics,
+          logger,
+        ),
       inject: [MQTT_LINK, INGEST_LINKS, TOPICS, MQTT_SHARE_GROUP, SampleRepository, BLOB_STORE, SAMPLE_LIMITS, CLOUD_METRICS, LOGGER],
     },
   ],

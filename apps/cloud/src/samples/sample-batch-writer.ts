@@ -1,0 +1,73 @@
+import type { BlobStore } from '../blobs/blob-store';
+import type { SampleRecord } from './sample-payload';
+import type { SampleRow, SampleRepository } from './sample.repository';
+
+interface Waiting {
+  row: SampleRow;
+  stored: (inserted: boolean) => void;
+  failed: (error: unknown) => void;
+}
+
+export interface SampleBatchSettings {
+  /** Rows per INSERT at most. */
+  maxBatch: number;
+  /** Images written to the blob store at once. */
+  blobConcurrency: number;
+}
+
+/**
+ * Makes samples durable in groups: the images of a whole group go to the
+ * blob store in parallel, then its rows go to Postgres in one INSERT, so a
+ * busy consumer pays one database round trip and one commit per group
+ * instead of per sample. Samples that arrive while a group is being written
+ * form the next one; an idle consumer writes a lone sample at once.
+ */
+export class SampleBatchWriter {
+  private waiting: Waiting[] = [];
+  private writing: Promise<void> | undefined;
+
+  constructor(
+    private readonly samples: SampleRepository,
+    private readonly blobs: BlobStore,
+    private readonly settings: SampleBatchSettings,
+  ) {}
+
+  /**
+   * Resolves once the image and the row are both durable: true if this call
+   * inserted the row, false if it was there already (a repeat delivery).
+   */
+  store(sample: SampleRecord, imageKey: string): Promise<boolean> {
+    return new Promise((stored, failed) => {
+      this.waiting.push({ row: { sample, imageKey }, stored, failed });
+      this.writing ??= this.writeAll();
+    });
+  }
+
+  private async writeAll(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const group = this.waiting.splice(0, this.settings.maxBatch);
+      try {
+        const inserted = await this.write(group.map((item) => item.row));
+        // The same sample twice in one group (a repeat delivery) is inserted
+        // once. Postgres returns ids in the canonical lower-case form.
+        for (const item of group) item.stored(inserted.delete(item.row.sample.id.toLowerCase()));
+      } catch (error) {
+        for (const item of group) item.failed(error);
+      }
+    }
+    this.writing = undefined;
+  }
+
+  private async write(rows: SampleRow[]): Promise<Set<string>> {
+    let next = 0;
+    const writeImages = async () => {
+      while (next < rows.length) {
+        const { sample, imageKey } = rows[next++]!;
+        // A repeat finds its image key taken: the blob is written once.
+        if (!(await this.blobs.exists(imageKey))) await this.blobs.put(imageKey, sample.image, sample.imageMediaType);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.settings.blobConcurrency, rows.length) }, writeImages));
+    return this.samples.insertManyIfAbsent(rows);
+  }
+}
