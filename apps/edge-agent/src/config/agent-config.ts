@@ -75,7 +75,8 @@ export const agentEnvSchema = z.object({
   OUTBOX_DIR: z.string().min(1).default('.data/edge/outbox'),
   OUTBOX_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(2 * 1024 ** 3),
   OUTBOX_MAX_SAMPLES: z.coerce.number().int().min(1).default(20_000),
-  UPLINK_WINDOW: z.coerce.number().int().min(1).max(1_000).default(16),
+  UPLINK_WINDOW: z.coerce.number().int().min(1).max(1_000).default(64),
+  UPLINK_WINDOW_BYTES: z.coerce.number().int().min(1).default(16 * 1024 * 1024),
   UPLINK_ACK_TIMEOUT: envDurationMs()
     .refine((ms) => ms >= 100, 'must be at least 100ms')
     .prefault('30s'),
@@ -96,7 +97,7 @@ export interface AgentConfig {
   inference: PipelineSettings;
   sampling: { policy: SamplingPolicy; maxImageBytes: number };
   outbox: { directory: string; maxBytes: number; maxCount: number };
-  uplink: { window: number; ackTimeoutMs: number; bytesPerSecond: number };
+  uplink: { window: number; windowBytes: number; ackTimeoutMs: number; bytesPerSecond: number };
 }
 
 export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
@@ -140,6 +141,6 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
     },
     sampling: { policy: e.SAMPLING_POLICY, maxImageBytes: e.SAMPLE_MAX_IMAGE_BYTES },
     outbox: { directory: resolve(e.OUTBOX_DIR), maxBytes: e.OUTBOX_MAX_BYTES, maxCount: e.OUTBOX_MAX_SAMPLES },
-    uplink: { window: e.UPLINK_WINDOW, ackTimeoutMs: e.UPLINK_ACK_TIMEOUT, bytesPerSecond: e.UPLINK_MAX_BYTES_PER_SECOND },
+    uplink: { window: e.UPLINK_WINDOW, windowBytes: e.UPLINK_WINDOW_BYTES, ackTimeoutMs: e.UPLINK_ACK_TIMEOUT, bytesPerSecond: e.UPLINK_MAX_BYTES_PER_SECOND },
   };
 }

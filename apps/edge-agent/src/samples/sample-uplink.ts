@@ -6,7 +6,13 @@ import type { SampleOutbox } from './sample-outbox';
 export interface UplinkSettings {
   /** Samples published and not yet acknowledged by the cloud, at most. */
   window: number;
-  /** A sample the cloud has not acknowledged after this long is sent again. */
+  /** Bytes of those samples, at most (one sample always fits). */
+  windowBytes: number;
+  /**
+   * A sample the cloud has not acknowledged this long after the broker took
+   * it is sent again. Timed from the broker's PUBACK, so a slow link does not
+   * count against the cloud.
+   */
   ackTimeoutMs: number;
   /** Optional cap on image upload bandwidth; 0 means none. */
   bytesPerSecond: number;
@@ -27,7 +33,9 @@ export interface UplinkEvents {
  * after a timeout or a lost connection and is published again.
  */
 export class SampleUplink {
-  private readonly sentAt = new Map<string, number>();
+  /** Samples on their way: bytes, and when the cloud's ack is due (unset until the broker has the sample). */
+  private readonly inFlight = new Map<string, { bytes: number; ackDueAt: number }>();
+  private inFlightBytes = 0;
   private stopped = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -77,7 +85,7 @@ export class SampleUplink {
 
   private async pump(): Promise<void> {
     while (!this.stopped) {
-      if (!this.link.connected || this.sentAt.size >= this.settings.window) {
+      if (!this.link.connected || this.windowFull()) {
         await this.sleep(1_000);
         continue;
       }
@@ -91,20 +99,39 @@ export class SampleUplink {
     }
   }
 
+  private windowFull(): boolean {
+    if (this.inFlight.size === 0) return false;
+    return this.inFlight.size >= this.settings.window || this.inFlightBytes >= this.settings.windowBytes;
+  }
+
   /** Publishes without waiting for the PUBACK, so the whole window is on the wire at once. */
   private send(id: string, payload: Buffer): void {
-    this.sentAt.set(id, performance.now());
+    this.inFlight.set(id, { bytes: payload.byteLength, ackDueAt: Number.POSITIVE_INFINITY });
+    this.inFlightBytes += payload.byteLength;
     this.link.publish(this.topics.samples, payload, { qos: 1 }).then(
-      () => this.events.published(payload.byteLength),
+      () => {
+        const sent = this.inFlight.get(id);
+        if (sent) sent.ackDueAt = performance.now() + this.settings.ackTimeoutMs;
+        this.events.published(payload.byteLength);
+      },
       (error: unknown) => {
         this.log.debug({ sampleId: id, err: (error as Error).message }, 'sample publish failed; it stays in the outbox');
-        if (this.sentAt.delete(id)) {
+        if (this.forget(id)) {
           this.outbox.release(id);
           this.events.resent('publish_failed');
         }
         this.notify();
       },
     );
+  }
+
+  /** Takes a sample out of the window; false if it was not in it. */
+  private forget(id: string): boolean {
+    const sent = this.inFlight.get(id);
+    if (!sent) return false;
+    this.inFlight.delete(id);
+    this.inFlightBytes -= sent.bytes;
+    return true;
   }
 
   private async onAck(payload: Buffer): Promise<void> {
@@ -121,17 +148,17 @@ export class SampleUplink {
       this.events.rejected(entry.reason);
     }
     const ids = [...ack.sampleIds, ...rejected];
-    for (const id of ids) this.sentAt.delete(id);
+    for (const id of ids) this.forget(id);
     const removed = await this.outbox.remove(ids);
     this.events.acknowledged(removed);
     this.notify();
   }
 
   private resendOverdue(): void {
-    const overdueBefore = performance.now() - this.settings.ackTimeoutMs;
-    for (const [id, sentAt] of this.sentAt) {
-      if (sentAt > overdueBefore) continue;
-      this.sentAt.delete(id);
+    const now = performance.now();
+    for (const [id, { ackDueAt }] of this.inFlight) {
+      if (ackDueAt > now) continue;
+      this.forget(id);
       this.outbox.release(id);
       this.events.resent('ack_timeout');
     }
@@ -139,11 +166,12 @@ export class SampleUplink {
   }
 
   private releaseAll(): void {
-    for (const id of this.sentAt.keys()) {
+    for (const id of this.inFlight.keys()) {
       this.outbox.release(id);
       this.events.resent('link_lost');
     }
-    this.sentAt.clear();
+    this.inFlight.clear();
+    this.inFlightBytes = 0;
   }
 
   /** A token bucket holding at most one second of bandwidth. */
