@@ -41,7 +41,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     ...(config.mqtt.username === undefined ? {} : { username: config.mqtt.username }),
     ...(config.mqtt.password === undefined ? {} : { password: config.mqtt.password }),
     persistentSession: true,
-    backoff: new Backoff({ initialMs: 500, maxMs: 60_000 }),
+    backoff: new Backoff({ initialMs: 500, maxMs: 30_000 }),
     logger: log,
   });
   registerLinkMetrics(link, metrics.registry, 'loupe_agent');
