@@ -15,6 +15,7 @@ import {
   MQTT_LINK,
   INGEST_LINKS,
   MQTT_SHARE_GROUP,
+  LABELING_SETTINGS,
   SAMPLE_LIMITS,
   TOPICS,
 } from './infrastructure.tokens';
@@ -33,6 +34,7 @@ export interface Infrastructure {
   shareGroup: string;
   blobs: BlobStore;
   sampleLimits: { maxSampleBytes: number };
+  labeling: { leaseSeconds: number };
   metrics: CloudMetrics;
   clock: Clock;
   logger: Logger;
@@ -50,6 +52,7 @@ class InfrastructureModule {
       { provide: MQTT_SHARE_GROUP, useValue: infrastructure.shareGroup },
       { provide: BLOB_STORE, useValue: infrastructure.blobs },
       { provide: SAMPLE_LIMITS, useValue: infrastructure.sampleLimits },
+      { provide: LABELING_SETTINGS, useValue: infrastructure.labeling },
       { provide: CLOUD_METRICS, useValue: infrastructure.metrics },
       { provide: Clock, useValue: infrastructure.clock },
       { provide: LOGGER, useValue: infrastructure.logger },

@@ -112,6 +112,7 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
         shareGroup: config.mqtt.shareGroup,
         blobs,
         sampleLimits: config.samples,
+        labeling: config.labeling,
         metrics,
         clock: new SystemClock(),
         logger,

@@ -10,4 +10,5 @@ export const LOGGER = Symbol('Logger');
 export const TOPICS = Symbol('DeviceTopics');
 export const MQTT_SHARE_GROUP = Symbol('MqttShareGroup');
 export const SAMPLE_LIMITS = Symbol('SampleLimits');
+export const LABELING_SETTINGS = Symbol('LabelingSettings');
 export const INGEST_LINKS = Symbol('IngestLinks');

@@ -41,6 +41,10 @@ export const cloudEnvSchema = z
 
     INGEST_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(4),
     SAMPLE_MAX_BYTES: z.coerce.number().int().min(1_024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
+
+    LABEL_LEASE: envDurationMs()
+      .refine((ms) => ms >= 1_000 && ms <= 3_600_000, 'must be between 1s and 1h')
+      .prefault('2m'),
   })
   .superRefine((env, context) => {
     if (env.S3_ENDPOINT && !env.S3_BUCKET) {
@@ -86,6 +90,7 @@ export interface CloudConfig {
       }
     | { kind: 'folder'; directory: string };
   samples: { maxSampleBytes: number; ingestConnections: number };
+  labeling: { leaseSeconds: number };
 }
 
 export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
@@ -130,5 +135,6 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
         }
       : { kind: 'folder', directory: resolve(dataDir, 'cloud', 'blobs') },
     samples: { maxSampleBytes: e.SAMPLE_MAX_BYTES, ingestConnections: e.INGEST_CONNECTIONS },
+    labeling: { leaseSeconds: e.LABEL_LEASE / 1000 },
   };
 }

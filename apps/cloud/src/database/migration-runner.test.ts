@@ -35,7 +35,18 @@ describe('applyMigrations', () => {
     const tables = await db.query<{ table_name: string }>(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
     );
-    expect(tables.rows.map((row) => row.table_name)).toEqual(['_prisma_migrations', 'dead_letters', 'devices', 'samples', 'sites']);
+    expect(tables.rows.map((row) => row.table_name)).toEqual([
+      '_prisma_migrations',
+      'dead_letters',
+      'devices',
+      'label_skips',
+      'label_tasks',
+      'labels',
+      'projects',
+      'samples',
+      'sites',
+      'users',
+    ]);
   });
 
   // Truly concurrent on PostgreSQL; on PGlite (one connection) the calls queue.

@@ -1,12 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { BlobStore } from '../blobs/blob-store';
+import type { IncomingSample } from '../labeling/labeling-queue';
 import { SampleBatchWriter } from './sample-batch-writer';
 import type { SampleRecord } from './sample-payload';
 import type { SampleRepository, SampleRow } from './sample.repository';
 
-function sample(id = randomUUID()): SampleRecord {
-  return { id, image: Buffer.from(id), imageMediaType: 'image/jpeg' } as SampleRecord;
+function sample(id: string = randomUUID()): SampleRecord {
+  return {
+    id,
+    siteId: 'plant',
+    deviceId: 'aoi-1',
+    stationId: 'line-1',
+    unitSerial: '',
+    capturedAt: new Date(),
+    modelName: 'pcb-aoi',
+    modelVersion: '1',
+    verdict: 'reject',
+    prediction: { scores: [{ label: 'ok', score: 0.4 }, { label: 'scratch', score: 0.6 }], boxes: [] },
+    priority: 0.8,
+    reason: 'margin',
+    image: Buffer.from(id),
+    imageSha256: '',
+    imageMediaType: 'image/jpeg',
+  };
 }
 
 /** An in-memory repository and blob store that record how they were called. */
@@ -34,23 +51,32 @@ function fakes({ failInsert = false } = {}) {
       return Promise.resolve();
     },
   } as unknown as BlobStore;
-  return { blobs, rows, inserts, repository, store };
+  const queued: IncomingSample[] = [];
+  const queue = {
+    enqueue: (samples: IncomingSample[]) => {
+      queued.push(...samples);
+      return Promise.resolve();
+    },
+  };
+  return { blobs, rows, inserts, repository, store, queue, queued };
 }
 
 describe('SampleBatchWriter', () => {
   it('writes a lone sample at once and gathers the ones that arrive meanwhile into the next group', async () => {
-    const { inserts, repository, store, blobs } = fakes();
-    const writer = new SampleBatchWriter(repository, store, { maxBatch: 3, blobConcurrency: 2 });
+    const { inserts, repository, store, blobs, queue, queued } = fakes();
+    const writer = new SampleBatchWriter(repository, store, queue, { maxBatch: 3, blobConcurrency: 2 });
     const samples = Array.from({ length: 6 }, () => sample());
     const results = await Promise.all(samples.map((each) => writer.store(each, `k/${each.id}`)));
     expect(results).toEqual([true, true, true, true, true, true]);
     expect(inserts.map((group) => group.length)).toEqual([1, 3, 2]);
     expect([...blobs.keys()].sort()).toEqual(samples.map((each) => `k/${each.id}`).sort());
+    expect(queued.map((each) => each.id).sort()).toEqual(samples.map((each) => each.id).sort());
+    expect(queued[0]).toMatchObject({ modelName: 'pcb-aoi', predictedClass: 'scratch', samplerPriority: 0.8, reason: 'margin' });
   });
 
   it('counts a sample delivered twice in one group as inserted once', async () => {
-    const { repository, store } = fakes();
-    const writer = new SampleBatchWriter(repository, store, { maxBatch: 8, blobConcurrency: 2 });
+    const { repository, store, queue } = fakes();
+    const writer = new SampleBatchWriter(repository, store, queue, { maxBatch: 8, blobConcurrency: 2 });
     const first = writer.store(sample(), 'k/first');
     const twice = sample();
     const results = await Promise.all([first, writer.store(twice, `k/${twice.id}`), writer.store({ ...twice }, `k/${twice.id}`)]);
@@ -59,7 +85,7 @@ describe('SampleBatchWriter', () => {
 
   it('fails every sample of a group the database refuses, and keeps writing later groups', async () => {
     const failing = fakes({ failInsert: true });
-    const writer = new SampleBatchWriter(failing.repository, failing.store, { maxBatch: 8, blobConcurrency: 2 });
+    const writer = new SampleBatchWriter(failing.repository, failing.store, failing.queue, { maxBatch: 8, blobConcurrency: 2 });
     const outcomes = await Promise.allSettled([writer.store(sample(), 'k/a'), writer.store(sample(), 'k/b')]);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
     expect(failing.inserts.length).toBe(2);

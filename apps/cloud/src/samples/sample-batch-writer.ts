@@ -1,4 +1,5 @@
 import type { BlobStore } from '../blobs/blob-store';
+import type { IncomingSample, LabelingQueue } from '../labeling/labeling-queue';
 import type { SampleRecord } from './sample-payload';
 import type { SampleRow, SampleRepository } from './sample.repository';
 
@@ -17,7 +18,8 @@ export interface SampleBatchSettings {
 
 /**
  * Makes samples durable in groups: the images of a whole group go to the
- * blob store in parallel, then its rows go to Postgres in one INSERT, so a
+ * blob store in parallel, then its rows go to Postgres in one INSERT, and
+ * into their project's labeling queue in another, so a
  * busy consumer pays one database round trip and one commit per group
  * instead of per sample. Samples that arrive while a group is being written
  * form the next one; an idle consumer writes a lone sample at once.
@@ -29,6 +31,7 @@ export class SampleBatchWriter {
   constructor(
     private readonly samples: SampleRepository,
     private readonly blobs: BlobStore,
+    private readonly queue: Pick<LabelingQueue, 'enqueue'>,
     private readonly settings: SampleBatchSettings,
   ) {}
 
@@ -68,6 +71,23 @@ export class SampleBatchWriter {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.settings.blobConcurrency, rows.length) }, writeImages));
-    return this.samples.insertManyIfAbsent(rows);
+    const inserted = await this.samples.insertManyIfAbsent(rows);
+    // Repeats too: a crash between the two statements left them unqueued.
+    await this.queue.enqueue(rows.map(({ sample }) => toIncoming(sample)));
+    return inserted;
   }
+}
+
+function toIncoming(sample: SampleRecord): IncomingSample {
+  const top = sample.prediction.scores.reduce<{ label: string; score: number } | undefined>(
+    (best, score) => (best && best.score >= score.score ? best : score),
+    undefined,
+  );
+  return {
+    id: sample.id,
+    modelName: sample.modelName,
+    predictedClass: top?.label ?? sample.verdict,
+    samplerPriority: sample.priority,
+    reason: sample.reason,
+  };
 }

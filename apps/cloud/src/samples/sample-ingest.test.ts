@@ -125,6 +125,29 @@ describe('sample ingest on real Postgres, broker and S3', () => {
     }
   });
 
+  it("queues stored samples in the labeling queue of their model's project, the most doubtful first", async () => {
+    const projectId = randomUUID();
+    await query('INSERT INTO projects (id, name, model_name, task, classes) VALUES ($1, $2, $3, $4, $5)', [
+      projectId,
+      'solder joints',
+      'solder-aoi',
+      'classification',
+      ['Normal', 'Defective'],
+    ]);
+    const model = { name: 'solder-aoi', version: '2', sha256: 'cd' };
+    const queued = [0.2, 0.9, 0.5].map((priority) => upload({ model, priority }));
+    const unqueued = upload();
+    for (const sample of [...queued, unqueued]) await publish(SampleUpload.encode(sample).finish());
+    await eventually(() => expect([...queued, unqueued].every((sample) => acked.has(sample.sampleId))).toBe(true), { timeoutMs: 20_000 });
+    const tasks = await query<{ sample_id: string; project_id: string; state: string }>(
+      'SELECT sample_id, project_id, state FROM label_tasks WHERE sample_id = ANY($1::uuid[]) ORDER BY priority DESC',
+      [[...queued, unqueued].map((sample) => sample.sampleId)],
+    );
+    expect(tasks).toEqual(
+      [queued[1]!, queued[2]!, queued[0]!].map((sample) => ({ sample_id: sample.sampleId, project_id: projectId, state: 'open' })),
+    );
+  });
+
   it('keeps one row for a sample delivered three times, and acknowledges every delivery', async () => {
     const sample = upload();
     const payload = SampleUpload.encode(sample).finish();

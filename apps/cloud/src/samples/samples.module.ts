@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { BlobStore } from '../blobs/blob-store';
 import type { Database } from '../database/database';
 import { BLOB_STORE, CLOUD_METRICS, DATABASE, INGEST_LINKS, LOGGER, MQTT_LINK, MQTT_SHARE_GROUP, SAMPLE_LIMITS, TOPICS } from '../infrastructure.tokens';
+import { LabelingModule } from '../labeling/labeling.module';
+import { LabelingQueue } from '../labeling/labeling-queue';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
 import { SampleBatchWriter } from './sample-batch-writer';
 import { SampleIngestConsumer } from './sample-ingest.consumer';
@@ -15,6 +17,7 @@ import { SampleRepository } from './sample.repository';
 const INGEST_BATCH = { maxBatch: 128, blobConcurrency: 16 };
 
 @Module({
+  imports: [LabelingModule],
   providers: [
     { provide: SampleRepository, useFactory: (db: Database) => new SampleRepository(db.pool), inject: [DATABASE] },
     {
@@ -25,6 +28,7 @@ const INGEST_BATCH = { maxBatch: 128, blobConcurrency: 16 };
         topics: DeviceTopics,
         shareGroup: string,
         samples: SampleRepository,
+        queue: LabelingQueue,
         blobs: BlobStore,
         limits: { maxSampleBytes: number },
         metrics: CloudMetrics,
@@ -36,12 +40,12 @@ const INGEST_BATCH = { maxBatch: 128, blobConcurrency: 16 };
           topics,
           shareGroup,
           samples,
-          new SampleBatchWriter(samples, blobs, INGEST_BATCH),
+          new SampleBatchWriter(samples, blobs, queue, INGEST_BATCH),
           limits.maxSampleBytes,
           metrics,
           logger,
         ),
-      inject: [MQTT_LINK, INGEST_LINKS, TOPICS, MQTT_SHARE_GROUP, SampleRepository, BLOB_STORE, SAMPLE_LIMITS, CLOUD_METRICS, LOGGER],
+      inject: [MQTT_LINK, INGEST_LINKS, TOPICS, MQTT_SHARE_GROUP, SampleRepository, LabelingQueue, BLOB_STORE, SAMPLE_LIMITS, CLOUD_METRICS, LOGGER],
     },
   ],
 })

@@ -31,5 +31,6 @@ export function testCloudConfig(options: {
     },
     blobs: options.blobs,
     samples: { maxSampleBytes: options.maxSampleBytes ?? 16 * 1024 * 1024, ingestConnections: 4 },
+    labeling: { leaseSeconds: 120 },
   };
 }

@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import { startTestDatabase, type TestDatabase } from '@loupe/testing';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../database/database';
+import { AlreadyAnsweredError, LabelingQueue, LeaseLostError, type ClaimedSample } from './labeling-queue';
+
+const LEASE_SECONDS = 1;
+
+describe('LabelingQueue on Postgres', () => {
+  let testDatabase: TestDatabase;
+  let database: Database;
+  let queue: LabelingQueue;
+
+  beforeAll(async () => {
+    testDatabase = await startTestDatabase();
+    database = await openDatabase({ url: testDatabase.url, poolSize: testDatabase.maxConnections, migrate: true }, pino({ level: 'silent' }));
+    queue = new LabelingQueue(database.pool, LEASE_SECONDS);
+  });
+  afterAll(async () => {
+    await database?.close();
+    await testDatabase?.stop();
+  });
+
+  const sql = <T extends object = Record<string, unknown>>(text: string, values: unknown[] = []) =>
+    database.pool.query<T>(text, values).then((result) => result.rows);
+
+  /** A project of its own model, with `count` queued samples of priorities 0..1 and `labelers` users. */
+  async function project({ samples: count, labelers: people, consensus = 1 }: { samples: number; labelers: number; consensus?: number }) {
+    const id = randomUUID();
+    const modelName = `model-${id}`;
+    await sql('INSERT INTO projects (id, name, model_name, task, classes, consensus) VALUES ($1, $2, $3, $4, $5, $6)', [
+      id,
+      `project-${id}`,
+      modelName,
+      'classification',
+      ['ok', 'scratch'],
+      consensus,
+    ]);
+    const samples = Array.from({ length: count }, (_, index) => ({ id: randomUUID(), priority: index / Math.max(1, count - 1) }));
+    await sql(
+      `INSERT INTO samples (id, site_id, device_id, station_id, unit_serial, captured_at, model_name, model_version, verdict,
+                            prediction, priority, reason, image_key, image_sha256, image_bytes, image_media_type)
+       SELECT v.id, 'plant', 'aoi-1', 'line-1', '', now(), $2, '1', 'reject', '{}'::jsonb, v.priority, 'margin',
+              'samples/' || v.id, repeat('0', 64), 1, 'image/jpeg'
+       FROM unnest($1::uuid[], $3::real[]) AS v(id, priority)`,
+      [samples.map((s) => s.id), modelName, samples.map((s) => s.priority)],
+    );
+    await queue.enqueue(
+      samples.map((s) => ({ id: s.id, modelName, predictedClass: 'scratch', samplerPriority: s.priority, reason: 'margin' })),
+    );
+    const labelers = Array.from({ length: people }, () => randomUUID());
+    await sql(
+      `INSERT INTO users (id, email, name, role, password_hash)
+       SELECT v.id, v.id || '@example.com', 'labeler', 'labeler', 'x' FROM unnest($1::uuid[]) AS v(id)`,
+      [labelers],
+    );
+    return { id, modelName, samples, labelers };
+  }
+
+  const holder = (claim: ClaimedSample, labelerId: string) => ({ sampleId: claim.sampleId, labelerId, token: claim.token });
+  const answer = (key: string) => ({ key, value: { class: key }, spentMs: 900 });
+
+  it('hands out the most useful sample first, each to one labeler at a time, and nothing when empty', async () => {
+    const { id, samples, labelers } = await project({ samples: 3, labelers: 4 });
+    const [a, b, c, d] = labelers as [string, string, string, string];
+    const claims = [await queue.claim(id, a), await queue.claim(id, b), await queue.claim(id, c)];
+    expect(claims.map((claim) => claim?.sampleId)).toEqual([...samples].reverse().map((s) => s.id));
+    expect(await queue.claim(id, d)).toBeUndefined();
+    expect(await queue.depth(id)).toBe(3);
+  });
+
+  it('ignores samples of models no project takes, and queues a sample once however often it comes', async () => {
+    const { id, modelName, samples } = await project({ samples: 1, labelers: 1 });
+    await queue.enqueue([{ id: samples[0]!.id, modelName, predictedClass: 'ok', samplerPriority: 0, reason: 'margin' }]);
+    await queue.enqueue([{ id: samples[0]!.id, modelName: 'nobody-labels-this', predictedClass: 'ok', samplerPriority: 1, reason: 'margin' }]);
+    expect(await sql('SELECT project_id FROM label_tasks WHERE sample_id = $1', [samples[0]!.id])).toEqual([{ project_id: id }]);
+  });
+
+  it('returns a sample whose lease ran out, extends a lease on heartbeat, and rejects a stale submit', async () => {
+    const { id, labelers } = await project({ samples: 2, labelers: 2 });
+    const [slow, quick] = labelers as [string, string];
+    const kept = (await queue.claim(id, slow))!;
+    const abandoned = (await queue.claim(id, slow))!;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const extended = await queue.heartbeat(holder(kept, slow));
+    expect(extended.getTime()).toBeGreaterThan(kept.expiresAt.getTime());
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    // The abandoned lease has run out; the heartbeat kept the other one.
+    const reclaimed = (await queue.claim(id, quick))!;
+    expect(reclaimed.sampleId).toBe(abandoned.sampleId);
+    expect(BigInt(reclaimed.token)).toBeGreaterThan(BigInt(abandoned.token));
+    await expect(queue.submit(holder(abandoned, slow), answer('ok'))).rejects.toThrow(LeaseLostError);
+    await expect(queue.heartbeat(holder(abandoned, slow))).rejects.toThrow(LeaseLostError);
+    expect(await queue.submit(holder(reclaimed, quick), answer('scratch'))).toBe('done');
+    expect(await queue.submit(holder(kept, slow), answer('ok'))).toBe('done');
+    expect(await queue.depth(id)).toBe(0);
+  });
+
+  it('needs K agreeing answers from different labelers, and sends a disagreement to review', async () => {
+    const { id, samples, labelers } = await project({ samples: 2, labelers: 3, consensus: 2 });
+    const [first, second, third] = labelers as [string, string, string];
+    const agreed = (await queue.claim(id, first))!;
+    expect(await queue.submit(holder(agreed, first), answer('scratch'))).toBe('open');
+    // The first labeler is never offered the sample they answered.
+    const other = (await queue.claim(id, first))!;
+    expect(other.sampleId).not.toBe(agreed.sampleId);
+    const again = (await queue.claim(id, second))!;
+    expect(again.sampleId).toBe(agreed.sampleId);
+    expect(await queue.submit(holder(again, second), answer('scratch'))).toBe('done');
+
+    expect(await queue.submit(holder(other, first), answer('ok'))).toBe('open');
+    const disputed = (await queue.claim(id, third))!;
+    expect(await queue.submit(holder(disputed, third), answer('scratch'))).toBe('review');
+    const states = await sql<{ id: string; state: string }>(
+      'SELECT sample_id AS id, state FROM label_tasks WHERE project_id = $1 ORDER BY priority DESC',
+      [id],
+    );
+    expect(states).toEqual([
+      { id: samples[1]!.id, state: 'done' },
+      { id: samples[0]!.id, state: 'review' },
+    ]);
+  });
+
+  it('does not offer a skipped sample to the labeler who skipped it, and offers a released one to anyone', async () => {
+    const { id, samples, labelers } = await project({ samples: 1, labelers: 2 });
+    const [skipper, other] = labelers as [string, string];
+    const skipped = (await queue.claim(id, skipper))!;
+    await queue.skip(holder(skipped, skipper));
+    expect(await queue.claim(id, skipper)).toBeUndefined();
+    const released = (await queue.claim(id, other))!;
+    expect(released.sampleId).toBe(samples[0]!.id);
+    await queue.release(holder(released, other));
+    await expect(queue.release(holder(released, other))).rejects.toThrow(LeaseLostError);
+    expect((await queue.claim(id, other))?.sampleId).toBe(samples[0]!.id);
+  });
+
+  it(
+    'keeps its promises under 32 concurrent labelers who claim, submit, skip, release and abandon at random',
+    async () => {
+      const SAMPLES = Number(process.env.QUEUE_TEST_SAMPLES ?? 2_000);
+      const { id, labelers } = await project({ samples: SAMPLES, labelers: 32 });
+      const random = seededRandom(20261122);
+      const leases = new Map<string, { token: bigint; startsAt: number; endsAt: number }[]>();
+      const answered = new Set<string>();
+      const staleSubmits: Promise<void>[] = [];
+      let staleRejected = 0;
+      let staleAccepted = 0;
+      let doubleAnswers = 0;
+
+      const granted = (claim: ClaimedSample) => {
+        const endsAt = claim.expiresAt.getTime();
+        const lease = { token: BigInt(claim.token), startsAt: endsAt - LEASE_SECONDS * 1000, endsAt };
+        leases.set(claim.sampleId, [...(leases.get(claim.sampleId) ?? []), lease]);
+        return lease;
+      };
+      /** Leases of one sample, in token order, that overlap in time. */
+      const overlapping = () =>
+        [...leases].filter(([, granted]) =>
+          [...granted]
+            .sort((a, b) => (a.token < b.token ? -1 : 1))
+            .some((lease, index, sorted) => index > 0 && sorted[index - 1]!.endsAt > lease.startsAt),
+        );
+
+      async function labeler(labelerId: string) {
+        for (;;) {
+          const claim = await queue.claim(id, labelerId);
+          if (!claim) {
+            // Leases abandoned by others come back when they run out.
+            const [leased] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM label_tasks WHERE project_id = $1 AND state = 'leased'`, [id]);
+            if (leased?.n === 0) return;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            continue;
+          }
+          const lease = granted(claim);
+          const move = random();
+          const mine = holder(claim, labelerId);
+          // A lease ends when the call ending it commits; the moment of the
+          // call is a safe lower bound.
+          const ending = () => (lease.endsAt = Math.min(lease.endsAt, Date.now()));
+          if (move < 0.7) {
+            ending();
+            try {
+              await queue.submit(mine, answer(random() < 0.5 ? 'ok' : 'scratch'));
+              answered.add(`${claim.sampleId}/${labelerId}`);
+            } catch (error) {
+              if (error instanceof AlreadyAnsweredError) doubleAnswers++;
+              else throw error;
+            }
+          } else if (move < 0.8) {
+            ending();
+            await queue.skip(mine);
+          } else if (move < 0.9) {
+            ending();
+            await queue.release(mine);
+          } else {
+            // Walks away; after the lease runs out, tries to submit anyway.
+            staleSubmits.push(
+              new Promise((resolve) => setTimeout(resolve, LEASE_SECONDS * 1000 + 200)).then(() =>
+                queue.submit(mine, answer('ok')).then(
+                  () => void staleAccepted++,
+                  (error: unknown) => {
+                    if (error instanceof LeaseLostError) staleRejected++;
+                    else throw error;
+                  },
+                ),
+              ),
+            );
+          }
+        }
+      }
+
+      await Promise.all(labelers.map((labelerId) => labeler(labelerId)));
+      await Promise.all(staleSubmits);
+
+      expect(overlapping().map(([sample, granted]) => [sample, granted.map((l) => `${l.token}:${l.startsAt}-${l.endsAt}`)])).toEqual([]);
+      expect(leases.size).toBe(SAMPLES);
+      expect(doubleAnswers).toBe(0);
+      expect(staleAccepted).toBe(0);
+      expect(staleRejected).toBe(staleSubmits.length);
+      expect(staleSubmits.length).toBeGreaterThan(0);
+      const rows = await sql<{ sample_id: string; labeler_id: string }>('SELECT sample_id, labeler_id FROM labels WHERE project_id = $1', [id]);
+      expect(new Set(rows.map((row) => `${row.sample_id}/${row.labeler_id}`))).toEqual(answered);
+      expect(rows.length).toBe(answered.size);
+      // Every sample was answered in the end (K = 1), abandoned ones included,
+      // except those every labeler skipped.
+      const left = await sql<{ state: string; n: number }>(
+        'SELECT state, count(*)::int AS n FROM label_tasks WHERE project_id = $1 GROUP BY state',
+        [id],
+      );
+      const skippedByAll = await sql<{ n: number }>(
+        `SELECT count(*)::int AS n FROM (SELECT sample_id FROM label_skips k JOIN label_tasks t USING (sample_id)
+         WHERE t.project_id = $1 GROUP BY sample_id HAVING count(*) = 32) s`,
+        [id],
+      );
+      expect(left).toEqual(
+        [{ state: 'done', n: SAMPLES - (skippedByAll[0]?.n ?? 0) }, ...(skippedByAll[0]?.n ? [{ state: 'open', n: skippedByAll[0].n }] : [])],
+      );
+      expect(rows.length).toBe(SAMPLES - (skippedByAll[0]?.n ?? 0));
+    },
+    120_000,
+  );
+});
+
+/** mulberry32: a small seeded generator, so a failing schedule can be replayed. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
