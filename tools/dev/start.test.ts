@@ -25,6 +25,17 @@ function npmStart(env: Record<string, string>) {
   return { child, exited, output: () => output };
 }
 
+/** Request options signed in as the admin `npm start` creates; the first call waits for the cloud. */
+async function signedIn(httpPort: number): Promise<RequestInit> {
+  const response = await fetch(`http://127.0.0.1:${httpPort}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'admin@loupe.local', password: 'loupe-local-admin' }),
+  });
+  const { token } = (await response.json()) as { token: string };
+  return { headers: { authorization: `Bearer ${token}` } };
+}
+
 describe('npm start', () => {
   let dataDir: string | undefined;
   let running: ReturnType<typeof npmStart> | undefined;
@@ -49,7 +60,7 @@ describe('npm start', () => {
     });
     const started = Date.now();
     const devicesUrl = `http://127.0.0.1:${httpPort}/api/devices`;
-    const listDevices = async () => deviceListResponseSchema.parse(await (await fetch(devicesUrl)).json()).devices;
+    const listDevices = async () => deviceListResponseSchema.parse(await (await fetch(devicesUrl, await signedIn(httpPort))).json()).devices;
 
     const first = await eventually(
       async () => {
@@ -66,6 +77,7 @@ describe('npm start', () => {
       expect(Date.parse(device!.lastSeenAt)).toBeGreaterThan(Date.parse(first.lastSeenAt));
     });
     expect(running.output()).toContain('Loupe is running');
+    expect(running.output()).toContain('admin@loupe.local / loupe-local-admin');
     const page = await fetch(`http://127.0.0.1:${httpPort}/`);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(await page.text()).toContain('<title>Loupe</title>');
@@ -94,7 +106,7 @@ describe('npm start', () => {
       });
       await eventually(
         async () => {
-          const response = await fetch(`http://127.0.0.1:${httpPort}/api/devices`);
+          const response = await fetch(`http://127.0.0.1:${httpPort}/api/devices`, await signedIn(httpPort));
           expect(deviceListResponseSchema.parse(await response.json()).devices.map((d) => d.deviceId)).toEqual(['edge-1']);
         },
         { timeoutMs: 60_000, intervalMs: 200 },

@@ -50,7 +50,14 @@ const webBuilt = buildLabelerWebIfStale(workspace, print).then((ok) => {
   return ok;
 });
 
-const cloud = launch('cloud', { entry: 'apps/cloud/src/main.ts', tsconfig: 'apps/cloud/tsconfig.json', env: process.env });
+// One machine, one person: a known admin password beats hunting the log for
+// a generated one. A shared database gets ADMIN_PASSWORD from its owner.
+const admin = { email: process.env.ADMIN_EMAIL || 'admin@loupe.local', password: process.env.ADMIN_PASSWORD || 'loupe-local-admin' };
+const cloud = launch('cloud', {
+  entry: 'apps/cloud/src/main.ts',
+  tsconfig: 'apps/cloud/tsconfig.json',
+  env: { ...process.env, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password },
+});
 // A failed start is reported by the exit handler above (a bad setting names its key).
 const ready = await cloud.waitForLog('cloud ready').catch(() => new Promise<never>(() => undefined));
 const httpUrl = String(ready.httpUrl);
@@ -86,6 +93,8 @@ print(
     '',
     'Loupe is running',
     `  Labeler UI      ${httpUrl}/${webBuildDone ? '' : '  (still building; the page appears when done)'}`,
+    `  Sign in as      ${admin.email} / ${process.env.ADMIN_PASSWORD ? '(your ADMIN_PASSWORD)' : admin.password}`,
+    `  REST API docs   ${httpUrl}/api/openapi.json`,
     `  Devices         ${httpUrl}/api/devices`,
     `  Cloud health    ${httpUrl}/healthz`,
     `  Cloud metrics   ${httpUrl}/metrics`,

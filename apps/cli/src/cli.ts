@@ -66,7 +66,7 @@ async function dispatch(argv: readonly string[], io: CliIo, groups: readonly Com
     `Run "loupe ${group.name} ${command.name} --help" for its options.`,
   );
   const cloudUrlFlag = typeof values['cloud-url'] === 'string' ? values['cloud-url'] : undefined;
-  const cloud = new CloudClient(resolveCloudUrl(cloudUrlFlag, io.env), io.fetch);
+  const cloud = new CloudClient(resolveCloudUrl(cloudUrlFlag, io.env), io.fetch, io.env.LOUPE_TOKEN || undefined);
   await command.run(commandValues, { io, cloud });
 }
 

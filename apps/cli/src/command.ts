@@ -13,6 +13,7 @@ export const globalOptions = {
 
 export const globalOptionHelp: readonly OptionHelp[] = [
   ['--cloud-url <url>', 'The Loupe cloud to talk to (default: $LOUPE_CLOUD_URL, else http://127.0.0.1:8080)'],
+  ['$LOUPE_TOKEN', 'Your session token, from POST /api/auth/login on the cloud'],
   ['-h, --help', 'Show this help'],
 ];
 

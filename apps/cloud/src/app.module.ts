@@ -1,12 +1,17 @@
 import type { MqttLink } from '@loupe/mqtt';
 import type { DeviceTopics } from '@loupe/topics';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import type { Logger } from 'pino';
 import type { BlobStore } from './blobs/blob-store';
+import { AuthModule } from './auth/auth.module';
 import { Clock } from './clock';
 import type { Database } from './database/database';
 import { DeviceModule } from './devices/device.module';
 import { HealthModule } from './health/health.module';
+import { OpenApiController } from './http/openapi.controller';
+import { RouteTable } from './http/route-table';
+import { LabelingModule } from './labeling/labeling.module';
 import {
   BLOB_STORE,
   CLOUD_METRICS,
@@ -66,8 +71,19 @@ export class AppModule {
   static register(infrastructure: Infrastructure): DynamicModule {
     return {
       module: AppModule,
-      imports: [InfrastructureModule.register(infrastructure), DeviceModule, TelemetryModule, SamplesModule, HealthModule],
-      controllers: [MetricsController],
+      imports: [
+        InfrastructureModule.register(infrastructure),
+        DiscoveryModule,
+        AuthModule,
+        DeviceModule,
+        TelemetryModule,
+        SamplesModule,
+        LabelingModule,
+        HealthModule,
+      ],
+      controllers: [MetricsController, OpenApiController],
+      providers: [RouteTable],
+      exports: [RouteTable],
     };
   }
 }

@@ -17,6 +17,7 @@ import { startEmbeddedBroker } from './embedded/embedded-broker';
 import { startEmbeddedDatabase } from './embedded/embedded-database';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { NestLogger } from './http/nest-logger';
+import { AuthService } from './auth/auth.service';
 import { CloudMetrics } from './metrics/cloud-metrics';
 
 export interface RunningCloud {
@@ -122,6 +123,7 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
     );
     // Closing the app stops HTTP and lets consumers drain before the link closes.
     closers.push(() => app.close());
+    await app.get(AuthService).ensureAdmin(config.admin.email, config.admin.password, logger);
     configureHttp(app, config, metrics, logger);
     await listen(app, config.http);
     link.start();

@@ -1,10 +1,11 @@
 import { FleetPage } from './fleet/fleet-page';
+import { SessionGate } from './session/session-gate';
 
 export function App() {
   return (
     <>
       <header>Loupe</header>
-      <FleetPage />
+      <SessionGate>{() => <FleetPage />}</SessionGate>
     </>
   );
 }

@@ -15,6 +15,7 @@ export class CloudClient {
   constructor(
     private readonly baseUrl: URL,
     private readonly fetchFn: typeof fetch,
+    private readonly token?: string,
   ) {}
 
   listDevices(): Promise<DeviceListResponse> {
@@ -33,7 +34,7 @@ export class CloudClient {
   private async send(url: URL): Promise<Response> {
     try {
       return await this.fetchFn(url, {
-        headers: { accept: 'application/json' },
+        headers: { accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {
@@ -90,6 +91,7 @@ function errorForStatus(response: Response, body: string, request: string): Erro
     ? [apiError.data.message, ...issues.map((issue) => `${issue.path}: ${issue.message}`)].join('; ')
     : response.statusText;
   const status = `${response.status}${apiError.success ? ` ${apiError.data.error}` : ''}`;
+  if (response.status === 401) return new CloudRefusedError(`the cloud refused ${request} (${status}): ${detail}; set LOUPE_TOKEN to your session token`);
   if (response.status < 500) return new CloudRefusedError(`the cloud refused ${request} (${status}): ${detail}`);
   return new CloudFailedError(`the cloud failed on ${request} (${status}): ${detail}; its logs say why`);
 }

@@ -40,13 +40,15 @@ afterEach(async () => {
 /** A cloud that answers every request with `status` and `body`, recording the paths asked for. */
 async function startCloud(status: number, body: string) {
   const paths: string[] = [];
+  const authorizations: (string | undefined)[] = [];
   const server = createServer((request, response) => {
     paths.push(request.url ?? '');
+    authorizations.push(request.headers.authorization);
     response.writeHead(status, { 'content-type': 'application/json' }).end(body);
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, paths };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, paths, authorizations };
 }
 
 /** A URL nobody listens on: a port the system handed out and took back. */
@@ -58,7 +60,7 @@ async function closedPortUrl() {
   return `http://127.0.0.1:${port}`;
 }
 
-async function loupe(argv: string[]) {
+async function loupe(argv: string[], env: NodeJS.ProcessEnv = {}) {
   let stdout = '';
   let stderr = '';
   const exitCode = await runCli(argv, {
@@ -66,7 +68,7 @@ async function loupe(argv: string[]) {
     stdout: (text) => (stdout += text),
     stderr: (text) => (stderr += text),
     now: () => new Date('2026-11-22T12:00:00.000Z'),
-    env: {},
+    env,
   });
   return { exitCode, stdout, stderr };
 }
@@ -104,6 +106,16 @@ describe('loupe devices list against a cloud over HTTP', () => {
       stdout: 'No devices yet: start an edge agent, see README\n',
       stderr: '',
     });
+  });
+
+  it('sends the session token from LOUPE_TOKEN, and says to set it when the cloud asks for a sign-in', async () => {
+    const signedIn = await startCloud(200, JSON.stringify(fleet));
+    expect((await loupe(['devices', 'list', '--cloud-url', signedIn.url], { LOUPE_TOKEN: 'tok-123' })).exitCode).toBe(ExitCode.ok);
+    expect(signedIn.authorizations).toEqual(['Bearer tok-123']);
+    const signedOut = await startCloud(401, JSON.stringify({ statusCode: 401, error: 'unauthenticated', message: 'sign in first' }));
+    const { exitCode, stderr } = await loupe(['devices', 'list', '--cloud-url', signedOut.url]);
+    expect(exitCode).toBe(ExitCode.refused);
+    expect(stderr).toContain('sign in first; set LOUPE_TOKEN to your session token');
   });
 
   it('shows the message of a cloud that refuses the request and exits 3', async () => {

@@ -42,6 +42,9 @@ export const cloudEnvSchema = z
     INGEST_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(4),
     SAMPLE_MAX_BYTES: z.coerce.number().int().min(1_024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
 
+    ADMIN_EMAIL: z.email({ message: 'must be an email address' }).default('admin@loupe.local'),
+    ADMIN_PASSWORD: z.string().min(12, 'must have at least 12 characters').optional(),
+
     LABEL_LEASE: envDurationMs()
       .refine((ms) => ms >= 1_000 && ms <= 3_600_000, 'must be between 1s and 1h')
       .prefault('2m'),
@@ -91,6 +94,7 @@ export interface CloudConfig {
     | { kind: 'folder'; directory: string };
   samples: { maxSampleBytes: number; ingestConnections: number };
   labeling: { leaseSeconds: number };
+  admin: { email: string; password?: string };
 }
 
 export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
@@ -136,5 +140,6 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
       : { kind: 'folder', directory: resolve(dataDir, 'cloud', 'blobs') },
     samples: { maxSampleBytes: e.SAMPLE_MAX_BYTES, ingestConnections: e.INGEST_CONNECTIONS },
     labeling: { leaseSeconds: e.LABEL_LEASE / 1000 },
+    admin: { email: e.ADMIN_EMAIL.toLowerCase(), ...(e.ADMIN_PASSWORD === undefined ? {} : { password: e.ADMIN_PASSWORD }) },
   };
 }

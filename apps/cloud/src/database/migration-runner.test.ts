@@ -44,6 +44,7 @@ describe('applyMigrations', () => {
       'labels',
       'projects',
       'samples',
+      'sessions',
       'sites',
       'users',
     ]);

@@ -14,6 +14,16 @@ const ERROR_CODES: Record<number, string> = {
   503: 'unavailable',
 };
 
+// Domain errors by name, so the domain code needs no HTTP types.
+const DOMAIN_ERRORS: Record<string, number> = {
+  LoginFailedError: 401,
+  EmailTakenError: 409,
+  ProjectTakenError: 409,
+  ProjectNotFoundError: 404,
+  LeaseLostError: 409,
+  AlreadyAnsweredError: 409,
+};
+
 /**
  * The one place errors become HTTP answers, all in the ApiError shape.
  * Domain errors get their status here as later features add them; anything
@@ -32,6 +42,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
   }
 
   private toApiError(exception: unknown, request: FastifyRequest): ApiError {
+    const domain = exception instanceof Error ? DOMAIN_ERRORS[exception.name] : undefined;
+    if (domain) return { statusCode: domain, error: ERROR_CODES[domain] ?? 'error', message: (exception as Error).message };
     if (exception instanceof HttpException) {
       const statusCode = exception.getStatus();
       const message =

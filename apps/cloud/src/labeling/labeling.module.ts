@@ -1,10 +1,14 @@
 import { Module } from '@nestjs/common';
 import type { Database } from '../database/database';
 import { DATABASE, LABELING_SETTINGS } from '../infrastructure.tokens';
+import { ClaimsController, ProjectsController } from './labeling.controller';
 import { LabelingQueue } from './labeling-queue';
+import { ProjectRepository } from './project.repository';
 
 @Module({
+  controllers: [ProjectsController, ClaimsController],
   providers: [
+    { provide: ProjectRepository, useFactory: (db: Database) => new ProjectRepository(db.pool), inject: [DATABASE] },
     {
       provide: LabelingQueue,
       useFactory: (db: Database, settings: { leaseSeconds: number }) => new LabelingQueue(db.pool, settings.leaseSeconds),

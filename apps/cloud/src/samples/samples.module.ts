@@ -9,6 +9,7 @@ import { LabelingModule } from '../labeling/labeling.module';
 import { LabelingQueue } from '../labeling/labeling-queue';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
 import { SampleBatchWriter } from './sample-batch-writer';
+import { SampleImageController } from './sample-image.controller';
 import { SampleIngestConsumer } from './sample-ingest.consumer';
 import { SampleRepository } from './sample.repository';
 
@@ -18,6 +19,7 @@ const INGEST_BATCH = { maxBatch: 128, blobConcurrency: 16 };
 
 @Module({
   imports: [LabelingModule],
+  controllers: [SampleImageController],
   providers: [
     { provide: SampleRepository, useFactory: (db: Database) => new SampleRepository(db.pool), inject: [DATABASE] },
     {

@@ -3,6 +3,9 @@ import { uniqueName, type TestDatabase } from '@loupe/testing';
 import type { CloudConfig } from '../config/cloud-config';
 
 /** A cloud on the given test services, with everything else on quiet, loopback defaults. */
+/** The password of the test cloud's admin, admin@loupe.test. */
+export const TEST_ADMIN_PASSWORD = 'admin-password-for-tests';
+
 export function testCloudConfig(options: {
   dataDir: string;
   database: TestDatabase;
@@ -32,5 +35,6 @@ export function testCloudConfig(options: {
     blobs: options.blobs,
     samples: { maxSampleBytes: options.maxSampleBytes ?? 16 * 1024 * 1024, ingestConnections: 4 },
     labeling: { leaseSeconds: 120 },
+    admin: { email: 'admin@loupe.test', password: TEST_ADMIN_PASSWORD },
   };
 }

@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import type { Database } from '../database/database';
+import { DATABASE } from '../infrastructure.tokens';
+import { AuthController, UsersController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { USER_REPOSITORY } from './auth.tokens';
+import { SessionGuard } from './session.guard';
+import { UserRepository } from './user.repository';
+
+// A labeler's working day, and then some: they sign in again each morning.
+const SESSION_MS = 12 * 3600 * 1000;
+
+@Module({
+  controllers: [AuthController, UsersController],
+  providers: [
+    { provide: USER_REPOSITORY, useFactory: (db: Database) => new UserRepository(db.pool), inject: [DATABASE] },
+    { provide: AuthService, useFactory: (users: UserRepository) => new AuthService(users, SESSION_MS), inject: [USER_REPOSITORY] },
+    { provide: APP_GUARD, useClass: SessionGuard },
+  ],
+  exports: [AuthService],
+})
+export class AuthModule {}

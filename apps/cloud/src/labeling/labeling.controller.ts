@@ -1,0 +1,113 @@
+import {
+  claimResponseSchema,
+  createProjectRequestSchema,
+  heartbeatResponseSchema,
+  leaseRequestSchema,
+  projectListResponseSchema,
+  projectSchema,
+  submitRequestSchema,
+  submitResponseSchema,
+  type ClaimResponse,
+  type ProjectDto,
+} from '@loupe/api-contracts';
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Allow, ANY_ROLE } from '../auth/roles';
+import type { SignedInRequest } from '../auth/session.guard';
+import { ApiRoute, parseBody } from '../http/api-route';
+import { LabelingQueue } from './labeling-queue';
+import { ProjectRepository } from './project.repository';
+
+const LABELING_ROLES = ['labeler', 'reviewer'] as const;
+
+@Controller('api/projects')
+export class ProjectsController {
+  constructor(
+    @Inject(ProjectRepository) private readonly projects: ProjectRepository,
+    @Inject(LabelingQueue) private readonly queue: LabelingQueue,
+  ) {}
+
+  @Get()
+  @Allow(...ANY_ROLE)
+  @ApiRoute({ summary: 'Every labeling project.', response: projectListResponseSchema })
+  async list(): Promise<{ projects: ProjectDto[] }> {
+    return { projects: await this.projects.list() };
+  }
+
+  @Post()
+  @Allow('engineer', 'admin')
+  @ApiRoute({ summary: "Create a project; its model's stored samples join its queue.", body: createProjectRequestSchema, response: projectSchema })
+  create(@Body() body: unknown): Promise<ProjectDto> {
+    return this.projects.create(parseBody(createProjectRequestSchema, body));
+  }
+
+  @Post(':id/claims')
+  @HttpCode(200)
+  @Allow(...LABELING_ROLES)
+  @ApiRoute({ summary: 'Claim the next sample to label, under a lease.', response: claimResponseSchema })
+  async claim(@Param('id', ParseUUIDPipe) projectId: string, @Req() request: SignedInRequest): Promise<ClaimResponse> {
+    await this.projects.get(projectId);
+    const claimed = await this.queue.claim(projectId, request.user.id);
+    const queueDepth = await this.queue.depth(projectId);
+    if (!claimed) return { claim: null, queueDepth };
+    const { imageKey: _, ...sample } = claimed;
+    return {
+      claim: {
+        ...sample,
+        expiresAt: claimed.expiresAt.toISOString(),
+        capturedAt: claimed.capturedAt.toISOString(),
+        imageUrl: `/api/samples/${claimed.sampleId}/image`,
+      },
+      queueDepth,
+    };
+  }
+}
+
+@Controller('api/claims/:sampleId')
+export class ClaimsController {
+  constructor(@Inject(LabelingQueue) private readonly queue: LabelingQueue) {}
+
+  @Post('heartbeat')
+  @HttpCode(200)
+  @Allow(...LABELING_ROLES)
+  @ApiRoute({ summary: 'Extend the lease.', body: leaseRequestSchema, response: heartbeatResponseSchema })
+  async heartbeat(@Param('sampleId', ParseUUIDPipe) sampleId: string, @Body() body: unknown, @Req() request: SignedInRequest) {
+    const { token } = parseBody(leaseRequestSchema, body);
+    return { expiresAt: (await this.queue.heartbeat({ sampleId, labelerId: request.user.id, token })).toISOString() };
+  }
+
+  @Post('submit')
+  @HttpCode(200)
+  @Allow(...LABELING_ROLES)
+  @ApiRoute({ summary: 'Answer the sample; ends the lease.', body: submitRequestSchema, response: submitResponseSchema })
+  async submit(@Param('sampleId', ParseUUIDPipe) sampleId: string, @Body() body: unknown, @Req() request: SignedInRequest) {
+    const { token, className, boxes, spentMs } = parseBody(submitRequestSchema, body);
+    if ((className === undefined) === (boxes === undefined)) throw new BadRequestException('send className or boxes, not both');
+    const key = className ?? canonicalBoxes(boxes ?? []);
+    const value = className === undefined ? { boxes } : { className };
+    return { state: await this.queue.submit({ sampleId, labelerId: request.user.id, token }, { key, value, spentMs }) };
+  }
+
+  @Post('skip')
+  @HttpCode(204)
+  @Allow(...LABELING_ROLES)
+  @ApiRoute({ summary: 'Give the sample back; you will not be offered it again.', body: leaseRequestSchema })
+  async skip(@Param('sampleId', ParseUUIDPipe) sampleId: string, @Body() body: unknown, @Req() request: SignedInRequest): Promise<void> {
+    await this.queue.skip({ sampleId, labelerId: request.user.id, token: parseBody(leaseRequestSchema, body).token });
+  }
+
+  @Post('release')
+  @HttpCode(204)
+  @Allow(...LABELING_ROLES)
+  @ApiRoute({ summary: 'Give the sample back for anyone to claim.', body: leaseRequestSchema })
+  async release(@Param('sampleId', ParseUUIDPipe) sampleId: string, @Body() body: unknown, @Req() request: SignedInRequest): Promise<void> {
+    await this.queue.release({ sampleId, labelerId: request.user.id, token: parseBody(leaseRequestSchema, body).token });
+  }
+}
+
+/** Boxes compared for consensus: class and position rounded to 8 px, in a fixed order. */
+function canonicalBoxes(boxes: { className: string; x: number; y: number; width: number; height: number }[]): string {
+  const grid = (value: number) => Math.round(value / 8);
+  return JSON.stringify(
+    boxes.map((box) => [box.className, grid(box.x), grid(box.y), grid(box.width), grid(box.height)]).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)),
+  );
+}
