@@ -8,13 +8,15 @@ import { eventually, freePort } from '@loupe/testing';
 import { DeviceTopics } from '@loupe/topics';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { signedInAsAdmin } from '../src/testing/sign-in';
+import { TEST_ADMIN_PASSWORD } from '../src/testing/test-cloud-config';
 
 const workspace = join(import.meta.dirname, '..', '..', '..');
 
 /** The environment of a machine with nothing configured: embedded everything. */
 function embeddedEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const { DATABASE_URL: _db, MQTT_URL: _mqtt, S3_ENDPOINT: _s3, S3_BUCKET: _bucket, ...rest } = process.env;
-  return { ...rest, LOG_LEVEL: 'info', ...extra };
+  return { ...rest, LOG_LEVEL: 'info', ADMIN_EMAIL: 'admin@loupe.test', ADMIN_PASSWORD: TEST_ADMIN_PASSWORD, ...extra };
 }
 
 describe('the cloud after SIGKILL on embedded defaults', () => {
@@ -50,7 +52,7 @@ describe('the cloud after SIGKILL on embedded defaults', () => {
     });
     await device.endAsync(true);
     const listed = await eventually(async () => {
-      const body = deviceListResponseSchema.parse(await (await fetch(`${first.httpUrl}/api/devices`)).json());
+      const body = deviceListResponseSchema.parse(await (await fetch(`${first.httpUrl}/api/devices`, await signedInAsAdmin(first.httpUrl))).json());
       expect(body.devices.map((d) => d.deviceId)).toEqual(['aoi-09']);
       return body.devices;
     });
@@ -59,7 +61,7 @@ describe('the cloud after SIGKILL on embedded defaults', () => {
     expect(await first.cloud.stop('SIGKILL')).toBe(137);
 
     const second = await startCloud(env);
-    const after = deviceListResponseSchema.parse(await (await fetch(`${second.httpUrl}/api/devices`)).json());
+    const after = deviceListResponseSchema.parse(await (await fetch(`${second.httpUrl}/api/devices`, await signedInAsAdmin(second.httpUrl))).json());
     expect(after.devices).toEqual(listed);
     expect(await readFile(join(dataDir, 'cloud.pid'), 'utf8')).toBe(String(second.cloud.pid));
     expect(await second.cloud.stop()).toBe(0);

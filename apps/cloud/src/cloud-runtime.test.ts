@@ -19,6 +19,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, type RunningCloud } from './cloud-runtime';
 import { testCloudConfig } from './testing/test-cloud-config';
+import { signedInAsAdmin } from './testing/sign-in';
 
 describe('the cloud on real services', () => {
   let database: TestDatabase;
@@ -65,7 +66,7 @@ describe('the cloud on real services', () => {
   }
 
   async function listDevices() {
-    const response = await fetch(`${cloud.httpUrl}/api/devices`);
+    const response = await fetch(`${cloud.httpUrl}/api/devices`, await signedInAsAdmin(cloud.httpUrl));
     expect(response.status).toBe(200);
     return deviceListResponseSchema.parse(await response.json()).devices;
   }

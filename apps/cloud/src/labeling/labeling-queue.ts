@@ -58,25 +58,26 @@ export interface LeaseHolder {
   token: string;
 }
 
-// A sample is claimable when open, or leased by someone whose lease ran out:
-// an expired lease returns its sample at once, with no sweeper to wait for.
-// now() is when the transaction began, a little before the row is read, so
-// a lease counts as live slightly longer here than it is; a lease itself
-// runs from clock_timestamp(), the moment it is granted.
-const CLAIMABLE = `(t.state = 'open' OR (t.state = 'leased' AND t.lease_expires_at <= now()))`;
+// A lease that ran out is turned back to 'open' by the next claim in its
+// project (at most once a second per process), so claims only ever look at
+// open rows, in the order of the (project_id, state, priority, enqueued_at)
+// index: an OR with expired leases here would cost a scan of the project.
+const SWEEP_INTERVAL_MS = 1_000;
 
 // The caller's lease on row t is live: theirs, with the current token, not run out.
 const HELD_BY = `t.sample_id = $1 AND t.state = 'leased' AND t.lease_holder = $2 AND t.lease_token = $3::bigint AND t.lease_expires_at > now()`;
 
 /**
  * A project's labeling queue in Postgres. A claim takes the most useful
- * sample the labeler has not answered or skipped, under a lease: `FOR UPDATE
- * SKIP LOCKED` lets concurrent claims pass each other instead of queueing on
- * one row, and the UPDATE checks the row's state again. Each claim raises the
+ * open sample the labeler has not answered or skipped, under a lease: `FOR
+ * UPDATE SKIP LOCKED` lets concurrent claims pass each other instead of
+ * queueing on one row, and the UPDATE checks the row's state again. Each claim raises the
  * row's fencing token, and every later call must present the current token
  * before its lease runs out.
  */
 export class LabelingQueue {
+  private readonly lastSweep = new Map<string, number>();
+  private readonly depths = new Map<string, { at: number; depth: number }>();
   private classCounts: { at: number; byModel: Map<string, { total: number; byClass: Map<string, number> }> } | undefined;
 
   constructor(
@@ -113,13 +114,14 @@ export class LabelingQueue {
   }
 
   async claim(projectId: string, labelerId: string): Promise<ClaimedSample | undefined> {
+    await this.returnExpiredLeases(projectId);
     // A row another claim took between the pick and the update fails the
     // re-check; the next attempt picks another.
     for (let attempt = 0; attempt < 3; attempt++) {
       const { rows } = await this.pool.query<ClaimRow>(
         `WITH next AS (
            SELECT t.sample_id FROM label_tasks t
-           WHERE t.project_id = $1 AND ${CLAIMABLE}
+           WHERE t.project_id = $1 AND t.state = 'open'
              AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.sample_id = t.sample_id AND l.labeler_id = $2)
              AND NOT EXISTS (SELECT 1 FROM label_skips k WHERE k.sample_id = t.sample_id AND k.labeler_id = $2)
            ORDER BY t.priority DESC, t.enqueued_at
@@ -130,7 +132,7 @@ export class LabelingQueue {
          SET state = 'leased', lease_holder = $2, lease_token = t.lease_token + 1,
              lease_expires_at = clock_timestamp() + make_interval(secs => $3)
          FROM next, samples s
-         WHERE t.sample_id = next.sample_id AND s.id = t.sample_id AND ${CLAIMABLE}
+         WHERE t.sample_id = next.sample_id AND s.id = t.sample_id AND t.state = 'open'
          RETURNING t.sample_id, t.lease_token::text AS token, t.lease_expires_at, s.image_key, s.station_id,
                    s.captured_at, s.model_version, s.verdict, s.prediction, s.reason`,
         [projectId, labelerId, this.leaseSeconds],
@@ -185,6 +187,9 @@ export class LabelingQueue {
         [holder.sampleId, next, keys.length],
       );
       await client.query('COMMIT');
+      // This process's own answers show in the count it hands out at once.
+      const counted = this.depths.get(task.project_id);
+      if (counted && next !== 'open') counted.depth = Math.max(0, counted.depth - 1);
       return next;
     } catch (error) {
       await client.query('ROLLBACK');
@@ -218,13 +223,22 @@ export class LabelingQueue {
     await this.endLease(this.pool, holder);
   }
 
-  /** Samples waiting for an answer in the project, leased ones included. */
+  /**
+   * Samples waiting for an answer in the project, leased ones included. A
+   * count over a big queue costs more than a claim, and labelers see it on
+   * every claim, so each process counts a project at most once a second
+   * (and takes away the samples its own answers settle meanwhile).
+   */
   async depth(projectId: string): Promise<number> {
+    const cached = this.depths.get(projectId);
+    if (cached && this.now() - cached.at < SWEEP_INTERVAL_MS) return cached.depth;
     const { rows } = await this.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM label_tasks WHERE project_id = $1 AND state IN ('open', 'leased')`,
       [projectId],
     );
-    return rows[0]?.n ?? 0;
+    const depth = rows[0]?.n ?? 0;
+    this.depths.set(projectId, { at: this.now(), depth });
+    return depth;
   }
 
   private async endLease(db: Pick<pg.Pool, 'query'>, holder: LeaseHolder): Promise<void> {
@@ -257,10 +271,22 @@ export class LabelingQueue {
     return byModel;
   }
 
+  /** Opens the project's leases that ran out; skipped if this process did so less than a second ago. */
+  private async returnExpiredLeases(projectId: string): Promise<void> {
+    const now = this.now();
+    if (now - (this.lastSweep.get(projectId) ?? 0) < SWEEP_INTERVAL_MS) return;
+    this.lastSweep.set(projectId, now);
+    await this.pool.query(
+      `UPDATE label_tasks SET state = 'open', lease_holder = NULL, lease_expires_at = NULL
+       WHERE project_id = $1 AND state = 'leased' AND lease_expires_at <= now()`,
+      [projectId],
+    );
+  }
+
   private async hasClaimable(projectId: string, labelerId: string): Promise<boolean> {
     const { rows } = await this.pool.query(
       `SELECT 1 FROM label_tasks t
-       WHERE t.project_id = $1 AND ${CLAIMABLE}
+       WHERE t.project_id = $1 AND t.state = 'open'
          AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.sample_id = t.sample_id AND l.labeler_id = $2)
          AND NOT EXISTS (SELECT 1 FROM label_skips k WHERE k.sample_id = t.sample_id AND k.labeler_id = $2)
        LIMIT 1`,

@@ -1,0 +1,193 @@
+/**
+ * `npm run bench:queue`: the labeling queue over HTTP against its own claim
+ * SQL straight at Postgres, in one run, on the database DATABASE_URL names
+ * (the embedded one otherwise).
+ *
+ * (a) sql: BENCH_LABELERS workers call LabelingQueue.claim on a pg pool for
+ *     BENCH_SECONDS, nothing else (apps/cloud/scripts/claim-load.ts);
+ * (b) api: as many simulated labelers sign in to a running cloud and claim
+ *     then submit over HTTP for as long.
+ * Both use a pool of BENCH_POOL connections. Targets: api claims at least
+ * 50% of sql claims, api p99 claim latency under 50 ms. The last line is JSON.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AppProcess } from '@loupe/service';
+import { freePort, startTestBroker, startTestDatabase } from '@loupe/testing';
+import pg from 'pg';
+
+const LABELERS = Number(process.env.BENCH_LABELERS ?? 50);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const POOL = Number(process.env.BENCH_POOL ?? 16);
+// More than either phase can claim in its time on this kind of machine.
+const SAMPLES_PER_PROJECT = Number(process.env.BENCH_QUEUE_SAMPLES ?? 100_000);
+const ADMIN = { email: 'admin@bench.local', password: 'bench-admin-password' };
+const workspace = resolve(import.meta.dirname, '..', '..');
+
+function log(message: string): void {
+  process.stdout.write(`${message}\n`);
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** A project whose queue holds SAMPLES_PER_PROJECT samples. */
+async function seedProject(db: pg.Pool, name: string): Promise<string> {
+  const id = randomUUID();
+  const modelName = `bench-${name}-${id}`;
+  await db.query('INSERT INTO projects (id, name, model_name, task, classes) VALUES ($1, $2, $3, $4, $5)', [
+    id,
+    `${name} ${id}`,
+    modelName,
+    'classification',
+    ['ok', 'defect'],
+  ]);
+  await db.query(
+    `INSERT INTO samples (id, site_id, device_id, station_id, unit_serial, captured_at, model_name, model_version, verdict,
+                          prediction, priority, reason, image_key, image_sha256, image_bytes, image_media_type)
+     SELECT gen_random_uuid(), 'bench', 'aoi-1', 'line-1', '', now(), $1, '1', 'reject', '{}'::jsonb, random(), 'margin',
+            'samples/bench', repeat('0', 64), 1, 'image/jpeg'
+     FROM generate_series(1, $2)`,
+    [modelName, SAMPLES_PER_PROJECT],
+  );
+  await db.query(
+    `INSERT INTO label_tasks (sample_id, project_id, priority) SELECT id, $1, priority FROM samples WHERE model_name = $2`,
+    [id, modelName],
+  );
+  await db.query('ANALYZE label_tasks');
+  return id;
+}
+
+/** Runs `claimOnce` in LABELERS loops for SECONDS; returns claims per second and latencies. */
+async function drive(claimOnce: (worker: number) => Promise<number>): Promise<{ perSecond: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  const started = performance.now();
+  const until = started + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: LABELERS }, async (_, worker) => {
+      while (performance.now() < until) latencies.push(await claimOnce(worker));
+    }),
+  );
+  return { perSecond: latencies.length / ((performance.now() - started) / 1000), latencies };
+}
+
+const database = await startTestDatabase();
+const broker = await startTestBroker();
+const dataDir = await mkdtemp(join(tmpdir(), 'loupe-bench-queue-'));
+let cloud: AppProcess | undefined;
+const pool = new pg.Pool({ connectionString: database.url, max: POOL });
+
+try {
+  log(`database: ${database.kind}; ${LABELERS} labelers for ${SECONDS} s each phase; pool of ${POOL} connections`);
+  const httpPort = await freePort();
+  cloud = new AppProcess({
+    name: 'cloud',
+    cwd: workspace,
+    entry: 'apps/cloud/src/main.ts',
+    tsconfig: 'apps/cloud/tsconfig.json',
+    env: {
+      ...process.env,
+      // 'cloud ready' is an info line; AppProcess waits for it.
+      LOG_LEVEL: 'info',
+      DATA_DIR: join(dataDir, 'cloud'),
+      HTTP_PORT: String(httpPort),
+      LABELER_WEB_DIR: join(dataDir, 'no-ui'),
+      DATABASE_URL: database.url,
+      DATABASE_POOL_SIZE: String(POOL),
+      MQTT_URL: broker.url,
+      MQTT_TOPIC_ROOT: broker.topicRoot,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+    },
+  });
+  await cloud.waitForLog('cloud ready');
+  const api = `http://127.0.0.1:${httpPort}`;
+  const post = async (path: string, body: unknown, token?: string) => {
+    const response = await fetch(`${api}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
+    return response.status === 204 ? undefined : ((await response.json()) as Record<string, unknown>);
+  };
+
+  const adminToken = String((await post('/api/auth/login', ADMIN))!.token);
+  const labelers: { id: string; token: string }[] = [];
+  for (let i = 0; i < LABELERS; i++) {
+    const email = `labeler-${i}-${randomUUID()}@bench.local`;
+    const user = await post('/api/users', { email, name: `labeler ${i}`, role: 'labeler', password: 'bench-labeler-password' }, adminToken);
+    const { token } = (await post('/api/auth/login', { email, password: 'bench-labeler-password' }))!;
+    labelers.push({ id: String(user!.id), token: String(token) });
+  }
+  const [sqlProject, apiProject] = [await seedProject(pool, 'sql'), await seedProject(pool, 'api')];
+  log(`seeded two projects of ${SAMPLES_PER_PROJECT} queued samples`);
+
+  const sql = await new Promise<{ perSecond: number; latencies: number[] }>((done, fail) =>
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'apps/cloud/scripts/claim-load.ts'],
+      {
+        cwd: workspace,
+        maxBuffer: 256 * 1024 * 1024,
+        env: {
+          ...process.env,
+          TSX_TSCONFIG_PATH: 'apps/cloud/tsconfig.json',
+          DATABASE_URL: database.url,
+          PROJECT_ID: sqlProject,
+          LABELER_IDS: labelers.map((labeler) => labeler.id).join(','),
+          POOL: String(POOL),
+          SECONDS: String(SECONDS),
+        },
+      },
+      (error, stdout) => {
+        if (error) return fail(new Error(`claim-load failed: ${error.message}`));
+        const { seconds, latencies } = JSON.parse(stdout) as { seconds: number; latencies: number[] };
+        done({ perSecond: latencies.length / seconds, latencies });
+      },
+    ),
+  );
+  log(`(a) claim SQL at Postgres: ${sql.perSecond.toFixed(1)} claims/s, p99 ${percentile(sql.latencies, 99).toFixed(2)} ms`);
+
+  const submitted = { count: 0 };
+  const http = await drive(async (worker) => {
+    const { token } = labelers[worker]!;
+    const started = performance.now();
+    const { claim } = (await post(`/api/projects/${apiProject}/claims`, {}, token)) as { claim: { sampleId: string; token: string } | null };
+    const latency = performance.now() - started;
+    if (!claim) throw new Error('the api project ran out of samples; raise BENCH_QUEUE_SAMPLES');
+    await post(`/api/claims/${claim.sampleId}/submit`, { token: claim.token, className: 'ok', spentMs: 1_000 }, token);
+    submitted.count++;
+    return latency;
+  });
+  const apiP99 = percentile(http.latencies, 99);
+  log(`(b) claim + submit over HTTP: ${http.perSecond.toFixed(1)} claims/s (${submitted.count} answers), p99 claim ${apiP99.toFixed(2)} ms`);
+
+  log(
+    JSON.stringify({
+      labelers: LABELERS,
+      seconds: SECONDS,
+      pool: POOL,
+      database: database.kind,
+      sql_claims_per_s: Math.round(sql.perSecond * 10) / 10,
+      sql_p99_ms: Math.round(percentile(sql.latencies, 99) * 100) / 100,
+      api_claims_per_s: Math.round(http.perSecond * 10) / 10,
+      api_p50_ms: Math.round(percentile(http.latencies, 50) * 100) / 100,
+      api_p99_ms: Math.round(apiP99 * 100) / 100,
+      ratio: Math.round((http.perSecond / sql.perSecond) * 1000) / 1000,
+      ratio_target_met: http.perSecond >= 0.5 * sql.perSecond,
+      p99_target_met: apiP99 < 50,
+    }),
+  );
+} finally {
+  await cloud?.stop('SIGKILL');
+  await pool.end();
+  await database.stop();
+  await broker.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}
