@@ -1,5 +1,6 @@
 import type { CommandGroup } from './command';
+import { datasetCommands } from './dataset/dataset.commands';
 import { devicesCommands } from './devices/devices.commands';
 
 /** Every `loupe <group>`; a new group is one file and one line here. */
-export const commandGroups: readonly CommandGroup[] = [devicesCommands];
+export const commandGroups: readonly CommandGroup[] = [devicesCommands, datasetCommands];

@@ -22,6 +22,14 @@ export class CloudClient {
     return this.getJson('api/devices', deviceListResponseSchema);
   }
 
+  /** Starts a download and hands back the open response; refusals and failures throw like any other call. */
+  async download(path: string): Promise<Response> {
+    const url = new URL(path, this.baseUrl);
+    const response = await this.send(url, false);
+    if (response.status >= 400) throw errorForStatus(response, await readBody(response, `GET ${url.href}`), `GET ${url.href}`);
+    return response;
+  }
+
   private async getJson<T>(path: string, schema: z.ZodType<T>): Promise<T> {
     const url = new URL(path, this.baseUrl);
     const request = `GET ${url.href}`;
@@ -31,11 +39,12 @@ export class CloudClient {
     return decode(body, schema, request);
   }
 
-  private async send(url: URL): Promise<Response> {
+  /** `timeout` off for downloads, which may rightly take long; the connection still fails fast. */
+  private async send(url: URL, timeout = true): Promise<Response> {
     try {
       return await this.fetchFn(url, {
         headers: { accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        ...(timeout ? { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) } : {}),
       });
     } catch (error) {
       const reason = isTimeout(error)

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, type RunningCloud } from '../cloud-runtime';
+import { splitOf } from '../labeling/dataset-split';
 import { TEST_ADMIN_PASSWORD, testCloudConfig } from '../testing/test-cloud-config';
 
 interface OpenApiDocument {
@@ -179,6 +180,75 @@ describe('the REST API on Postgres', () => {
 
       const { rows } = await db.query('SELECT sample_id, answer_key, answer, spent_ms FROM labels WHERE project_id = $1', [projectId]);
       expect(rows).toEqual([{ sample_id: ids[0], answer_key: 'scratch', answer: { className: 'scratch' }, spent_ms: 1_200 }]);
+    });
+
+    /** A project with `settled` samples answered by the labeler and `open` ones still waiting. */
+    async function labeledProject(task: 'classification' | 'detection', settled: { answer: unknown }[], open = 0) {
+      const modelName = `model-${randomUUID()}`;
+      const created = await call('POST', '/api/projects', {
+        token: tokens.engineer,
+        body: { name: `export ${modelName}`, modelName, task, classes: ['scratch', 'void'] },
+      });
+      const projectId = (created.body as { id: string }).id;
+      const ids = Array.from({ length: settled.length + open }, () => randomUUID());
+      await db.query(
+        `INSERT INTO samples (id, site_id, device_id, station_id, unit_serial, captured_at, model_name, model_version, verdict,
+                              prediction, priority, reason, image_key, image_sha256, image_bytes, image_media_type)
+         SELECT v.id, 'plant', 'aoi-1', 'line-1', '', now(), $2, '7', 'reject', '{"scores":[]}'::jsonb, 0.5, 'margin',
+                'samples/' || v.id || '.jpg', repeat('0', 64), 1, 'image/jpeg'
+         FROM unnest($1::uuid[]) AS v(id)`,
+        [ids, modelName],
+      );
+      const { rows } = await db.query<{ id: string }>("SELECT id FROM users WHERE email = 'labeler@loupe.test'");
+      await db.query(
+        `INSERT INTO label_tasks (sample_id, project_id, priority, state, answers)
+         SELECT v.id, $2, 0.5, CASE WHEN v.n <= $3 THEN 'done' ELSE 'open' END, CASE WHEN v.n <= $3 THEN 1 ELSE 0 END
+         FROM unnest($1::uuid[]) WITH ORDINALITY AS v(id, n)`,
+        [ids, projectId, settled.length],
+      );
+      await db.query(
+        `INSERT INTO labels (sample_id, project_id, labeler_id, answer_key, answer, spent_ms)
+         SELECT v.id, $2, $3, v.answer::text, v.answer, 1000 FROM unnest($1::uuid[], $4::jsonb[]) AS v(id, answer)`,
+        [ids.slice(0, settled.length), projectId, rows[0]!.id, settled.map((each) => JSON.stringify(each.answer))],
+      );
+      return { projectId, settledIds: ids.slice(0, settled.length) };
+    }
+
+    async function download(path: string) {
+      const response = await fetch(`${cloud.httpUrl}${path}`, { headers: { authorization: `Bearer ${tokens.engineer}` } });
+      return { status: response.status, total: response.headers.get('x-total-count'), text: await response.text() };
+    }
+
+    it('exports the settled samples as JSON Lines, with labels, labelers and a split stable across exports', async () => {
+      const settled = Array.from({ length: 1_203 }, (_, index) => ({ answer: { className: index % 3 === 0 ? 'void' : 'scratch' } }));
+      const { projectId, settledIds } = await labeledProject('classification', settled, 40);
+      const first = await download(`/api/projects/${projectId}/export`);
+      expect(first.status).toBe(200);
+      expect(first.total).toBe('1203');
+      const lines = first.text.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines.map((line) => line.sampleId).sort()).toEqual([...settledIds].sort());
+      for (const line of lines) {
+        expect(line).toMatchObject({ labelers: ['labeler@loupe.test'], split: splitOf(line.sampleId as string), prediction: { verdict: 'reject', modelVersion: '7' } });
+        expect((line.label as { className: string }).className).toMatch(/^(void|scratch)$/);
+        expect((line.image as { key: string }).key).toBe(`samples/${String(line.sampleId)}.jpg`);
+      }
+      expect((await download(`/api/projects/${projectId}/export?format=jsonl`)).text).toBe(first.text);
+      expect((await download(`/api/projects/${projectId}/export?format=coco`)).status).toBe(400);
+    });
+
+    it('exports a detection project as COCO, boxes as annotations of their images', async () => {
+      const boxes = (count: number) => Array.from({ length: count }, (_, index) => ({ className: index % 2 ? 'void' : 'scratch', x: 10 * index, y: 5, width: 20, height: 8 }));
+      const { projectId } = await labeledProject('detection', [{ answer: { boxes: boxes(2) } }, { answer: { boxes: [] } }, { answer: { boxes: boxes(3) } }]);
+      const coco = JSON.parse((await download(`/api/projects/${projectId}/export?format=coco`)).text) as {
+        categories: { id: number; name: string }[];
+        images: { id: number; loupe_sample_id: string }[];
+        annotations: { image_id: number; category_id: number; bbox: number[]; area: number }[];
+      };
+      expect(coco.categories).toEqual([{ id: 1, name: 'scratch' }, { id: 2, name: 'void' }]);
+      expect(coco.images.map((image) => image.id)).toEqual([1, 2, 3]);
+      expect(coco.annotations).toHaveLength(5);
+      expect(coco.annotations.every((annotation) => annotation.area === 160 && [1, 2].includes(annotation.category_id))).toBe(true);
+      expect(new Set(coco.annotations.map((annotation) => annotation.image_id)).size).toBe(2);
     });
 
     it('refuses a project that repeats a class or takes a model another project has', async () => {

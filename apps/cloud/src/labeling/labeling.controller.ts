@@ -10,10 +10,13 @@ import {
   type ClaimResponse,
   type ProjectDto,
 } from '@loupe/api-contracts';
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { Allow, ANY_ROLE } from '../auth/roles';
 import type { SignedInRequest } from '../auth/session.guard';
 import { ApiRoute, parseBody } from '../http/api-route';
+import { DatasetExport } from './dataset-export';
 import { LabelingQueue } from './labeling-queue';
 import { ProjectRepository } from './project.repository';
 
@@ -24,7 +27,37 @@ export class ProjectsController {
   constructor(
     @Inject(ProjectRepository) private readonly projects: ProjectRepository,
     @Inject(LabelingQueue) private readonly queue: LabelingQueue,
+    @Inject(DatasetExport) private readonly datasets: DatasetExport,
   ) {}
+
+  @Get(':id/export')
+  @Allow('engineer', 'admin')
+  @ApiRoute({
+    summary:
+      'The settled samples as a dataset, streamed: format=jsonl (default; one sample per line) or coco (detection). ' +
+      'x-total-count says how many samples follow.',
+  })
+  async export(@Param('id', ParseUUIDPipe) projectId: string, @Query('format') format: string | undefined, @Res() reply: FastifyReply) {
+    const chosen = format ?? 'jsonl';
+    if (chosen !== 'jsonl' && chosen !== 'coco') throw new BadRequestException('format must be jsonl or coco');
+    const project = await this.projects.get(projectId);
+    if (chosen === 'coco' && project.task !== 'detection') throw new BadRequestException('coco is for detection projects; use format=jsonl');
+    const snapshot = await this.datasets.open(projectId);
+    const chunks = chosen === 'jsonl' ? snapshot.jsonl() : snapshot.coco(project.classes);
+    async function* andClose() {
+      try {
+        yield* chunks;
+      } finally {
+        await snapshot.close();
+      }
+    }
+    const name = `${project.name.replace(/[^\w.-]+/g, '-')}.${chosen === 'jsonl' ? 'jsonl' : 'coco.json'}`;
+    return reply
+      .header('content-type', chosen === 'jsonl' ? 'application/x-ndjson' : 'application/json')
+      .header('content-disposition', `attachment; filename="${name}"`)
+      .header('x-total-count', String(snapshot.count))
+      .send(Readable.from(andClose()));
+  }
 
   @Get()
   @Allow(...ANY_ROLE)

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { Database } from '../database/database';
 import { DATABASE, LABELING_SETTINGS } from '../infrastructure.tokens';
+import { DatasetExport } from './dataset-export';
 import { ClaimsController, ProjectsController } from './labeling.controller';
 import { LabelingQueue } from './labeling-queue';
 import { ProjectRepository } from './project.repository';
@@ -9,6 +10,7 @@ import { ProjectRepository } from './project.repository';
   controllers: [ProjectsController, ClaimsController],
   providers: [
     { provide: ProjectRepository, useFactory: (db: Database) => new ProjectRepository(db.pool), inject: [DATABASE] },
+    { provide: DatasetExport, useFactory: (db: Database) => new DatasetExport(db.pool), inject: [DATABASE] },
     {
       provide: LabelingQueue,
       useFactory: (db: Database, settings: { leaseSeconds: number }) => new LabelingQueue(db.pool, settings.leaseSeconds),
