@@ -14,7 +14,9 @@ interface SettledRow {
 }
 
 // Rows per query: enough to keep round trips rare, few enough that memory
-// stays flat however big the project is.
+// stays flat however big the project is. Each page starts from the
+// (project_id, state, sample_id) index, so its cost does not grow with the
+// pages before it.
 const PAGE = 500;
 
 /**
@@ -93,16 +95,19 @@ async function* pages(client: pg.PoolClient, projectId: string): AsyncGenerator<
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const { rows } = await client.query<SettledRow>(
-      `SELECT t.sample_id, s.image_key, s.station_id, s.captured_at, s.model_version, s.verdict, s.prediction,
+      `WITH page AS (
+         SELECT sample_id FROM label_tasks
+         WHERE project_id = $1 AND state = 'done' AND sample_id > $2
+         ORDER BY sample_id LIMIT $3
+       )
+       SELECT page.sample_id, s.image_key, s.station_id, s.captured_at, s.model_version, s.verdict, s.prediction,
               (array_agg(l.answer ORDER BY l.id))[1] AS answer, array_agg(u.email ORDER BY l.id) AS labelers
-       FROM label_tasks t
-       JOIN samples s ON s.id = t.sample_id
-       JOIN labels l ON l.sample_id = t.sample_id
+       FROM page
+       JOIN samples s ON s.id = page.sample_id
+       JOIN labels l ON l.sample_id = page.sample_id
        JOIN users u ON u.id = l.labeler_id
-       WHERE t.project_id = $1 AND t.state = 'done' AND t.sample_id > $2
-       GROUP BY t.sample_id, s.id
-       ORDER BY t.sample_id
-       LIMIT $3`,
+       GROUP BY page.sample_id, s.id
+       ORDER BY page.sample_id`,
       [projectId, after, PAGE],
     );
     yield* rows;
