@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { stateAfterAnswer } from './label-consensus';
 import { queuePriority } from './queue-priority';
 
 /** The caller's lease ran out or was never theirs: another labeler may hold the sample now (HTTP 409). */
@@ -161,42 +160,51 @@ export class LabelingQueue {
    * next of its K answers.
    */
   async submit(holder: LeaseHolder, answer: Answer): Promise<'open' | 'review' | 'done'> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const { rows: held } = await client.query<{ project_id: string; consensus: number }>(
-        `SELECT t.project_id, p.consensus FROM label_tasks t JOIN projects p ON p.id = t.project_id
-         WHERE ${HELD_BY} FOR UPDATE OF t`,
-        [holder.sampleId, holder.labelerId, holder.token],
-      );
-      const task = held[0];
-      if (!task) throw new LeaseLostError(holder.sampleId);
-      const inserted = await client.query(
-        `INSERT INTO labels (sample_id, project_id, labeler_id, answer_key, answer, spent_ms)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6) ON CONFLICT (sample_id, labeler_id) DO NOTHING`,
-        [holder.sampleId, task.project_id, holder.labelerId, answer.key, JSON.stringify(answer.value), Math.round(answer.spentMs)],
-      );
-      if (inserted.rowCount !== 1) throw new AlreadyAnsweredError(holder.sampleId);
-      const { rows: keys } = await client.query<{ answer_key: string }>('SELECT answer_key FROM labels WHERE sample_id = $1', [holder.sampleId]);
-      const next = stateAfterAnswer(
-        keys.map((row) => row.answer_key),
-        task.consensus,
-      );
-      await client.query(
-        `UPDATE label_tasks SET state = $2, answers = $3, lease_holder = NULL, lease_expires_at = NULL WHERE sample_id = $1`,
-        [holder.sampleId, next, keys.length],
-      );
-      await client.query('COMMIT');
-      // This process's own answers show in the count it hands out at once.
-      const counted = this.depths.get(task.project_id);
-      if (counted && next !== 'open') counted.depth = Math.max(0, counted.depth - 1);
-      return next;
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    // One statement, so one round trip and one commit: the vote counts the
+    // labels already stored plus the one this statement adds, which the
+    // statement's own snapshot does not show.
+    const { rows } = await this.pool.query<{ state: 'open' | 'review' | 'done'; project_id: string }>(
+      `WITH held AS (
+         SELECT t.sample_id, t.project_id, p.consensus FROM label_tasks t JOIN projects p ON p.id = t.project_id
+         WHERE ${HELD_BY} FOR UPDATE OF t
+       ), answered AS (
+         INSERT INTO labels (sample_id, project_id, labeler_id, answer_key, answer, spent_ms)
+         SELECT sample_id, project_id, $2, $4, $5::jsonb, $6 FROM held
+         ON CONFLICT (sample_id, labeler_id) DO NOTHING
+         RETURNING sample_id, answer_key
+       ), votes AS (
+         SELECT l.answer_key FROM labels l JOIN answered a ON l.sample_id = a.sample_id
+         UNION ALL SELECT answer_key FROM answered
+       ), decided AS (
+         -- K agreeing answers settle a sample; any disagreement goes to a
+         -- reviewer, since more votes would only hide it.
+         SELECT CASE WHEN count(DISTINCT answer_key) > 1 THEN 'review'
+                     WHEN count(*) >= (SELECT consensus FROM held) THEN 'done'
+                     ELSE 'open' END AS state,
+                count(*)::int AS answers
+         FROM votes
+       )
+       UPDATE label_tasks t SET state = d.state, answers = d.answers, lease_holder = NULL, lease_expires_at = NULL
+       FROM decided d, answered a
+       WHERE t.sample_id = a.sample_id
+       RETURNING t.state, t.project_id`,
+      [holder.sampleId, holder.labelerId, holder.token, answer.key, JSON.stringify(answer.value), Math.round(answer.spentMs)],
+    );
+    const settled = rows[0];
+    if (!settled) throw await this.whyNotSubmitted(holder);
+    // This process's own answers show in the count it hands out at once.
+    const counted = this.depths.get(settled.project_id);
+    if (counted && settled.state !== 'open') counted.depth = Math.max(0, counted.depth - 1);
+    return settled.state;
+  }
+
+  private async whyNotSubmitted(holder: LeaseHolder): Promise<Error> {
+    const { rows } = await this.pool.query<{ held: boolean; answered: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM label_tasks t WHERE ${HELD_BY}) AS held,
+              EXISTS (SELECT 1 FROM labels WHERE sample_id = $1 AND labeler_id = $2) AS answered`,
+      [holder.sampleId, holder.labelerId, holder.token],
+    );
+    return rows[0]?.held && rows[0].answered ? new AlreadyAnsweredError(holder.sampleId) : new LeaseLostError(holder.sampleId);
   }
 
   /** Gives the sample back without an answer; this labeler is not offered it again. */

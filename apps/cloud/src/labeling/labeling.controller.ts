@@ -78,8 +78,9 @@ export class ProjectsController {
   @Allow(...LABELING_ROLES)
   @ApiRoute({ summary: 'Claim the next sample to label, under a lease.', response: claimResponseSchema })
   async claim(@Param('id', ParseUUIDPipe) projectId: string, @Req() request: SignedInRequest): Promise<ClaimResponse> {
-    await this.projects.get(projectId);
     const claimed = await this.queue.claim(projectId, request.user.id);
+    // Nothing to claim: say so, or 404 when there is no such project.
+    if (!claimed) await this.projects.get(projectId);
     const queueDepth = await this.queue.depth(projectId);
     if (!claimed) return { claim: null, queueDepth };
     const { imageKey: _, ...sample } = claimed;
