@@ -74,7 +74,12 @@ export const claimSchema = z.object({
 export type ClaimDto = z.infer<typeof claimSchema>;
 
 /** `POST /api/projects/:id/claims`: the next sample, or null when the queue has nothing for you. */
-export const claimResponseSchema = z.object({ claim: claimSchema.nullable(), queueDepth: z.number().int() });
+export const claimResponseSchema = z.object({
+  claim: claimSchema.nullable(),
+  queueDepth: z.number().int(),
+  /** Samples the caller answered since midnight (the database's time zone). */
+  doneToday: z.number().int(),
+});
 export type ClaimResponse = z.infer<typeof claimResponseSchema>;
 
 /** The lease a call acts on. */

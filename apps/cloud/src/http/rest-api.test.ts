@@ -155,6 +155,7 @@ describe('the REST API on Postgres', () => {
       const first = (await call('POST', `/api/projects/${projectId}/claims`, { token: tokens.labeler })).body as {
         claim: { sampleId: string; token: string; imageUrl: string };
         queueDepth: number;
+        doneToday: number;
       };
       expect(first.claim.sampleId).toBe(ids[0]);
       expect(first.queueDepth).toBe(2);
@@ -176,7 +177,7 @@ describe('the REST API on Postgres', () => {
       };
       expect(second.claim.sampleId).toBe(ids[1]);
       expect((await call('POST', `/api/claims/${ids[1]}/skip`, { token: tokens.labeler, body: { token: second.claim.token } })).status).toBe(204);
-      expect((await call('POST', `/api/projects/${projectId}/claims`, { token: tokens.labeler })).body).toEqual({ claim: null, queueDepth: 1 });
+      expect((await call('POST', `/api/projects/${projectId}/claims`, { token: tokens.labeler })).body).toEqual({ claim: null, queueDepth: 1, doneToday: first.doneToday + 1 });
 
       const { rows } = await db.query('SELECT sample_id, answer_key, answer, spent_ms FROM labels WHERE project_id = $1', [projectId]);
       expect(rows).toEqual([{ sample_id: ids[0], answer_key: 'scratch', answer: { className: 'scratch' }, spent_ms: 1_200 }]);

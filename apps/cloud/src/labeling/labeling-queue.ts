@@ -249,6 +249,15 @@ export class LabelingQueue {
     return depth;
   }
 
+  /** Answers the labeler gave since midnight. */
+  async answeredToday(labelerId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM labels WHERE labeler_id = $1 AND created_at >= date_trunc('day', now())`,
+      [labelerId],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   private async endLease(db: Pick<pg.Pool, 'query'>, holder: LeaseHolder): Promise<void> {
     const { rowCount } = await db.query(
       `UPDATE label_tasks t SET state = 'open', lease_holder = NULL, lease_expires_at = NULL WHERE ${HELD_BY}`,

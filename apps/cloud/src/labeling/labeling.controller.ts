@@ -81,8 +81,8 @@ export class ProjectsController {
     const claimed = await this.queue.claim(projectId, request.user.id);
     // Nothing to claim: say so, or 404 when there is no such project.
     if (!claimed) await this.projects.get(projectId);
-    const queueDepth = await this.queue.depth(projectId);
-    if (!claimed) return { claim: null, queueDepth };
+    const [queueDepth, doneToday] = await Promise.all([this.queue.depth(projectId), this.queue.answeredToday(request.user.id)]);
+    if (!claimed) return { claim: null, queueDepth, doneToday };
     const { imageKey: _, ...sample } = claimed;
     return {
       claim: {
@@ -92,6 +92,7 @@ export class ProjectsController {
         imageUrl: `/api/samples/${claimed.sampleId}/image`,
       },
       queueDepth,
+      doneToday,
     };
   }
 }
