@@ -63,7 +63,7 @@ export default tseslint.config(
   },
   {
     // Build and test configuration is workspace plumbing, not a project's code.
-    files: ['**/vitest.config.ts', '**/vite.config.ts'],
+    files: ['**/vitest.config.ts', '**/vitest.browser.config.ts', '**/vite.config.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
   {

@@ -28,7 +28,13 @@ export class LeaseExpiredError extends Error {
 
 /** The calls the queue screen makes, each checked against the shared contract. */
 export class LabelingApi {
-  constructor(private readonly fetchFn: typeof fetch) {}
+  private readonly fetchFn: typeof fetch;
+
+  // Called as a method, the browser's fetch throws "Illegal invocation":
+  // it must not see this object as its `this`.
+  constructor(fetchFn: typeof fetch) {
+    this.fetchFn = (input, init) => fetchFn(input, init);
+  }
 
   async projects(): Promise<ProjectDto[]> {
     return (await this.call('GET', '/api/projects', undefined, projectListResponseSchema)).projects;

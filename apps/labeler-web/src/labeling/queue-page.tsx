@@ -83,7 +83,9 @@ function QueueScreen({ api, project, onSessionExpired, onLeave }: { api: Labelin
     next.current = null;
     try {
       const response = await pending;
-      setCounters({ queueDepth: response.queueDepth, doneToday: response.doneToday });
+      // A prefetched claim counted the answers given before it was made; the
+      // ones since are counted here as they succeed.
+      setCounters((shown) => ({ queueDepth: response.queueDepth, doneToday: Math.max(shown.doneToday, response.doneToday) }));
       setCurrent(response.claim);
       answerable.current = response.claim;
       shownAt.current = performance.now();
@@ -126,7 +128,10 @@ function QueueScreen({ api, project, onSessionExpired, onLeave }: { api: Labelin
           ? api.submit(claim.sampleId, claim.token, key.className, performance.now() - shownAt.current)
           : api.skip(claim.sampleId, claim.token);
       setMessage(null);
-      done.catch((error: unknown) => (error instanceof LeaseExpiredError ? setMessage(error.message) : fail(error)));
+      done.then(
+        () => key.kind === 'answer' && setCounters((shown) => ({ ...shown, doneToday: shown.doneToday + 1 })),
+        (error: unknown) => (error instanceof LeaseExpiredError ? setMessage(error.message) : fail(error)),
+      );
       void advance();
     };
     window.addEventListener('keydown', onKey);
