@@ -16,16 +16,15 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { AppProcess } from '@loupe/service';
-import { freePort, startTestBroker, startTestDatabase } from '@loupe/testing';
+import { join } from 'node:path';
+import type { AppProcess } from '@loupe/service';
+import { startTestBroker, startTestDatabase } from '@loupe/testing';
 import pg from 'pg';
+import { startBenchCloud } from './bench-cloud';
 
 const SMALL = Number(process.env.BENCH_EXPORT_SMALL ?? 20_000);
 const LARGE = Number(process.env.BENCH_EXPORT_LARGE ?? 200_000);
 const HEAP_MB = Number(process.env.BENCH_EXPORT_HEAP_MB ?? 128);
-const ADMIN = { email: 'admin@bench.local', password: 'bench-admin-password' };
-const workspace = resolve(import.meta.dirname, '..', '..');
 
 function log(message: string): void {
   process.stdout.write(`${message}\n`);
@@ -76,35 +75,20 @@ const db = new pg.Client({ connectionString: database.url });
 let cloud: AppProcess | undefined;
 
 try {
-  const httpPort = await freePort();
-  cloud = new AppProcess({
-    name: 'cloud',
-    cwd: workspace,
-    entry: 'apps/cloud/src/main.ts',
-    tsconfig: 'apps/cloud/tsconfig.json',
-    env: {
-      ...process.env,
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${HEAP_MB}`.trim(),
-      LOG_LEVEL: 'info',
-      DATA_DIR: join(dataDir, 'cloud'),
-      HTTP_PORT: String(httpPort),
-      LABELER_WEB_DIR: join(dataDir, 'no-ui'),
-      DATABASE_URL: database.url,
-      DATABASE_POOL_SIZE: String(Math.min(database.maxConnections, 8)),
-      MQTT_URL: broker.url,
-      MQTT_TOPIC_ROOT: broker.topicRoot,
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-    },
+  const bench = await startBenchCloud({
+    database,
+    broker,
+    dataDir,
+    poolSize: Math.min(database.maxConnections, 8),
+    env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${HEAP_MB}`.trim() },
   });
-  await cloud.waitForLog('cloud ready');
-  const api = `http://127.0.0.1:${httpPort}`;
-  const login = await fetch(`${api}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
-  const { token, user } = (await login.json()) as { token: string; user: { id: string } };
+  cloud = bench.app;
+  const api = bench.httpUrl;
+  const { token, id: userId } = bench.admin;
   await db.connect();
   log(`database: ${database.kind}; cloud heap capped at ${HEAP_MB} MB; seeding ${SMALL} and ${LARGE} settled samples`);
-  const small = await seed(db, SMALL, user.id);
-  const large = await seed(db, LARGE, user.id);
+  const small = await seed(db, SMALL, userId);
+  const large = await seed(db, LARGE, userId);
 
   /** Streams one export, discarding it; returns its rate and the cloud's peak memory growth. */
   async function exportOnce(projectId: string, expected: number) {

@@ -15,16 +15,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AppProcess } from '@loupe/service';
-import { freePort, startTestBroker, startTestDatabase } from '@loupe/testing';
+import type { AppProcess } from '@loupe/service';
+import { startTestBroker, startTestDatabase } from '@loupe/testing';
 import pg from 'pg';
+import { startBenchCloud } from './bench-cloud';
 
 const LABELERS = Number(process.env.BENCH_LABELERS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const POOL = Number(process.env.BENCH_POOL ?? 16);
 // More than either phase can claim in its time on this kind of machine.
 const SAMPLES_PER_PROJECT = Number(process.env.BENCH_QUEUE_SAMPLES ?? 100_000);
-const ADMIN = { email: 'admin@bench.local', password: 'bench-admin-password' };
 const workspace = resolve(import.meta.dirname, '..', '..');
 
 function log(message: string): void {
@@ -84,40 +84,10 @@ const pool = new pg.Pool({ connectionString: database.url, max: POOL });
 
 try {
   log(`database: ${database.kind}; ${LABELERS} labelers for ${SECONDS} s each phase; pool of ${POOL} connections`);
-  const httpPort = await freePort();
-  cloud = new AppProcess({
-    name: 'cloud',
-    cwd: workspace,
-    entry: 'apps/cloud/src/main.ts',
-    tsconfig: 'apps/cloud/tsconfig.json',
-    env: {
-      ...process.env,
-      // 'cloud ready' is an info line; AppProcess waits for it.
-      LOG_LEVEL: 'info',
-      DATA_DIR: join(dataDir, 'cloud'),
-      HTTP_PORT: String(httpPort),
-      LABELER_WEB_DIR: join(dataDir, 'no-ui'),
-      DATABASE_URL: database.url,
-      DATABASE_POOL_SIZE: String(POOL),
-      MQTT_URL: broker.url,
-      MQTT_TOPIC_ROOT: broker.topicRoot,
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-    },
-  });
-  await cloud.waitForLog('cloud ready');
-  const api = `http://127.0.0.1:${httpPort}`;
-  const post = async (path: string, body: unknown, token?: string) => {
-    const response = await fetch(`${api}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
-    return response.status === 204 ? undefined : ((await response.json()) as Record<string, unknown>);
-  };
-
-  const adminToken = String((await post('/api/auth/login', ADMIN))!.token);
+  const bench = await startBenchCloud({ database, broker, dataDir, poolSize: POOL });
+  cloud = bench.app;
+  const { post } = bench;
+  const adminToken = bench.admin.token;
   const labelers: { id: string; token: string }[] = [];
   for (let i = 0; i < LABELERS; i++) {
     const email = `labeler-${i}-${randomUUID()}@bench.local`;

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '@loupe/testing';
+import { signedInAsLocalAdmin } from '../dev/local-admin';
 
 const BUDGET_SECONDS = 15;
 const RUNS = 3;
@@ -17,13 +18,8 @@ const freshUi = process.argv.includes('--fresh-ui');
 
 /** The device list, signed in as the admin `npm start` creates. */
 async function listDevices(httpPort: number): Promise<{ devices?: unknown[] }> {
-  const login = await fetch(`http://127.0.0.1:${httpPort}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'admin@loupe.local', password: 'loupe-local-admin' }),
-  });
-  const { token } = (await login.json()) as { token: string };
-  const response = await fetch(`http://127.0.0.1:${httpPort}/api/devices`, { headers: { authorization: `Bearer ${token}` } });
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const response = await fetch(`${httpUrl}/api/devices`, await signedInAsLocalAdmin(httpUrl));
   return (await response.json()) as { devices?: unknown[] };
 }
 

@@ -7,6 +7,7 @@ import { deviceListResponseSchema } from '@loupe/api-contracts';
 import { eventually, freePort, startTestBroker, startTestDatabase } from '@loupe/testing';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { signedInAsLocalAdmin } from './local-admin';
 
 const workspace = join(import.meta.dirname, '..', '..');
 
@@ -23,17 +24,6 @@ function npmStart(env: Record<string, string>) {
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
   return { child, exited, output: () => output };
-}
-
-/** Request options signed in as the admin `npm start` creates; the first call waits for the cloud. */
-async function signedIn(httpPort: number): Promise<RequestInit> {
-  const response = await fetch(`http://127.0.0.1:${httpPort}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'admin@loupe.local', password: 'loupe-local-admin' }),
-  });
-  const { token } = (await response.json()) as { token: string };
-  return { headers: { authorization: `Bearer ${token}` } };
 }
 
 describe('npm start', () => {
@@ -60,7 +50,7 @@ describe('npm start', () => {
     });
     const started = Date.now();
     const devicesUrl = `http://127.0.0.1:${httpPort}/api/devices`;
-    const listDevices = async () => deviceListResponseSchema.parse(await (await fetch(devicesUrl, await signedIn(httpPort))).json()).devices;
+    const listDevices = async () => deviceListResponseSchema.parse(await (await fetch(devicesUrl, await signedInAsLocalAdmin(`http://127.0.0.1:${httpPort}`))).json()).devices;
 
     const first = await eventually(
       async () => {
@@ -106,7 +96,7 @@ describe('npm start', () => {
       });
       await eventually(
         async () => {
-          const response = await fetch(`http://127.0.0.1:${httpPort}/api/devices`, await signedIn(httpPort));
+          const response = await fetch(`http://127.0.0.1:${httpPort}/api/devices`, await signedInAsLocalAdmin(`http://127.0.0.1:${httpPort}`));
           expect(deviceListResponseSchema.parse(await response.json()).devices.map((d) => d.deviceId)).toEqual(['edge-1']);
         },
         { timeoutMs: 60_000, intervalMs: 200 },

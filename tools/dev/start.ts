@@ -9,6 +9,7 @@
 import { resolve } from 'node:path';
 import { AppProcess } from '@loupe/service';
 import { buildLabelerWebIfStale } from './labeler-web-build';
+import { LOCAL_ADMIN } from './local-admin';
 import { formatLogLine } from './log-lines';
 
 const workspace = resolve(import.meta.dirname, '..', '..');
@@ -52,7 +53,7 @@ const webBuilt = buildLabelerWebIfStale(workspace, print).then((ok) => {
 
 // One machine, one person: a known admin password beats hunting the log for
 // a generated one. A shared database gets ADMIN_PASSWORD from its owner.
-const admin = { email: process.env.ADMIN_EMAIL || 'admin@loupe.local', password: process.env.ADMIN_PASSWORD || 'loupe-local-admin' };
+const admin = { email: process.env.ADMIN_EMAIL || LOCAL_ADMIN.email, password: process.env.ADMIN_PASSWORD || LOCAL_ADMIN.password };
 const cloud = launch('cloud', {
   entry: 'apps/cloud/src/main.ts',
   tsconfig: 'apps/cloud/tsconfig.json',

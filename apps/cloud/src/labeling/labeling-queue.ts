@@ -63,6 +63,11 @@ export interface LeaseHolder {
 // index: an OR with expired leases here would cost a scan of the project.
 const SWEEP_INTERVAL_MS = 1_000;
 
+// Row t can go to labeler $2: open, and neither answered nor skipped by them.
+const OFFERABLE = `t.project_id = $1 AND t.state = 'open'
+  AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.sample_id = t.sample_id AND l.labeler_id = $2)
+  AND NOT EXISTS (SELECT 1 FROM label_skips k WHERE k.sample_id = t.sample_id AND k.labeler_id = $2)`;
+
 // The caller's lease on row t is live: theirs, with the current token, not run out.
 const HELD_BY = `t.sample_id = $1 AND t.state = 'leased' AND t.lease_holder = $2 AND t.lease_token = $3::bigint AND t.lease_expires_at > now()`;
 
@@ -120,9 +125,7 @@ export class LabelingQueue {
       const { rows } = await this.pool.query<ClaimRow>(
         `WITH next AS (
            SELECT t.sample_id FROM label_tasks t
-           WHERE t.project_id = $1 AND t.state = 'open'
-             AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.sample_id = t.sample_id AND l.labeler_id = $2)
-             AND NOT EXISTS (SELECT 1 FROM label_skips k WHERE k.sample_id = t.sample_id AND k.labeler_id = $2)
+           WHERE ${OFFERABLE}
            ORDER BY t.priority DESC, t.enqueued_at
            LIMIT 1
            FOR UPDATE OF t SKIP LOCKED
@@ -303,9 +306,7 @@ export class LabelingQueue {
   private async hasClaimable(projectId: string, labelerId: string): Promise<boolean> {
     const { rows } = await this.pool.query(
       `SELECT 1 FROM label_tasks t
-       WHERE t.project_id = $1 AND t.state = 'open'
-         AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.sample_id = t.sample_id AND l.labeler_id = $2)
-         AND NOT EXISTS (SELECT 1 FROM label_skips k WHERE k.sample_id = t.sample_id AND k.labeler_id = $2)
+       WHERE ${OFFERABLE}
        LIMIT 1`,
       [projectId, labelerId],
     );

@@ -1,0 +1,59 @@
+import { join, resolve } from 'node:path';
+import { AppProcess } from '@loupe/service';
+import { freePort, type TestBroker, type TestDatabase } from '@loupe/testing';
+
+const ADMIN = { email: 'admin@bench.local', password: 'bench-admin-password' };
+const workspace = resolve(import.meta.dirname, '..', '..');
+
+export interface BenchCloud {
+  app: AppProcess;
+  httpUrl: string;
+  admin: { id: string; token: string };
+  /** POSTs JSON, with a session token if given; throws on an error status. */
+  post: (path: string, body: unknown, token?: string) => Promise<Record<string, unknown> | undefined>;
+}
+
+/** A cloud process for a benchmark on the given database and broker, signed in as its admin. */
+export async function startBenchCloud(options: {
+  database: TestDatabase;
+  broker: TestBroker;
+  dataDir: string;
+  poolSize: number;
+  env?: NodeJS.ProcessEnv;
+}): Promise<BenchCloud> {
+  const httpPort = await freePort();
+  const app = new AppProcess({
+    name: 'cloud',
+    cwd: workspace,
+    entry: 'apps/cloud/src/main.ts',
+    tsconfig: 'apps/cloud/tsconfig.json',
+    env: {
+      ...process.env,
+      // 'cloud ready' is an info line; AppProcess waits for it.
+      LOG_LEVEL: 'info',
+      DATA_DIR: join(options.dataDir, 'cloud'),
+      HTTP_PORT: String(httpPort),
+      LABELER_WEB_DIR: join(options.dataDir, 'no-ui'),
+      DATABASE_URL: options.database.url,
+      DATABASE_POOL_SIZE: String(options.poolSize),
+      MQTT_URL: options.broker.url,
+      MQTT_TOPIC_ROOT: options.broker.topicRoot,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      ...options.env,
+    },
+  });
+  await app.waitForLog('cloud ready');
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const post = async (path: string, body: unknown, token?: string) => {
+    const response = await fetch(`${httpUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
+    return response.status === 204 ? undefined : ((await response.json()) as Record<string, unknown>);
+  };
+  const session = (await post('/api/auth/login', ADMIN)) as { token: string; user: { id: string } };
+  return { app, httpUrl, admin: { id: session.user.id, token: session.token }, post };
+}
