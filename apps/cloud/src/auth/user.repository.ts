@@ -50,13 +50,15 @@ export class UserRepository {
     await this.pool.query('INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)', [tokenHash, userId, expiresAt]);
   }
 
-  async userOfSession(tokenHash: string): Promise<User | undefined> {
-    const { rows } = await this.pool.query<User>(
-      `SELECT u.id, u.email, u.name, u.role FROM sessions s JOIN users u ON u.id = s.user_id
+  /** The user of a live session, and when the session ends. */
+  async sessionOf(tokenHash: string): Promise<{ user: User; expiresAt: Date } | undefined> {
+    const { rows } = await this.pool.query<User & { expires_at: Date }>(
+      `SELECT u.id, u.email, u.name, u.role, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.token_hash = $1 AND s.expires_at > now()`,
       [tokenHash],
     );
-    return rows[0];
+    const row = rows[0];
+    return row && { user: { id: row.id, email: row.email, name: row.name, role: row.role }, expiresAt: row.expires_at };
   }
 
   async endSession(tokenHash: string): Promise<void> {
