@@ -23,7 +23,7 @@ try {
     labelers.map(async (labelerId) => {
       while (performance.now() < until) {
         const at = performance.now();
-        if (!(await queue.claim(projectId, labelerId))) throw new Error('the project ran out of samples; raise BENCH_QUEUE_SAMPLES');
+        if (!(await queue.claim(projectId, labelerId)).sample) throw new Error('the project ran out of samples; raise BENCH_QUEUE_SAMPLES');
         latencies.push(performance.now() - at);
       }
     }),

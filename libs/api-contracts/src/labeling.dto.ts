@@ -85,19 +85,63 @@ export type ClaimResponse = z.infer<typeof claimResponseSchema>;
 /** The lease a call acts on. */
 export const leaseRequestSchema = z.object({ token: z.string().regex(/^\d+$/, 'token must be the token from the claim') });
 
+const boxesSchema = z
+  .array(z.object({ className: z.string().min(1), x: z.number(), y: z.number(), width: z.number().positive(), height: z.number().positive() }))
+  .max(500);
+
 /** `POST /api/claims/:sampleId/submit` */
 export const submitRequestSchema = leaseRequestSchema.extend({
   /** The class, for classification and anomaly projects. */
   className: z.string().min(1).max(100).optional(),
   /** Boxes in image pixels, for detection projects. */
-  boxes: z
-    .array(z.object({ className: z.string().min(1), x: z.number(), y: z.number(), width: z.number().positive(), height: z.number().positive() }))
-    .max(500)
-    .optional(),
+  boxes: boxesSchema.optional(),
   /** Milliseconds the labeler spent on the sample. */
   spentMs: z.number().int().min(0).max(86_400_000),
+  /** Also claim the next sample of the same project, in the same request (saves a round trip per answer). */
+  claimNext: z.boolean().default(false),
 });
-export type SubmitRequest = z.infer<typeof submitRequestSchema>;
+export type SubmitRequest = z.input<typeof submitRequestSchema>;
 
-export const submitResponseSchema = z.object({ state: z.enum(['open', 'review', 'done']) });
+export const submitResponseSchema = z.object({
+  state: z.enum(['open', 'review', 'done']),
+  /** With `claimNext`: what `POST /api/projects/:id/claims` would have answered. */
+  next: claimResponseSchema.optional(),
+});
+export type SubmitResponse = z.infer<typeof submitResponseSchema>;
+
+/**
+ * `POST /api/claims/:sampleId/undo`: takes back your answer on the sample
+ * (within LABEL_LEASE of giving it, before a reviewer decided it, while no
+ * one else holds it) and claims the sample for you again, so you can answer
+ * it anew.
+ */
+export const undoResponseSchema = z.object({ claim: claimSchema, doneToday: z.number().int() });
+export type UndoResponse = z.infer<typeof undoResponseSchema>;
+
+/** One labeler's answer, as a reviewer sees it. */
+export const answerSchema = z.object({
+  labeler: z.string(),
+  className: z.string().optional(),
+  boxes: boxesSchema.optional(),
+  spentMs: z.number().int(),
+});
+
+/** A sample the labelers disagreed on, claimed by a reviewer under a lease. */
+export const reviewSchema = claimSchema.extend({ answers: z.array(answerSchema) });
+export type ReviewDto = z.infer<typeof reviewSchema>;
+
+/** `POST /api/projects/:id/reviews`: the next disagreement, or null when there is none for you. */
+export const reviewClaimResponseSchema = z.object({
+  review: reviewSchema.nullable(),
+  /** Disagreements waiting in the project, claimed ones included. */
+  reviewDepth: z.number().int(),
+});
+export type ReviewClaimResponse = z.infer<typeof reviewClaimResponseSchema>;
+
+/** `POST /api/reviews/:sampleId/decide`: the final answer; settles the sample. */
+export const decideRequestSchema = leaseRequestSchema.extend({
+  className: z.string().min(1).max(100).optional(),
+  boxes: boxesSchema.optional(),
+});
+export type DecideRequest = z.infer<typeof decideRequestSchema>;
 export const heartbeatResponseSchema = z.object({ expiresAt: z.iso.datetime() });

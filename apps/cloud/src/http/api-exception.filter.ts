@@ -22,6 +22,8 @@ const DOMAIN_ERRORS: Record<string, number> = {
   ProjectNotFoundError: 404,
   LeaseLostError: 409,
   AlreadyAnsweredError: 409,
+  UndoRefusedError: 409,
+  NoAnswerToUndoError: 404,
 };
 
 /**

@@ -183,6 +183,67 @@ describe('the REST API on Postgres', () => {
       expect(rows).toEqual([{ sample_id: ids[0], answer_key: 'scratch', answer: { className: 'scratch' }, spent_ms: 1_200 }]);
     });
 
+    it('submits and claims the next sample in one request, takes an answer back, and lets a reviewer settle a disagreement', async () => {
+      const modelName = `model-${randomUUID()}`;
+      const created = await call('POST', '/api/projects', {
+        token: tokens.engineer,
+        body: { name: `review ${modelName}`, modelName, task: 'classification', classes: ['ok', 'scratch'], consensus: 2 },
+      });
+      const projectId = (created.body as { id: string }).id;
+      const id = randomUUID();
+      await db.query(
+        `INSERT INTO samples (id, site_id, device_id, station_id, unit_serial, captured_at, model_name, model_version, verdict,
+                              prediction, priority, reason, image_key, image_sha256, image_bytes, image_media_type)
+         VALUES ($1::uuid, 'plant', 'aoi-1', 'line-1', '', now(), $2, '1', 'reject', '{}'::jsonb, 0.5, 'margin', 'samples/' || $1::text, repeat('0', 64), 1, 'image/jpeg')`,
+        [id, modelName],
+      );
+      await db.query(`INSERT INTO label_tasks (sample_id, project_id, priority) VALUES ($1, $2, 0.5)`, [id, projectId]);
+      type Claimed = { claim: { sampleId: string; token: string } | null; queueDepth: number; doneToday: number };
+      const claim = async (role: string) => (await call('POST', `/api/projects/${projectId}/claims`, { token: tokens[role] })).body as Claimed;
+      const answer = (role: string, held: { sampleId: string; token: string }, className: string) =>
+        call('POST', `/api/claims/${held.sampleId}/submit`, { token: tokens[role], body: { token: held.token, className, spentMs: 800, claimNext: true } });
+
+      const byLabeler = (await claim('labeler')).claim!;
+      const answered = await answer('labeler', byLabeler, 'ok');
+      expect(answered.status).toBe(200);
+      const doneToday = (answered.body as { next: Claimed }).next.doneToday;
+      expect(answered.body).toEqual({ state: 'open', next: { claim: null, queueDepth: 1, doneToday } });
+
+      const undone = await call('POST', `/api/claims/${id}/undo`, { token: tokens.labeler });
+      expect(undone.status).toBe(200);
+      const again = (undone.body as { claim: { sampleId: string; token: string }; doneToday: number });
+      expect({ sampleId: again.claim.sampleId, doneToday: again.doneToday }).toEqual({ sampleId: id, doneToday: doneToday - 1 });
+      expect((await answer('labeler', again.claim, 'scratch')).status).toBe(200);
+      expect((await call('POST', `/api/claims/${randomUUID()}/undo`, { token: tokens.labeler })).status).toBe(404);
+
+      const byReviewer = (await claim('reviewer')).claim!;
+      expect(((await answer('reviewer', byReviewer, 'ok')).body as { state: string }).state).toBe('review');
+      const retaken = await call('POST', `/api/claims/${id}/undo`, { token: tokens.reviewer });
+      expect(retaken.status).toBe(200);
+      expect((await answer('reviewer', (retaken.body as { claim: { sampleId: string; token: string } }).claim, 'ok')).status).toBe(200);
+
+      const review = (await call('POST', `/api/projects/${projectId}/reviews`, { token: tokens.reviewer })).body as {
+        review: { sampleId: string; token: string; answers: { labeler: string; className: string }[] };
+        reviewDepth: number;
+      };
+      expect(review.reviewDepth).toBe(1);
+      expect(review.review.answers.map(({ labeler, className }) => `${labeler}:${className}`)).toEqual(['labeler:scratch', 'reviewer:ok']);
+      expect((await call('POST', `/api/reviews/${id}/heartbeat`, { token: tokens.reviewer, body: { token: review.review.token } })).status).toBe(200);
+      const decided = await call('POST', `/api/reviews/${id}/decide`, { token: tokens.reviewer, body: { token: review.review.token, className: 'scratch' } });
+      expect(decided).toEqual({ status: 200, body: { state: 'done' } });
+      const undoLate = await call('POST', `/api/claims/${id}/undo`, { token: tokens.labeler });
+      expect(undoLate.status).toBe(409);
+      expect((undoLate.body as { message: string }).message).toBe('a reviewer has taken this sample up; your answer stays');
+
+      const exported = await fetch(`${cloud.httpUrl}/api/projects/${projectId}/export`, { headers: { authorization: `Bearer ${tokens.engineer}` } });
+      expect(JSON.parse(await exported.text())).toMatchObject({
+        sampleId: id,
+        label: { className: 'scratch' },
+        labelers: ['labeler@loupe.test', 'reviewer@loupe.test'],
+        reviewer: 'reviewer@loupe.test',
+      });
+    });
+
     /** A project with `settled` samples answered by the labeler and `open` ones still waiting. */
     async function labeledProject(task: 'classification' | 'detection', settled: { answer: unknown }[], open = 0) {
       const modelName = `model-${randomUUID()}`;

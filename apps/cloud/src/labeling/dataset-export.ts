@@ -11,6 +11,7 @@ interface SettledRow {
   prediction: unknown;
   answer: { className?: string; boxes?: { className: string; x: number; y: number; width: number; height: number }[] };
   labelers: string[];
+  reviewer: string | null;
 }
 
 // Rows per query: enough to keep round trips rare, few enough that memory
@@ -51,6 +52,7 @@ export class DatasetExport {
             image: { key: row.image_key, url: `/api/samples/${row.sample_id}/image` },
             label: row.answer,
             labelers: row.labelers,
+            reviewer: row.reviewer,
             prediction: { verdict: row.verdict, modelVersion: row.model_version, ...(row.prediction as object) },
             split: splitOf(row.sample_id),
             stationId: row.station_id,
@@ -100,13 +102,18 @@ async function* pages(client: pg.PoolClient, projectId: string): AsyncGenerator<
          WHERE project_id = $1 AND state = 'done' AND sample_id > $2
          ORDER BY sample_id LIMIT $3
        )
+       -- A reviewer's decision, where there is one, is the label; otherwise
+       -- the labelers agreed, and the first answer speaks for all.
        SELECT page.sample_id, s.image_key, s.station_id, s.captured_at, s.model_version, s.verdict, s.prediction,
-              (array_agg(l.answer ORDER BY l.id))[1] AS answer, array_agg(u.email ORDER BY l.id) AS labelers
+              COALESCE(r.answer, (array_agg(l.answer ORDER BY l.id))[1]) AS answer, array_agg(u.email ORDER BY l.id) AS labelers,
+              ru.email AS reviewer
        FROM page
        JOIN samples s ON s.id = page.sample_id
        JOIN labels l ON l.sample_id = page.sample_id
        JOIN users u ON u.id = l.labeler_id
-       GROUP BY page.sample_id, s.id
+       LEFT JOIN reviews r ON r.sample_id = page.sample_id
+       LEFT JOIN users ru ON ru.id = r.reviewer_id
+       GROUP BY page.sample_id, s.id, r.sample_id, ru.id
        ORDER BY page.sample_id`,
       [projectId, after, PAGE],
     );

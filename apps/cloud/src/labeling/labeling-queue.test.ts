@@ -3,7 +3,8 @@ import { startTestDatabase, type TestDatabase } from '@loupe/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../database/database';
-import { AlreadyAnsweredError, LabelingQueue, LeaseLostError, type ClaimedSample } from './labeling-queue';
+import { AlreadyAnsweredError, LabelingQueue, LeaseLostError, NoAnswerToUndoError, UndoRefusedError, type ClaimedSample } from './labeling-queue';
+import { ReviewQueue } from './review-queue';
 
 const LEASE_SECONDS = 1;
 
@@ -11,11 +12,13 @@ describe('LabelingQueue on Postgres', () => {
   let testDatabase: TestDatabase;
   let database: Database;
   let queue: LabelingQueue;
+  let reviews: ReviewQueue;
 
   beforeAll(async () => {
     testDatabase = await startTestDatabase();
     database = await openDatabase({ url: testDatabase.url, poolSize: testDatabase.maxConnections, migrate: true }, pino({ level: 'silent' }));
     queue = new LabelingQueue(database.pool, LEASE_SECONDS);
+    reviews = new ReviewQueue(database.pool, LEASE_SECONDS);
   });
   afterAll(async () => {
     await database?.close();
@@ -58,15 +61,16 @@ describe('LabelingQueue on Postgres', () => {
     return { id, modelName, samples, labelers };
   }
 
+  const claimNext = async (projectId: string, labelerId: string) => (await queue.claim(projectId, labelerId)).sample;
   const holder = (claim: ClaimedSample, labelerId: string) => ({ sampleId: claim.sampleId, labelerId, token: claim.token });
   const answer = (key: string) => ({ key, value: { class: key }, spentMs: 900 });
 
   it('hands out the most useful sample first, each to one labeler at a time, and nothing when empty', async () => {
     const { id, samples, labelers } = await project({ samples: 3, labelers: 4 });
     const [a, b, c, d] = labelers as [string, string, string, string];
-    const claims = [await queue.claim(id, a), await queue.claim(id, b), await queue.claim(id, c)];
+    const claims = [await claimNext(id, a), await claimNext(id, b), await claimNext(id, c)];
     expect(claims.map((claim) => claim?.sampleId)).toEqual([...samples].reverse().map((s) => s.id));
-    expect(await queue.claim(id, d)).toBeUndefined();
+    expect(await claimNext(id, d)).toBeUndefined();
     expect(await queue.depth(id)).toBe(3);
   });
 
@@ -80,14 +84,14 @@ describe('LabelingQueue on Postgres', () => {
   it('returns a sample whose lease ran out, extends a lease on heartbeat, and rejects a stale submit', async () => {
     const { id, labelers } = await project({ samples: 2, labelers: 2 });
     const [slow, quick] = labelers as [string, string];
-    const kept = (await queue.claim(id, slow))!;
-    const abandoned = (await queue.claim(id, slow))!;
+    const kept = (await claimNext(id, slow))!;
+    const abandoned = (await claimNext(id, slow))!;
     await new Promise((resolve) => setTimeout(resolve, 600));
     const extended = await queue.heartbeat(holder(kept, slow));
     expect(extended.getTime()).toBeGreaterThan(kept.expiresAt.getTime());
     await new Promise((resolve) => setTimeout(resolve, 600));
     // The abandoned lease has run out; the heartbeat kept the other one.
-    const reclaimed = (await queue.claim(id, quick))!;
+    const reclaimed = (await claimNext(id, quick))!;
     expect(reclaimed.sampleId).toBe(abandoned.sampleId);
     expect(BigInt(reclaimed.token)).toBeGreaterThan(BigInt(abandoned.token));
     await expect(queue.submit(holder(abandoned, slow), answer('ok'))).rejects.toThrow(LeaseLostError);
@@ -100,17 +104,17 @@ describe('LabelingQueue on Postgres', () => {
   it('needs K agreeing answers from different labelers, and sends a disagreement to review', async () => {
     const { id, samples, labelers } = await project({ samples: 2, labelers: 3, consensus: 2 });
     const [first, second, third] = labelers as [string, string, string];
-    const agreed = (await queue.claim(id, first))!;
+    const agreed = (await claimNext(id, first))!;
     expect(await queue.submit(holder(agreed, first), answer('scratch'))).toBe('open');
     // The first labeler is never offered the sample they answered.
-    const other = (await queue.claim(id, first))!;
+    const other = (await claimNext(id, first))!;
     expect(other.sampleId).not.toBe(agreed.sampleId);
-    const again = (await queue.claim(id, second))!;
+    const again = (await claimNext(id, second))!;
     expect(again.sampleId).toBe(agreed.sampleId);
     expect(await queue.submit(holder(again, second), answer('scratch'))).toBe('done');
 
     expect(await queue.submit(holder(other, first), answer('ok'))).toBe('open');
-    const disputed = (await queue.claim(id, third))!;
+    const disputed = (await claimNext(id, third))!;
     expect(await queue.submit(holder(disputed, third), answer('scratch'))).toBe('review');
     const states = await sql<{ id: string; state: string }>(
       'SELECT sample_id AS id, state FROM label_tasks WHERE project_id = $1 ORDER BY priority DESC',
@@ -125,14 +129,100 @@ describe('LabelingQueue on Postgres', () => {
   it('does not offer a skipped sample to the labeler who skipped it, and offers a released one to anyone', async () => {
     const { id, samples, labelers } = await project({ samples: 1, labelers: 2 });
     const [skipper, other] = labelers as [string, string];
-    const skipped = (await queue.claim(id, skipper))!;
+    const skipped = (await claimNext(id, skipper))!;
     await queue.skip(holder(skipped, skipper));
-    expect(await queue.claim(id, skipper)).toBeUndefined();
-    const released = (await queue.claim(id, other))!;
+    expect(await claimNext(id, skipper)).toBeUndefined();
+    const released = (await claimNext(id, other))!;
     expect(released.sampleId).toBe(samples[0]!.id);
     await queue.release(holder(released, other));
     await expect(queue.release(holder(released, other))).rejects.toThrow(LeaseLostError);
-    expect((await queue.claim(id, other))?.sampleId).toBe(samples[0]!.id);
+    expect((await claimNext(id, other))?.sampleId).toBe(samples[0]!.id);
+  });
+
+  it('answers and claims the next sample in one call, counting the answers given today', async () => {
+    const { id, samples, labelers } = await project({ samples: 2, labelers: 1 });
+    const [labeler] = labelers as [string];
+    const first = await queue.claim(id, labeler);
+    expect(first.answeredToday).toBe(0);
+    const { state, projectId, next } = await queue.submitAndClaim(holder(first.sample!, labeler), answer('ok'));
+    expect({ state, projectId, next: next.sample?.sampleId, answeredToday: next.answeredToday }).toEqual({
+      state: 'done',
+      projectId: id,
+      next: samples[0]!.id,
+      answeredToday: 1,
+    });
+    const last = await queue.submitAndClaim(holder(next.sample!, labeler), answer('ok'));
+    expect(last.next).toEqual({ sample: undefined, answeredToday: 2 });
+  });
+
+  it('takes an answer back and hands the sample to its labeler again, while nothing was built on it', async () => {
+    const { id, samples, labelers } = await project({ samples: 1, labelers: 3, consensus: 2 });
+    const [first, second, third] = labelers as [string, string, string];
+    const claimed = (await claimNext(id, first))!;
+    expect(await queue.submit(holder(claimed, first), answer('ok'))).toBe('open');
+    await expect(queue.undo(second, claimed.sampleId)).rejects.toThrow(NoAnswerToUndoError);
+
+    const undone = await queue.undo(first, claimed.sampleId);
+    expect(undone.sample.sampleId).toBe(samples[0]!.id);
+    expect(BigInt(undone.sample.token)).toBeGreaterThan(BigInt(claimed.token));
+    expect(undone.answeredToday).toBe(0);
+    expect(await sql('SELECT count(*)::int AS n FROM labels WHERE sample_id = $1', [claimed.sampleId])).toEqual([{ n: 0 }]);
+    // The old lease is fenced off; the new one takes the corrected answer.
+    await expect(queue.submit(holder(claimed, first), answer('scratch'))).rejects.toThrow(LeaseLostError);
+    expect(await queue.submit(holder(undone.sample, first), answer('scratch'))).toBe('open');
+
+    // Once another labeler holds the sample, the answer stays.
+    const held = (await claimNext(id, second))!;
+    await expect(queue.undo(first, claimed.sampleId)).rejects.toThrow(/another labeler is answering this sample now/);
+    expect(await queue.submit(holder(held, second), answer('ok'))).toBe('review');
+
+    // After a reviewer decided it, too.
+    const review = (await reviews.claim(id, third))!;
+    await expect(queue.undo(first, claimed.sampleId)).rejects.toThrow(UndoRefusedError);
+    await reviews.decide(holder(review, third), { key: 'ok', value: { className: 'ok' } });
+    await expect(queue.undo(second, claimed.sampleId)).rejects.toThrow(/a reviewer has taken this sample up/);
+  });
+
+  it('keeps an answer older than the lease time', async () => {
+    const { id, labelers } = await project({ samples: 1, labelers: 1 });
+    const [labeler] = labelers as [string];
+    const claimed = (await claimNext(id, labeler))!;
+    await queue.submit(holder(claimed, labeler), answer('ok'));
+    await new Promise((resolve) => setTimeout(resolve, LEASE_SECONDS * 1000 + 100));
+    await expect(queue.undo(labeler, claimed.sampleId)).rejects.toThrow(`an answer can be taken back for ${LEASE_SECONDS} s after it is given`);
+  });
+
+  it('hands each disagreement to one reviewer with the answers given, and settles it with the decision', async () => {
+    const { id, samples, labelers } = await project({ samples: 2, labelers: 4, consensus: 2 });
+    const [a, b, reviewer, other] = labelers as [string, string, string, string];
+    for (const [labeler, key] of [[a, 'ok'], [b, 'scratch'], [a, 'ok'], [b, 'scratch']] as const) {
+      const claimed = (await claimNext(id, labeler))!;
+      await queue.submit(holder(claimed, labeler), answer(key));
+    }
+    expect(await reviews.depth(id)).toBe(2);
+    const first = (await reviews.claim(id, reviewer))!;
+    expect(first.sampleId).toBe(samples[1]!.id);
+    expect(first.answers).toEqual([
+      { labeler: 'labeler', answer: { class: 'ok' }, spentMs: 900 },
+      { labeler: 'labeler', answer: { class: 'scratch' }, spentMs: 900 },
+    ]);
+    const second = (await reviews.claim(id, other))!;
+    expect(second.sampleId).toBe(samples[0]!.id);
+    expect(await reviews.claim(id, other)).toBeUndefined();
+
+    expect(await reviews.decide(holder(first, reviewer), { key: 'scratch', value: { className: 'scratch' } })).toBe('done');
+    await expect(reviews.decide(holder(first, reviewer), { key: 'ok', value: { className: 'ok' } })).rejects.toThrow(LeaseLostError);
+    expect(await sql('SELECT sample_id, reviewer_id, answer FROM reviews WHERE project_id = $1', [id])).toEqual([
+      { sample_id: first.sampleId, reviewer_id: reviewer, answer: { className: 'scratch' } },
+    ]);
+
+    // An abandoned review returns to the review queue when its lease runs out; the late decision is refused.
+    await new Promise((resolve) => setTimeout(resolve, LEASE_SECONDS * 1000 + 100));
+    const reclaimed = (await reviews.claim(id, reviewer))!;
+    expect(reclaimed.sampleId).toBe(second.sampleId);
+    await expect(reviews.decide(holder(second, other), { key: 'ok', value: { className: 'ok' } })).rejects.toThrow(LeaseLostError);
+    await reviews.release(holder(reclaimed, reviewer));
+    expect(await sql('SELECT state FROM label_tasks WHERE sample_id = $1', [second.sampleId])).toEqual([{ state: 'review' }]);
   });
 
   it(
@@ -164,7 +254,7 @@ describe('LabelingQueue on Postgres', () => {
 
       async function labeler(labelerId: string) {
         for (;;) {
-          const claim = await queue.claim(id, labelerId);
+          const claim = await claimNext(id, labelerId);
           if (!claim) {
             // Leases abandoned by others come back when they run out.
             const [leased] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM label_tasks WHERE project_id = $1 AND state = 'leased'`, [id]);

@@ -1,13 +1,19 @@
 import type pg from 'pg';
 import { queuePriority } from './queue-priority';
+import { CachedCount } from './cached-count';
+import {
+  CLAIMED_COLUMNS,
+  heldBy,
+  LeaseLostError,
+  leaseTo,
+  TaskLeases,
+  toClaimedSample,
+  type ClaimedRow,
+  type ClaimedSample,
+  type LeaseHolder,
+} from './task-leases';
 
-/** The caller's lease ran out or was never theirs: another labeler may hold the sample now (HTTP 409). */
-export class LeaseLostError extends Error {
-  constructor(sampleId: string) {
-    super(`the lease on sample ${sampleId} has expired or belongs to someone else; claim the next sample`);
-    this.name = 'LeaseLostError';
-  }
-}
+export { LeaseLostError, type ClaimedSample, type LeaseHolder } from './task-leases';
 
 /** The labeler already answered this sample (HTTP 409). */
 export class AlreadyAnsweredError extends Error {
@@ -17,21 +23,20 @@ export class AlreadyAnsweredError extends Error {
   }
 }
 
-export interface Lease {
-  sampleId: string;
-  /** The fencing token: pass it back with heartbeat, submit, skip and release. */
-  token: string;
-  expiresAt: Date;
+/** The caller has no answer on the sample to take back (HTTP 404). */
+export class NoAnswerToUndoError extends Error {
+  constructor(sampleId: string) {
+    super(`you have no answer on sample ${sampleId} to take back`);
+    this.name = 'NoAnswerToUndoError';
+  }
 }
 
-export interface ClaimedSample extends Lease {
-  imageKey: string;
-  stationId: string;
-  capturedAt: Date;
-  modelVersion: string;
-  verdict: string;
-  prediction: unknown;
-  reason: string;
+/** The answer exists but can no longer be taken back; the message says why (HTTP 409). */
+export class UndoRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UndoRefusedError';
+  }
 }
 
 export interface Answer {
@@ -51,44 +56,47 @@ export interface IncomingSample {
   reason: string;
 }
 
-export interface LeaseHolder {
-  sampleId: string;
-  labelerId: string;
-  token: string;
+/** A claim as a labeler sees it: the sample, if any, and their answers since midnight. */
+export interface LabelerClaim {
+  sample: ClaimedSample | undefined;
+  answeredToday: number;
 }
-
-// A lease that ran out is turned back to 'open' by the next claim in its
-// project (at most once a second per process), so claims only ever look at
-// open rows, in the order of the (project_id, state, priority, enqueued_at)
-// index: an OR with expired leases here would cost a scan of the project.
-const SWEEP_INTERVAL_MS = 1_000;
 
 // Row t can go to labeler $2: open, and neither answered nor skipped by them.
 const OFFERABLE = `t.project_id = $1 AND t.state = 'open'
   AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.sample_id = t.sample_id AND l.labeler_id = $2)
   AND NOT EXISTS (SELECT 1 FROM label_skips k WHERE k.sample_id = t.sample_id AND k.labeler_id = $2)`;
 
-// The caller's lease on row t is live: theirs, with the current token, not run out.
-const HELD_BY = `t.sample_id = $1 AND t.state = 'leased' AND t.lease_holder = $2 AND t.lease_token = $3::bigint AND t.lease_expires_at > now()`;
+// The answers a labeler gave since midnight: an index range scan on (labeler_id, created_at).
+const answeredTodayBy = (labeler: string) => `(SELECT count(*)::int FROM labels WHERE labeler_id = ${labeler} AND created_at >= date_trunc('day', now()))`;
 
 /**
  * A project's labeling queue in Postgres. A claim takes the most useful
  * open sample the labeler has not answered or skipped, under a lease: `FOR
  * UPDATE SKIP LOCKED` lets concurrent claims pass each other instead of
- * queueing on one row, and the UPDATE checks the row's state again. Each claim raises the
- * row's fencing token, and every later call must present the current token
- * before its lease runs out.
+ * queueing on one row, and the UPDATE checks the row's state again. Each
+ * claim raises the row's fencing token, and every later call must present
+ * the current token before its lease runs out.
  */
 export class LabelingQueue {
-  private readonly lastSweep = new Map<string, number>();
-  private readonly depths = new Map<string, { at: number; depth: number }>();
+  private readonly leases: TaskLeases;
+  private readonly depths: CachedCount;
   private classCounts: { at: number; byModel: Map<string, { total: number; byClass: Map<string, number> }> } | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly leaseSeconds: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.leases = new TaskLeases(pool, leaseSeconds, now);
+    this.depths = new CachedCount(async (projectId) => {
+      const { rows } = await this.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM label_tasks WHERE project_id = $1 AND state IN ('open', 'leased')`,
+        [projectId],
+      );
+      return rows[0]?.n ?? 0;
+    }, now);
+  }
 
   /**
    * Queues samples in the project that takes their model's samples, if
@@ -117,12 +125,13 @@ export class LabelingQueue {
     );
   }
 
-  async claim(projectId: string, labelerId: string): Promise<ClaimedSample | undefined> {
-    await this.returnExpiredLeases(projectId);
+  /** Claims the most useful sample for the labeler, if there is one. */
+  async claim(projectId: string, labelerId: string): Promise<LabelerClaim> {
+    await this.leases.returnExpired(projectId);
     // A row another claim took between the pick and the update fails the
     // re-check; the next attempt picks another.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const { rows } = await this.pool.query<ClaimRow>(
+      const { rows } = await this.pool.query<ClaimedRow & { answered_today: number }>(
         `WITH next AS (
            SELECT t.sample_id FROM label_tasks t
            WHERE ${OFFERABLE}
@@ -130,46 +139,47 @@ export class LabelingQueue {
            LIMIT 1
            FOR UPDATE OF t SKIP LOCKED
          )
-         UPDATE label_tasks t
-         SET state = 'leased', lease_holder = $2, lease_token = t.lease_token + 1,
-             lease_expires_at = clock_timestamp() + make_interval(secs => $3)
+         UPDATE label_tasks t SET ${leaseTo('leased')}
          FROM next, samples s
          WHERE t.sample_id = next.sample_id AND s.id = t.sample_id AND t.state = 'open'
-         RETURNING t.sample_id, t.lease_token::text AS token, t.lease_expires_at, s.image_key, s.station_id,
-                   s.captured_at, s.model_version, s.verdict, s.prediction, s.reason`,
+         RETURNING ${CLAIMED_COLUMNS}, ${answeredTodayBy('$2')} AS answered_today`,
         [projectId, labelerId, this.leaseSeconds],
       );
       const row = rows[0];
-      if (row) return toClaimedSample(row);
-      if (!(await this.hasClaimable(projectId, labelerId))) return undefined;
+      if (row) return { sample: toClaimedSample(row), answeredToday: row.answered_today };
+      if (!(await this.hasClaimable(projectId, labelerId))) break;
     }
-    return undefined;
+    return { sample: undefined, answeredToday: await this.answeredToday(labelerId) };
   }
 
   /** Extends a lease by the lease time from now. */
-  async heartbeat(holder: LeaseHolder): Promise<Date> {
-    const { rows } = await this.pool.query<{ lease_expires_at: Date }>(
-      `UPDATE label_tasks t SET lease_expires_at = clock_timestamp() + make_interval(secs => $4)
-       WHERE ${HELD_BY} RETURNING t.lease_expires_at`,
-      [holder.sampleId, holder.labelerId, holder.token, this.leaseSeconds],
-    );
-    if (!rows[0]) throw new LeaseLostError(holder.sampleId);
-    return rows[0].lease_expires_at;
+  heartbeat(holder: LeaseHolder): Promise<Date> {
+    return this.leases.heartbeat('leased', holder);
   }
 
   /**
-   * Records the answer and ends the lease, in one transaction: the sample is
+   * Records the answer and ends the lease, in one statement: the sample is
    * settled, goes to review on disagreement, or returns to the queue for the
    * next of its K answers.
    */
   async submit(holder: LeaseHolder, answer: Answer): Promise<'open' | 'review' | 'done'> {
+    return (await this.settle(holder, answer)).state;
+  }
+
+  /** Submits, then claims the labeler's next sample in the same project: one request per answer for the labeler UI. */
+  async submitAndClaim(holder: LeaseHolder, answer: Answer): Promise<{ state: 'open' | 'review' | 'done'; projectId: string; next: LabelerClaim }> {
+    const { state, projectId } = await this.settle(holder, answer);
+    return { state, projectId, next: await this.claim(projectId, holder.labelerId) };
+  }
+
+  private async settle(holder: LeaseHolder, answer: Answer): Promise<{ state: 'open' | 'review' | 'done'; projectId: string }> {
     // One statement, so one round trip and one commit: the vote counts the
     // labels already stored plus the one this statement adds, which the
     // statement's own snapshot does not show.
     const { rows } = await this.pool.query<{ state: 'open' | 'review' | 'done'; project_id: string }>(
       `WITH held AS (
          SELECT t.sample_id, t.project_id, p.consensus FROM label_tasks t JOIN projects p ON p.id = t.project_id
-         WHERE ${HELD_BY} FOR UPDATE OF t
+         WHERE ${heldBy('leased')} FOR UPDATE OF t
        ), answered AS (
          INSERT INTO labels (sample_id, project_id, labeler_id, answer_key, answer, spent_ms)
          SELECT sample_id, project_id, $2, $4, $5::jsonb, $6 FROM held
@@ -196,18 +206,63 @@ export class LabelingQueue {
     const settled = rows[0];
     if (!settled) throw await this.whyNotSubmitted(holder);
     // This process's own answers show in the count it hands out at once.
-    const counted = this.depths.get(settled.project_id);
-    if (counted && settled.state !== 'open') counted.depth = Math.max(0, counted.depth - 1);
-    return settled.state;
+    if (settled.state !== 'open') this.depths.subtract(settled.project_id, 1);
+    return { state: settled.state, projectId: settled.project_id };
   }
 
   private async whyNotSubmitted(holder: LeaseHolder): Promise<Error> {
     const { rows } = await this.pool.query<{ held: boolean; answered: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM label_tasks t WHERE ${HELD_BY}) AS held,
+      `SELECT EXISTS (SELECT 1 FROM label_tasks t WHERE ${heldBy('leased')}) AS held,
               EXISTS (SELECT 1 FROM labels WHERE sample_id = $1 AND labeler_id = $2) AS answered`,
       [holder.sampleId, holder.labelerId, holder.token],
     );
     return rows[0]?.held && rows[0].answered ? new AlreadyAnsweredError(holder.sampleId) : new LeaseLostError(holder.sampleId);
+  }
+
+  /**
+   * Takes back the labeler's answer on a sample and leases the sample to
+   * them again, so they can answer it anew. Allowed for the lease time after
+   * answering, while no one else holds the sample and no reviewer has
+   * decided it: after that, others may have built on the answer.
+   */
+  async undo(labelerId: string, sampleId: string): Promise<LabelerClaim & { sample: ClaimedSample }> {
+    const { rows } = await this.pool.query<ClaimedRow & { answered_today: number }>(
+      `WITH target AS (
+         SELECT t.sample_id FROM label_tasks t
+         JOIN labels l ON l.sample_id = t.sample_id AND l.labeler_id = $2
+         WHERE t.sample_id = $1 AND t.state IN ('open', 'done', 'review')
+           AND l.created_at > now() - make_interval(secs => $3)
+           AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.sample_id = t.sample_id)
+         FOR UPDATE OF t
+       ), taken_back AS (
+         DELETE FROM labels l USING target WHERE l.sample_id = target.sample_id AND l.labeler_id = $2
+         RETURNING l.sample_id
+       )
+       UPDATE label_tasks t SET ${leaseTo('leased')}, answers = t.answers - 1
+       FROM taken_back, samples s
+       WHERE t.sample_id = taken_back.sample_id AND s.id = t.sample_id
+       -- The statement's snapshot still holds the answer it takes back.
+       RETURNING ${CLAIMED_COLUMNS}, ${answeredTodayBy('$2')} - 1 AS answered_today`,
+      [sampleId, labelerId, this.leaseSeconds],
+    );
+    const row = rows[0];
+    if (!row) throw await this.whyNotUndone(labelerId, sampleId);
+    return { sample: toClaimedSample(row), answeredToday: row.answered_today };
+  }
+
+  private async whyNotUndone(labelerId: string, sampleId: string): Promise<Error> {
+    const { rows } = await this.pool.query<{ recent: boolean; state: string; reviewed: boolean }>(
+      `SELECT l.created_at > now() - make_interval(secs => $3) AS recent, t.state,
+              EXISTS (SELECT 1 FROM reviews r WHERE r.sample_id = $1) AS reviewed
+       FROM labels l JOIN label_tasks t ON t.sample_id = l.sample_id
+       WHERE l.sample_id = $1 AND l.labeler_id = $2`,
+      [sampleId, labelerId, this.leaseSeconds],
+    );
+    const found = rows[0];
+    if (!found) return new NoAnswerToUndoError(sampleId);
+    if (found.reviewed || found.state === 'reviewing') return new UndoRefusedError('a reviewer has taken this sample up; your answer stays');
+    if (!found.recent) return new UndoRefusedError(`an answer can be taken back for ${this.leaseSeconds} s after it is given; this one is older`);
+    return new UndoRefusedError('another labeler is answering this sample now; your answer stays');
   }
 
   /** Gives the sample back without an answer; this labeler is not offered it again. */
@@ -215,7 +270,7 @@ export class LabelingQueue {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      await this.endLease(client, holder);
+      await this.leases.release('leased', holder, client);
       await client.query('INSERT INTO label_skips (sample_id, labeler_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
         holder.sampleId,
         holder.labelerId,
@@ -230,43 +285,22 @@ export class LabelingQueue {
   }
 
   /** Gives the sample back without an answer, for anyone to claim again (a closed tab, a break). */
-  async release(holder: LeaseHolder): Promise<void> {
-    await this.endLease(this.pool, holder);
+  release(holder: LeaseHolder): Promise<void> {
+    return this.leases.release('leased', holder);
   }
 
   /**
-   * Samples waiting for an answer in the project, leased ones included. A
-   * count over a big queue costs more than a claim, and labelers see it on
-   * every claim, so each process counts a project at most once a second
-   * (and takes away the samples its own answers settle meanwhile).
+   * Samples waiting for an answer in the project, leased ones included.
+   * Labelers see it on every claim, so it is counted at most once a second.
    */
-  async depth(projectId: string): Promise<number> {
-    const cached = this.depths.get(projectId);
-    if (cached && this.now() - cached.at < SWEEP_INTERVAL_MS) return cached.depth;
-    const { rows } = await this.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM label_tasks WHERE project_id = $1 AND state IN ('open', 'leased')`,
-      [projectId],
-    );
-    const depth = rows[0]?.n ?? 0;
-    this.depths.set(projectId, { at: this.now(), depth });
-    return depth;
+  depth(projectId: string): Promise<number> {
+    return this.depths.get(projectId);
   }
 
   /** Answers the labeler gave since midnight. */
   async answeredToday(labelerId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM labels WHERE labeler_id = $1 AND created_at >= date_trunc('day', now())`,
-      [labelerId],
-    );
+    const { rows } = await this.pool.query<{ n: number }>(`SELECT ${answeredTodayBy('$1')} AS n`, [labelerId]);
     return rows[0]?.n ?? 0;
-  }
-
-  private async endLease(db: Pick<pg.Pool, 'query'>, holder: LeaseHolder): Promise<void> {
-    const { rowCount } = await db.query(
-      `UPDATE label_tasks t SET state = 'open', lease_holder = NULL, lease_expires_at = NULL WHERE ${HELD_BY}`,
-      [holder.sampleId, holder.labelerId, holder.token],
-    );
-    if (rowCount !== 1) throw new LeaseLostError(holder.sampleId);
   }
 
   /**
@@ -291,18 +325,6 @@ export class LabelingQueue {
     return byModel;
   }
 
-  /** Opens the project's leases that ran out; skipped if this process did so less than a second ago. */
-  private async returnExpiredLeases(projectId: string): Promise<void> {
-    const now = this.now();
-    if (now - (this.lastSweep.get(projectId) ?? 0) < SWEEP_INTERVAL_MS) return;
-    this.lastSweep.set(projectId, now);
-    await this.pool.query(
-      `UPDATE label_tasks SET state = 'open', lease_holder = NULL, lease_expires_at = NULL
-       WHERE project_id = $1 AND state = 'leased' AND lease_expires_at <= now()`,
-      [projectId],
-    );
-  }
-
   private async hasClaimable(projectId: string, labelerId: string): Promise<boolean> {
     const { rows } = await this.pool.query(
       `SELECT 1 FROM label_tasks t
@@ -312,32 +334,4 @@ export class LabelingQueue {
     );
     return rows.length > 0;
   }
-}
-
-interface ClaimRow {
-  sample_id: string;
-  token: string;
-  lease_expires_at: Date;
-  image_key: string;
-  station_id: string;
-  captured_at: Date;
-  model_version: string;
-  verdict: string;
-  prediction: unknown;
-  reason: string;
-}
-
-function toClaimedSample(row: ClaimRow): ClaimedSample {
-  return {
-    sampleId: row.sample_id,
-    token: row.token,
-    expiresAt: row.lease_expires_at,
-    imageKey: row.image_key,
-    stationId: row.station_id,
-    capturedAt: row.captured_at,
-    modelVersion: row.model_version,
-    verdict: row.verdict,
-    prediction: row.prediction,
-    reason: row.reason,
-  };
 }

@@ -7,8 +7,11 @@ import {
   projectSchema,
   submitRequestSchema,
   submitResponseSchema,
+  undoResponseSchema,
   type ClaimResponse,
   type ProjectDto,
+  type SubmitResponse,
+  type UndoResponse,
 } from '@loupe/api-contracts';
 import { Readable } from 'node:stream';
 import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
@@ -16,8 +19,9 @@ import type { FastifyReply } from 'fastify';
 import { Allow, ANY_ROLE } from '../auth/roles';
 import type { SignedInRequest } from '../auth/session.guard';
 import { ApiRoute, parseBody } from '../http/api-route';
+import { answerOf, toClaimDto } from './answer';
 import { DatasetExport } from './dataset-export';
-import { LabelingQueue } from './labeling-queue';
+import { LabelingQueue, type LabelerClaim } from './labeling-queue';
 import { ProjectRepository } from './project.repository';
 
 const LABELING_ROLES = ['labeler', 'reviewer'] as const;
@@ -80,21 +84,13 @@ export class ProjectsController {
   async claim(@Param('id', ParseUUIDPipe) projectId: string, @Req() request: SignedInRequest): Promise<ClaimResponse> {
     const claimed = await this.queue.claim(projectId, request.user.id);
     // Nothing to claim: say so, or 404 when there is no such project.
-    if (!claimed) await this.projects.get(projectId);
-    const [queueDepth, doneToday] = await Promise.all([this.queue.depth(projectId), this.queue.answeredToday(request.user.id)]);
-    if (!claimed) return { claim: null, queueDepth, doneToday };
-    const { imageKey: _, ...sample } = claimed;
-    return {
-      claim: {
-        ...sample,
-        expiresAt: claimed.expiresAt.toISOString(),
-        capturedAt: claimed.capturedAt.toISOString(),
-        imageUrl: `/api/samples/${claimed.sampleId}/image`,
-      },
-      queueDepth,
-      doneToday,
-    };
+    if (!claimed.sample) await this.projects.get(projectId);
+    return claimResponse(claimed, await this.queue.depth(projectId));
   }
+}
+
+function claimResponse(claimed: LabelerClaim, queueDepth: number): ClaimResponse {
+  return { claim: claimed.sample ? toClaimDto(claimed.sample) : null, queueDepth, doneToday: claimed.answeredToday };
 }
 
 @Controller('api/claims/:sampleId')
@@ -114,12 +110,25 @@ export class ClaimsController {
   @HttpCode(200)
   @Allow(...LABELING_ROLES)
   @ApiRoute({ summary: 'Answer the sample; ends the lease.', body: submitRequestSchema, response: submitResponseSchema })
-  async submit(@Param('sampleId', ParseUUIDPipe) sampleId: string, @Body() body: unknown, @Req() request: SignedInRequest) {
-    const { token, className, boxes, spentMs } = parseBody(submitRequestSchema, body);
-    if ((className === undefined) === (boxes === undefined)) throw new BadRequestException('send className or boxes, not both');
-    const key = className ?? canonicalBoxes(boxes ?? []);
-    const value = className === undefined ? { boxes } : { className };
-    return { state: await this.queue.submit({ sampleId, labelerId: request.user.id, token }, { key, value, spentMs }) };
+  async submit(@Param('sampleId', ParseUUIDPipe) sampleId: string, @Body() body: unknown, @Req() request: SignedInRequest): Promise<SubmitResponse> {
+    const { token, className, boxes, spentMs, claimNext } = parseBody(submitRequestSchema, body);
+    const holder = { sampleId, labelerId: request.user.id, token };
+    const answer = { ...answerOf({ className, boxes }), spentMs };
+    if (!claimNext) return { state: await this.queue.submit(holder, answer) };
+    const { state, projectId, next } = await this.queue.submitAndClaim(holder, answer);
+    return { state, next: claimResponse(next, await this.queue.depth(projectId)) };
+  }
+
+  @Post('undo')
+  @HttpCode(200)
+  @Allow(...LABELING_ROLES)
+  @ApiRoute({
+    summary: 'Take back your answer on the sample and claim it again, within LABEL_LEASE of answering and before a reviewer decided it.',
+    response: undoResponseSchema,
+  })
+  async undo(@Param('sampleId', ParseUUIDPipe) sampleId: string, @Req() request: SignedInRequest): Promise<UndoResponse> {
+    const { sample, answeredToday } = await this.queue.undo(request.user.id, sampleId);
+    return { claim: toClaimDto(sample), doneToday: answeredToday };
   }
 
   @Post('skip')
@@ -137,12 +146,4 @@ export class ClaimsController {
   async release(@Param('sampleId', ParseUUIDPipe) sampleId: string, @Body() body: unknown, @Req() request: SignedInRequest): Promise<void> {
     await this.queue.release({ sampleId, labelerId: request.user.id, token: parseBody(leaseRequestSchema, body).token });
   }
-}
-
-/** Boxes compared for consensus: class and position rounded to 8 px, in a fixed order. */
-function canonicalBoxes(boxes: { className: string; x: number; y: number; width: number; height: number }[]): string {
-  const grid = (value: number) => Math.round(value / 8);
-  return JSON.stringify(
-    boxes.map((box) => [box.className, grid(box.x), grid(box.y), grid(box.width), grid(box.height)]).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)),
-  );
 }

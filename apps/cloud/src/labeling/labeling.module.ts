@@ -5,15 +5,22 @@ import { DatasetExport } from './dataset-export';
 import { ClaimsController, ProjectsController } from './labeling.controller';
 import { LabelingQueue } from './labeling-queue';
 import { ProjectRepository } from './project.repository';
+import { ReviewQueue } from './review-queue';
+import { ReviewsController } from './reviews.controller';
 
 @Module({
-  controllers: [ProjectsController, ClaimsController],
+  controllers: [ProjectsController, ClaimsController, ReviewsController],
   providers: [
     { provide: ProjectRepository, useFactory: (db: Database) => new ProjectRepository(db.pool), inject: [DATABASE] },
     { provide: DatasetExport, useFactory: (db: Database) => new DatasetExport(db.pool), inject: [DATABASE] },
     {
       provide: LabelingQueue,
       useFactory: (db: Database, settings: { leaseSeconds: number }) => new LabelingQueue(db.pool, settings.leaseSeconds),
+      inject: [DATABASE, LABELING_SETTINGS],
+    },
+    {
+      provide: ReviewQueue,
+      useFactory: (db: Database, settings: { leaseSeconds: number }) => new ReviewQueue(db.pool, settings.leaseSeconds),
       inject: [DATABASE, LABELING_SETTINGS],
     },
   ],
