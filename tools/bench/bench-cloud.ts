@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { join, resolve } from 'node:path';
 import { AppProcess } from '@loupe/service';
 import { freePort, type TestBroker, type TestDatabase } from '@loupe/testing';
@@ -45,15 +46,29 @@ export async function startBenchCloud(options: {
   });
   await app.waitForLog('cloud ready');
   const httpUrl = `http://127.0.0.1:${httpPort}`;
-  const post = async (path: string, body: unknown, token?: string) => {
-    const response = await fetch(`${httpUrl}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(body),
+  // node:http on keep-alive sockets rather than fetch: undici's fetch costs
+  // the client about as much CPU as the server spends on a request, and
+  // client and server share this machine's cores.
+  const agent = new http.Agent({ keepAlive: true });
+  const post = (path: string, body: unknown, token?: string) =>
+    new Promise<Record<string, unknown> | undefined>((done, fail) => {
+      const payload = JSON.stringify(body);
+      const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+      if (token) headers.authorization = `Bearer ${token}`;
+      const request = http.request(`${httpUrl}${path}`, { method: 'POST', agent, headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', fail);
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = response.statusCode ?? 0;
+          if (status < 200 || status >= 300) fail(new Error(`POST ${path} answered ${status}: ${text}`));
+          else done(status === 204 ? undefined : (JSON.parse(text) as Record<string, unknown>));
+        });
+      });
+      request.on('error', fail);
+      request.end(payload);
     });
-    if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
-    return response.status === 204 ? undefined : ((await response.json()) as Record<string, unknown>);
-  };
   const session = (await post('/api/auth/login', ADMIN)) as { token: string; user: { id: string } };
   return { app, httpUrl, admin: { id: session.user.id, token: session.token }, post };
 }
