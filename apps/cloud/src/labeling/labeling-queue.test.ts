@@ -226,7 +226,7 @@ describe('LabelingQueue on Postgres', () => {
   });
 
   it(
-    'keeps its promises under 32 concurrent labelers who claim, submit, skip, release and abandon at random',
+    'keeps its promises under 32 concurrent labelers who claim, submit (with and without claimNext), skip, release and abandon at random',
     async () => {
       const SAMPLES = Number(process.env.QUEUE_TEST_SAMPLES ?? 2_000);
       const { id, labelers } = await project({ samples: SAMPLES, labelers: 32 });
@@ -253,8 +253,11 @@ describe('LabelingQueue on Postgres', () => {
         );
 
       async function labeler(labelerId: string) {
+        // Half the answers go in with claimNext, as the labeler UI sends them.
+        let handedOut: ClaimedSample | undefined;
         for (;;) {
-          const claim = await claimNext(id, labelerId);
+          const claim = handedOut ?? (await claimNext(id, labelerId));
+          handedOut = undefined;
           if (!claim) {
             // Leases abandoned by others come back when they run out.
             const [leased] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM label_tasks WHERE project_id = $1 AND state = 'leased'`, [id]);
@@ -271,7 +274,9 @@ describe('LabelingQueue on Postgres', () => {
           if (move < 0.7) {
             ending();
             try {
-              await queue.submit(mine, answer(random() < 0.5 ? 'ok' : 'scratch'));
+              const given = answer(random() < 0.5 ? 'ok' : 'scratch');
+              if (random() < 0.5) handedOut = (await queue.submitAndClaim(mine, given)).next.sample;
+              else await queue.submit(mine, given);
               answered.add(`${claim.sampleId}/${labelerId}`);
             } catch (error) {
               if (error instanceof AlreadyAnsweredError) doubleAnswers++;

@@ -62,10 +62,47 @@ export interface LabelerClaim {
   answeredToday: number;
 }
 
-// Row t can go to labeler $2: open, and neither answered nor skipped by them.
-const OFFERABLE = `t.project_id = $1 AND t.state = 'open'
+// Row t of the project can go to labeler $2: open, and neither answered nor skipped by them.
+const offerableIn = (project: string) => `t.project_id = ${project} AND t.state = 'open'
   AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.sample_id = t.sample_id AND l.labeler_id = $2)
   AND NOT EXISTS (SELECT 1 FROM label_skips k WHERE k.sample_id = t.sample_id AND k.labeler_id = $2)`;
+
+// Picks the best row offerable in the project; a concurrent claim's row is passed over, not waited for.
+const pickNext = (project: string) => `SELECT t.sample_id FROM label_tasks t
+  WHERE ${offerableIn(project)}
+  ORDER BY t.priority DESC, t.enqueued_at
+  LIMIT 1
+  FOR UPDATE OF t SKIP LOCKED`;
+
+// Records answer $4 ($5 as given, $6 ms spent) of labeler $2 on sample $1
+// under lease token $3, and ends the lease. The vote counts the labels
+// already stored plus the one this statement adds, which the statement's
+// own snapshot does not show. The CTE `settled` has the outcome.
+const SETTLE = `held AS (
+    SELECT t.sample_id, t.project_id, p.consensus FROM label_tasks t JOIN projects p ON p.id = t.project_id
+    WHERE ${heldBy('leased')} FOR UPDATE OF t
+  ), answered AS (
+    INSERT INTO labels (sample_id, project_id, labeler_id, answer_key, answer, spent_ms)
+    SELECT sample_id, project_id, $2, $4, $5::jsonb, $6 FROM held
+    ON CONFLICT (sample_id, labeler_id) DO NOTHING
+    RETURNING sample_id, answer_key
+  ), votes AS (
+    SELECT l.answer_key FROM labels l JOIN answered a ON l.sample_id = a.sample_id
+    UNION ALL SELECT answer_key FROM answered
+  ), decided AS (
+    -- K agreeing answers settle a sample; any disagreement goes to a
+    -- reviewer, since more votes would only hide it.
+    SELECT CASE WHEN count(DISTINCT answer_key) > 1 THEN 'review'
+                WHEN count(*) >= (SELECT consensus FROM held) THEN 'done'
+                ELSE 'open' END AS state,
+           count(*)::int AS answers
+    FROM votes
+  ), settled AS (
+    UPDATE label_tasks t SET state = d.state, answers = d.answers, lease_holder = NULL, lease_expires_at = NULL
+    FROM decided d, answered a
+    WHERE t.sample_id = a.sample_id
+    RETURNING t.state, t.project_id
+  )`;
 
 // The answers a labeler gave since midnight: an index range scan on (labeler_id, created_at).
 const answeredTodayBy = (labeler: string) => `(SELECT count(*)::int FROM labels WHERE labeler_id = ${labeler} AND created_at >= date_trunc('day', now()))`;
@@ -132,13 +169,7 @@ export class LabelingQueue {
     // re-check; the next attempt picks another.
     for (let attempt = 0; attempt < 3; attempt++) {
       const { rows } = await this.pool.query<ClaimedRow & { answered_today: number }>(
-        `WITH next AS (
-           SELECT t.sample_id FROM label_tasks t
-           WHERE ${OFFERABLE}
-           ORDER BY t.priority DESC, t.enqueued_at
-           LIMIT 1
-           FOR UPDATE OF t SKIP LOCKED
-         )
+        `WITH next AS (${pickNext('$1')})
          UPDATE label_tasks t SET ${leaseTo('leased')}
          FROM next, samples s
          WHERE t.sample_id = next.sample_id AND s.id = t.sample_id AND t.state = 'open'
@@ -166,48 +197,54 @@ export class LabelingQueue {
     return (await this.settle(holder, answer)).state;
   }
 
-  /** Submits, then claims the labeler's next sample in the same project: one request per answer for the labeler UI. */
+  /**
+   * Submits, and claims the labeler's next sample in the same project: one
+   * request per answer for the labeler UI, and one statement, so one round
+   * trip and one commit. The snapshot still shows the answered sample as
+   * leased, so it is not offered again.
+   */
   async submitAndClaim(holder: LeaseHolder, answer: Answer): Promise<{ state: 'open' | 'review' | 'done'; projectId: string; next: LabelerClaim }> {
-    const { state, projectId } = await this.settle(holder, answer);
-    return { state, projectId, next: await this.claim(projectId, holder.labelerId) };
+    const { rows } = await this.pool.query<{ state: 'open' | 'review' | 'done'; project_id: string; answered_today: number } & Partial<ClaimedRow>>(
+      `WITH ${SETTLE},
+       next AS (${pickNext('(SELECT project_id FROM settled)')}),
+       claimed AS (
+         UPDATE label_tasks t SET ${leaseTo('leased', { seconds: '$7' })}
+         FROM next, samples s
+         WHERE t.sample_id = next.sample_id AND s.id = t.sample_id AND t.state = 'open'
+         RETURNING ${CLAIMED_COLUMNS}
+       )
+       SELECT settled.state, settled.project_id, claimed.*, ${answeredTodayBy('$2')} + 1 AS answered_today
+       FROM settled LEFT JOIN claimed ON true`,
+      [...this.settleParameters(holder, answer), this.leaseSeconds],
+    );
+    const row = rows[0];
+    if (!row) throw await this.whyNotSubmitted(holder);
+    this.settled(row.state, row.project_id);
+    await this.leases.returnExpired(row.project_id);
+    // Nothing claimed: the queue is empty for this labeler, or its best row
+    // went to a concurrent claim between pick and update; claim tells which.
+    const next = row.sample_id ? { sample: toClaimedSample(row as ClaimedRow), answeredToday: row.answered_today } : await this.claim(row.project_id, holder.labelerId);
+    return { state: row.state, projectId: row.project_id, next };
   }
 
   private async settle(holder: LeaseHolder, answer: Answer): Promise<{ state: 'open' | 'review' | 'done'; projectId: string }> {
-    // One statement, so one round trip and one commit: the vote counts the
-    // labels already stored plus the one this statement adds, which the
-    // statement's own snapshot does not show.
     const { rows } = await this.pool.query<{ state: 'open' | 'review' | 'done'; project_id: string }>(
-      `WITH held AS (
-         SELECT t.sample_id, t.project_id, p.consensus FROM label_tasks t JOIN projects p ON p.id = t.project_id
-         WHERE ${heldBy('leased')} FOR UPDATE OF t
-       ), answered AS (
-         INSERT INTO labels (sample_id, project_id, labeler_id, answer_key, answer, spent_ms)
-         SELECT sample_id, project_id, $2, $4, $5::jsonb, $6 FROM held
-         ON CONFLICT (sample_id, labeler_id) DO NOTHING
-         RETURNING sample_id, answer_key
-       ), votes AS (
-         SELECT l.answer_key FROM labels l JOIN answered a ON l.sample_id = a.sample_id
-         UNION ALL SELECT answer_key FROM answered
-       ), decided AS (
-         -- K agreeing answers settle a sample; any disagreement goes to a
-         -- reviewer, since more votes would only hide it.
-         SELECT CASE WHEN count(DISTINCT answer_key) > 1 THEN 'review'
-                     WHEN count(*) >= (SELECT consensus FROM held) THEN 'done'
-                     ELSE 'open' END AS state,
-                count(*)::int AS answers
-         FROM votes
-       )
-       UPDATE label_tasks t SET state = d.state, answers = d.answers, lease_holder = NULL, lease_expires_at = NULL
-       FROM decided d, answered a
-       WHERE t.sample_id = a.sample_id
-       RETURNING t.state, t.project_id`,
-      [holder.sampleId, holder.labelerId, holder.token, answer.key, JSON.stringify(answer.value), Math.round(answer.spentMs)],
+      `WITH ${SETTLE} SELECT state, project_id FROM settled`,
+      this.settleParameters(holder, answer),
     );
     const settled = rows[0];
     if (!settled) throw await this.whyNotSubmitted(holder);
-    // This process's own answers show in the count it hands out at once.
-    if (settled.state !== 'open') this.depths.subtract(settled.project_id, 1);
+    this.settled(settled.state, settled.project_id);
     return { state: settled.state, projectId: settled.project_id };
+  }
+
+  private settleParameters(holder: LeaseHolder, answer: Answer): unknown[] {
+    return [holder.sampleId, holder.labelerId, holder.token, answer.key, JSON.stringify(answer.value), Math.round(answer.spentMs)];
+  }
+
+  /** This process's own answers show in the depth it hands out at once. */
+  private settled(state: 'open' | 'review' | 'done', projectId: string): void {
+    if (state !== 'open') this.depths.subtract(projectId, 1);
   }
 
   private async whyNotSubmitted(holder: LeaseHolder): Promise<Error> {
@@ -328,7 +365,7 @@ export class LabelingQueue {
   private async hasClaimable(projectId: string, labelerId: string): Promise<boolean> {
     const { rows } = await this.pool.query(
       `SELECT 1 FROM label_tasks t
-       WHERE ${OFFERABLE}
+       WHERE ${offerableIn('$1')}
        LIMIT 1`,
       [projectId, labelerId],
     );

@@ -29,9 +29,12 @@ export function heldBy(state: LeasedState): string {
   return `t.sample_id = $1 AND t.state = '${state}' AND t.lease_holder = $2 AND t.lease_token = $3::bigint AND t.lease_expires_at > now()`;
 }
 
-/** Starts a lease on row t for holder $2, for $3 seconds; the claim's new token fences off the previous holder. */
-export function leaseTo(state: LeasedState): string {
-  return `state = '${state}', lease_holder = $2, lease_token = t.lease_token + 1, lease_expires_at = clock_timestamp() + make_interval(secs => $3)`;
+/**
+ * Starts a lease on row t for the holder, for the given seconds (both SQL
+ * parameters); the claim's new token fences off the previous holder.
+ */
+export function leaseTo(state: LeasedState, { holder = '$2', seconds = '$3' } = {}): string {
+  return `state = '${state}', lease_holder = ${holder}, lease_token = t.lease_token + 1, lease_expires_at = clock_timestamp() + make_interval(secs => ${seconds})`;
 }
 
 /** What a claim returns about task t and its sample s. */
