@@ -1,28 +1,22 @@
 import {
-  apiErrorSchema,
   claimResponseSchema,
-  projectListResponseSchema,
   submitResponseSchema,
+  undoResponseSchema,
   type ClaimResponse,
-  type ProjectDto,
+  type SubmitRequest,
+  type SubmitResponse,
+  type UndoResponse,
 } from '@loupe/api-contracts';
-import type { z } from 'zod';
+import { callCloud, translateRefusals } from '../api/cloud-api';
+import { underLease } from './lease';
 
-const REQUEST_TIMEOUT_MS = 10_000;
+const LEASE_LOST = 'This sample was held too long and went back to the queue. Here is the next one.';
 
-/** The session ended: the page should ask the person to sign in again. */
-export class SessionExpiredError extends Error {
-  constructor() {
-    super('Your session has expired. Sign in again to go on labeling.');
-    this.name = 'SessionExpiredError';
-  }
-}
-
-/** The lease on the sample on screen ran out (a long break): take the next one. */
-export class LeaseExpiredError extends Error {
-  constructor() {
-    super('This sample was held too long and went back to the queue. Here is the next one.');
-    this.name = 'LeaseExpiredError';
+/** The cloud would not take the answer back; the message is its reason (too old, reviewed, held by someone else). */
+export class UndoRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UndoRefusedError';
   }
 }
 
@@ -30,55 +24,40 @@ export class LeaseExpiredError extends Error {
 export class LabelingApi {
   private readonly fetchFn: typeof fetch;
 
-  // Called as a method, the browser's fetch throws "Illegal invocation":
-  // it must not see this object as its `this`.
   constructor(fetchFn: typeof fetch) {
-    this.fetchFn = (input, init) => fetchFn(input, init);
-  }
-
-  async projects(): Promise<ProjectDto[]> {
-    return (await this.call('GET', '/api/projects', undefined, projectListResponseSchema)).projects;
+    this.fetchFn = fetchFn;
   }
 
   claim(projectId: string): Promise<ClaimResponse> {
-    return this.call('POST', `/api/projects/${projectId}/claims`, {}, claimResponseSchema);
+    return callCloud(this.fetchFn, { method: 'POST', path: `/api/projects/${projectId}/claims`, body: {} }, claimResponseSchema);
   }
 
-  async submit(sampleId: string, token: string, className: string, spentMs: number): Promise<void> {
-    await this.call('POST', `/api/claims/${sampleId}/submit`, { token, className, spentMs: Math.round(spentMs) }, submitResponseSchema);
+  /** Answers the sample and, in the same request, claims the next one of its project (`next`): one round trip per answer. */
+  submit(sampleId: string, token: string, className: string, spentMs: number): Promise<SubmitResponse> {
+    const body: SubmitRequest = { token, className, spentMs: Math.round(spentMs), claimNext: true };
+    return underLease(callCloud(this.fetchFn, { method: 'POST', path: `/api/claims/${sampleId}/submit`, body }, submitResponseSchema), LEASE_LOST);
   }
 
-  async skip(sampleId: string, token: string): Promise<void> {
-    await this.call('POST', `/api/claims/${sampleId}/skip`, { token });
+  /** Takes back the caller's answer on the sample and leases it to them again. */
+  undo(sampleId: string): Promise<UndoResponse> {
+    const undone = callCloud(this.fetchFn, { method: 'POST', path: `/api/claims/${sampleId}/undo` }, undoResponseSchema);
+    return translateRefusals(undone, [404, 409], (refusal) => new UndoRefusedError(refusal.reason ?? 'This answer can no longer be taken back.'));
   }
 
-  async heartbeat(sampleId: string, token: string): Promise<void> {
-    await this.call('POST', `/api/claims/${sampleId}/heartbeat`, { token });
+  skip(sampleId: string, token: string): Promise<void> {
+    return this.onLease(sampleId, 'skip', token);
   }
 
-  private async call<T>(method: string, path: string, body?: unknown, schema?: z.ZodType<T>): Promise<T> {
-    let response: Response;
-    try {
-      response = await this.fetchFn(path, {
-        method,
-        credentials: 'same-origin',
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch {
-      throw new Error('Cannot reach the cloud. Check the network; your answers so far are saved.');
-    }
-    if (response.status === 401) throw new SessionExpiredError();
-    if (response.status === 409) throw new LeaseExpiredError();
-    const json: unknown = response.status === 204 ? undefined : await response.json().catch(() => undefined);
-    if (response.status >= 400) {
-      const apiError = apiErrorSchema.safeParse(json);
-      throw new Error(apiError.success ? `The cloud answered ${response.status}: ${apiError.data.message}` : `The cloud answered ${response.status}.`);
-    }
-    if (!schema) return undefined as T;
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new Error('The cloud sent something this page does not understand. Reload the page: the cloud may have been updated.');
-    return parsed.data;
+  /** Gives the sample back for anyone to claim. */
+  release(sampleId: string, token: string): Promise<void> {
+    return this.onLease(sampleId, 'release', token);
+  }
+
+  heartbeat(sampleId: string, token: string): Promise<void> {
+    return this.onLease(sampleId, 'heartbeat', token);
+  }
+
+  private onLease(sampleId: string, action: 'skip' | 'release' | 'heartbeat', token: string): Promise<void> {
+    return underLease(callCloud(this.fetchFn, { method: 'POST', path: `/api/claims/${sampleId}/${action}`, body: { token } }), LEASE_LOST);
   }
 }
