@@ -8,6 +8,7 @@ import { eventually, freePort, startTestBroker, startTestDatabase } from '@loupe
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signedInAsLocalAdmin } from './local-admin';
+import { DEMO_PROJECT, LOCAL_LABELER } from './local-demo';
 
 const workspace = join(import.meta.dirname, '..', '..');
 
@@ -38,7 +39,7 @@ describe('npm start', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('runs the cloud and an edge agent that shows up in the device list, then stops cleanly on Ctrl-C', async () => {
+  it('runs the cloud and an edge agent that shows up in the device list and whose samples reach the labeling queue, then stops cleanly on Ctrl-C', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'loupe-start-'));
     const httpPort = await freePort();
     running = npmStart({
@@ -72,6 +73,25 @@ describe('npm start', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(await page.text()).toContain('<title>Loupe</title>');
     expect(running.output()).toContain(`http://127.0.0.1:${httpPort}/api/devices`);
+
+    // The loop runs end to end: camera, agent, sample upload, ingest, labeling queue.
+    expect(running.output()).toContain(`${LOCAL_LABELER.email} / ${LOCAL_LABELER.password}`);
+    const api = `http://127.0.0.1:${httpPort}/api`;
+    const login = await fetch(`${api}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(LOCAL_LABELER) });
+    const labeler = { authorization: `Bearer ${((await login.json()) as { token: string }).token}` };
+    const { projects } = (await (await fetch(`${api}/projects`, { headers: labeler })).json()) as { projects: { id: string; name: string }[] };
+    const project = projects.find((candidate) => candidate.name === DEMO_PROJECT.name);
+    expect(project).toBeDefined();
+    const claimed = await eventually(
+      async () => {
+        const response = (await (await fetch(`${api}/projects/${project!.id}/claims`, { method: 'POST', headers: labeler })).json()) as { claim: { imageUrl: string } | null };
+        expect(response.claim).not.toBeNull();
+        return response.claim!;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const image = await fetch(`http://127.0.0.1:${httpPort}${claimed.imageUrl}`, { headers: labeler });
+    expect(image.status).toBe(200);
 
     running.child.kill('SIGINT');
     expect(await running.exited).toBe(0);

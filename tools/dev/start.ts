@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { AppProcess } from '@loupe/service';
 import { buildLabelerWebIfStale } from './labeler-web-build';
 import { LOCAL_ADMIN } from './local-admin';
+import { DEMO_PROJECT, LOCAL_LABELER, LOCAL_REVIEWER, setUpLocalDemo } from './local-demo';
 import { formatLogLine } from './log-lines';
 
 const workspace = resolve(import.meta.dirname, '..', '..');
@@ -62,6 +63,10 @@ const cloud = launch('cloud', {
 // A failed start is reported by the exit handler above (a bad setting names its key).
 const ready = await cloud.waitForLog('cloud ready').catch(() => new Promise<never>(() => undefined));
 const httpUrl = String(ready.httpUrl);
+// With the local admin, this is one person's machine: a labeler, a reviewer
+// and a project for the demo model's samples let them try the loop at once.
+const localDemo = !process.env.ADMIN_PASSWORD;
+if (localDemo) await setUpLocalDemo(httpUrl);
 
 if (stopping) await new Promise<never>(() => undefined);
 const agent = launch('edge-agent', {
@@ -77,6 +82,9 @@ const agent = launch('edge-agent', {
     GRPC_HOST: process.env.GRPC_HOST ?? '127.0.0.1',
     EXECUTION_PROVIDERS: process.env.EXECUTION_PROVIDERS ?? 'cpu',
     MODEL_MANIFEST: process.env.MODEL_MANIFEST ?? 'tools/demo/models/pcb-aoi/manifest.json',
+    // The demo model is sure of its four demo images; a larger random share
+    // than the default 1% puts them in the labeling queue within seconds.
+    SAMPLING_POLICY: process.env.SAMPLING_POLICY ?? '{"randomShare":0.2}',
   },
 });
 const agentReady = await agent.waitForLog('edge agent started').catch(() => new Promise<never>(() => undefined));
@@ -95,6 +103,12 @@ print(
     'Loupe is running',
     `  Labeler UI      ${httpUrl}/${webBuildDone ? '' : '  (still building; the page appears when done)'}`,
     `  Sign in as      ${admin.email} / ${process.env.ADMIN_PASSWORD ? '(your ADMIN_PASSWORD)' : admin.password}`,
+    ...(localDemo
+      ? [
+          `  Label as        ${LOCAL_LABELER.email} / ${LOCAL_LABELER.password}  (project "${DEMO_PROJECT.name}")`,
+          `  Review as       ${LOCAL_REVIEWER.email} / ${LOCAL_REVIEWER.password}`,
+        ]
+      : []),
     `  REST API docs   ${httpUrl}/api/openapi.json`,
     `  Devices         ${httpUrl}/api/devices`,
     `  Cloud health    ${httpUrl}/healthz`,
