@@ -8,7 +8,9 @@
  * (b) api: as many simulated labelers sign in to a running cloud and label
  *     over HTTP for as long, as the labeler UI does: each answer is submitted
  *     with claimNext, so its response hands out the next claim.
- * Both use a pool of BENCH_POOL connections. Targets: api claims at least
+ * (c) the same answers and claims as (b) sent straight at Postgres, to show
+ *     how much of the gap is HTTP and how much the answer's own writes.
+ * All use a pool of BENCH_POOL connections. Targets: api claims at least
  * 50% of sql claims, api p99 claim latency under 50 ms. The last line is JSON.
  */
 import { execFile } from 'node:child_process';
@@ -96,33 +98,37 @@ try {
     const { token } = (await post('/api/auth/login', { email, password: 'bench-labeler-password' }))!;
     labelers.push({ id: String(user!.id), token: String(token) });
   }
-  const [sqlProject, apiProject] = [await seedProject(pool, 'sql'), await seedProject(pool, 'api')];
-  log(`seeded two projects of ${SAMPLES_PER_PROJECT} queued samples`);
+  const [sqlProject, apiProject, labelProject] = [await seedProject(pool, 'sql'), await seedProject(pool, 'api'), await seedProject(pool, 'label')];
+  log(`seeded three projects of ${SAMPLES_PER_PROJECT} queued samples`);
 
-  const sql = await new Promise<{ perSecond: number; latencies: number[] }>((done, fail) =>
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'apps/cloud/scripts/claim-load.ts'],
-      {
-        cwd: workspace,
-        maxBuffer: 256 * 1024 * 1024,
-        env: {
-          ...process.env,
-          TSX_TSCONFIG_PATH: 'apps/cloud/tsconfig.json',
-          DATABASE_URL: database.url,
-          PROJECT_ID: sqlProject,
-          LABELER_IDS: labelers.map((labeler) => labeler.id).join(','),
-          POOL: String(POOL),
-          SECONDS: String(SECONDS),
+  /** Runs apps/cloud/scripts/claim-load.ts in its own process, as the cloud would be. */
+  const bare = (mode: 'claim' | 'label', projectId: string) =>
+    new Promise<{ perSecond: number; latencies: number[] }>((done, fail) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'apps/cloud/scripts/claim-load.ts'],
+        {
+          cwd: workspace,
+          maxBuffer: 256 * 1024 * 1024,
+          env: {
+            ...process.env,
+            TSX_TSCONFIG_PATH: 'apps/cloud/tsconfig.json',
+            DATABASE_URL: database.url,
+            PROJECT_ID: projectId,
+            LABELER_IDS: labelers.map((labeler) => labeler.id).join(','),
+            MODE: mode,
+            POOL: String(POOL),
+            SECONDS: String(SECONDS),
+          },
         },
-      },
-      (error, stdout) => {
-        if (error) return fail(new Error(`claim-load failed: ${error.message}`));
-        const { seconds, latencies } = JSON.parse(stdout) as { seconds: number; latencies: number[] };
-        done({ perSecond: latencies.length / seconds, latencies });
-      },
-    ),
-  );
+        (error, stdout) => {
+          if (error) return fail(new Error(`claim-load failed: ${error.message}`));
+          const { seconds, latencies } = JSON.parse(stdout) as { seconds: number; latencies: number[] };
+          done({ perSecond: latencies.length / seconds, latencies });
+        },
+      ),
+    );
+  const sql = await bare('claim', sqlProject);
   log(`(a) claim SQL at Postgres: ${sql.perSecond.toFixed(1)} claims/s, p99 ${percentile(sql.latencies, 99).toFixed(2)} ms`);
 
   // Each simulated labeler works as the labeler UI does: one claim to start,
@@ -147,6 +153,9 @@ try {
   });
   const apiP99 = percentile(http.latencies, 99);
   log(`(b) claim + submit over HTTP, as the labeler UI does: ${http.perSecond.toFixed(1)} claims/s (${submitted.count} answers), p99 claim ${apiP99.toFixed(2)} ms`);
+  // Where the gap lies: the same answer-and-claim statements as (b), without HTTP.
+  const labeling = await bare('label', labelProject);
+  log(`(c) submit + claim SQL at Postgres: ${labeling.perSecond.toFixed(1)} claims/s, p99 ${percentile(labeling.latencies, 99).toFixed(2)} ms`);
 
   log(
     JSON.stringify({
@@ -159,6 +168,8 @@ try {
       api_claims_per_s: Math.round(http.perSecond * 10) / 10,
       api_p50_ms: Math.round(percentile(http.latencies, 50) * 100) / 100,
       api_p99_ms: Math.round(apiP99 * 100) / 100,
+      sql_label_per_s: Math.round(labeling.perSecond * 10) / 10,
+      api_vs_sql_label: Math.round((http.perSecond / labeling.perSecond) * 1000) / 1000,
       ratio: Math.round((http.perSecond / sql.perSecond) * 1000) / 1000,
       ratio_target_met: http.perSecond >= 0.5 * sql.perSecond,
       p99_target_met: apiP99 < 50,

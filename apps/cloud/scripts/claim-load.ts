@@ -1,30 +1,43 @@
 /**
- * The bare half of `npm run bench:queue`: LabelingQueue.claim straight at
- * Postgres, from LABELER_IDS (comma-separated) concurrent workers on a pool
- * of POOL connections, for SECONDS. Prints one JSON line: claims and their
- * latencies in ms.
+ * The bare halves of `npm run bench:queue`: the labeling queue's SQL straight
+ * at Postgres, from LABELER_IDS (comma-separated) concurrent workers on a
+ * pool of POOL connections, for SECONDS. MODE=claim (default) only claims;
+ * MODE=label answers each claimed sample with claimNext, as the labeler UI
+ * does over HTTP. Prints one JSON line: claims and their latencies in ms.
  */
 import pg from 'pg';
-import { LabelingQueue } from '../src/labeling/labeling-queue';
+import { LabelingQueue, type ClaimedSample } from '../src/labeling/labeling-queue';
 
 const env = process.env;
 const labelers = (env.LABELER_IDS ?? '').split(',').filter(Boolean);
 const projectId = env.PROJECT_ID ?? '';
-if (!env.DATABASE_URL || !projectId || labelers.length === 0) {
-  throw new Error('claim-load needs DATABASE_URL, PROJECT_ID and LABELER_IDS');
+const mode = env.MODE ?? 'claim';
+if (!env.DATABASE_URL || !projectId || labelers.length === 0 || !['claim', 'label'].includes(mode)) {
+  throw new Error('claim-load needs DATABASE_URL, PROJECT_ID and LABELER_IDS, and MODE claim or label');
 }
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: Number(env.POOL ?? 16) });
 const queue = new LabelingQueue(pool, 120);
 const latencies: number[] = [];
 const started = performance.now();
 const until = started + Number(env.SECONDS ?? 20) * 1000;
+
+async function nextClaim(labelerId: string, held: ClaimedSample | undefined): Promise<ClaimedSample> {
+  const claimed = held
+    ? (await queue.submitAndClaim({ sampleId: held.sampleId, labelerId, token: held.token }, { key: 'ok', value: { className: 'ok' }, spentMs: 1_000 })).next
+    : await queue.claim(projectId, labelerId);
+  if (!claimed.sample) throw new Error('the project ran out of samples; raise BENCH_QUEUE_SAMPLES');
+  return claimed.sample;
+}
+
 try {
   await Promise.all(
     labelers.map(async (labelerId) => {
+      let held: ClaimedSample | undefined;
       while (performance.now() < until) {
         const at = performance.now();
-        if (!(await queue.claim(projectId, labelerId)).sample) throw new Error('the project ran out of samples; raise BENCH_QUEUE_SAMPLES');
+        const claimed = await nextClaim(labelerId, mode === 'label' ? held : undefined);
         latencies.push(performance.now() - at);
+        held = claimed;
       }
     }),
   );
