@@ -43,6 +43,7 @@ describe('applyMigrations', () => {
       'label_tasks',
       'labels',
       'projects',
+      'reviews',
       'samples',
       'sessions',
       'sites',
