@@ -1,0 +1,24 @@
+/** Why a package was refused; stable codes for scripts, with a sentence for people in the message. */
+export type RefusalReason =
+  | 'invalid-package-manifest'
+  | 'unsigned'
+  | 'unknown-key'
+  | 'bad-signature'
+  | 'missing-file'
+  | 'hash-mismatch'
+  | 'unlisted-file'
+  | 'unsafe-entry'
+  | 'too-large'
+  | 'manifest-mismatch'
+  | 'external-data';
+
+/** The package cannot be trusted or used; nothing in it should reach onnxruntime. */
+export class PackageRefusedError extends Error {
+  constructor(
+    readonly reason: RefusalReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PackageRefusedError';
+  }
+}

@@ -1,0 +1,86 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { packagePathSchema, PACKAGE_FILE } from './package-manifest';
+import { readPackageManifest } from './model-package';
+import { PackageRefusedError } from './package-refused.error';
+
+export interface UnpackLimits {
+  /** Total bytes of all files; a tar that claims more is refused before they are written. */
+  maxBytes: number;
+  maxEntries: number;
+}
+
+// Bigger than any model a Jetson can hold in memory, smaller than a disk.
+export const DEFAULT_UNPACK_LIMITS: UnpackLimits = { maxBytes: 4 * 1024 ** 3, maxEntries: 10_000 };
+
+/**
+ * Writes the package in `directory` as a tar: its package manifest first,
+ * then the files it lists in order, as plain files with fixed owner, mode
+ * and time, so packing the same package twice gives the same bytes.
+ */
+export async function packPackage(directory: string, output: Writable): Promise<void> {
+  const manifest = await readPackageManifest(directory);
+  const pack = tar.pack();
+  const written = pipeline(pack, output);
+  for (const path of [PACKAGE_FILE, ...manifest.files.map((file) => file.path)]) {
+    const file = join(directory, path);
+    const { size } = await stat(file);
+    await new Promise<void>((resolve, reject) => {
+      const entry = pack.entry({ name: path, size, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0, type: 'file' }, (error) =>
+        error ? reject(error) : resolve(),
+      );
+      createReadStream(file).on('error', reject).pipe(entry);
+    });
+  }
+  pack.finalize();
+  await written;
+}
+
+/**
+ * Unpacks a package tar into `destination`, which must not exist or be
+ * empty. Only plain files and directories with package paths are accepted:
+ * a symlink, a hard link, a device, an absolute path, a `..` segment, a
+ * repeated name or a size over the limits refuses the whole tar, and no
+ * file is ever written outside `destination`.
+ */
+export async function unpackPackage(input: Readable, destination: string, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS): Promise<void> {
+  await mkdir(destination, { recursive: true });
+  if ((await readdir(destination)).length > 0) throw new Error(`${destination} must be empty to unpack a package into it`);
+  const extract = tar.extract();
+  const reading = pipeline(input, extract);
+  const seen = new Set<string>();
+  let bytes = 0;
+  try {
+    for await (const entry of extract) {
+      const { name, type, size = 0 } = entry.header;
+      const path = name.replace(/\/+$/, '');
+      if (type !== 'file' && type !== 'directory') throw new PackageRefusedError('unsafe-entry', `the tar holds ${name} as a ${type ?? 'unknown entry'}; a package holds only plain files`);
+      const parsed = packagePathSchema.safeParse(path);
+      if (!parsed.success) throw new PackageRefusedError('unsafe-entry', `the tar holds ${JSON.stringify(name)}, which is not a path inside a package`);
+      if (seen.has(path)) throw new PackageRefusedError('unsafe-entry', `the tar holds ${path} twice`);
+      seen.add(path);
+      if (seen.size > limits.maxEntries) throw new PackageRefusedError('too-large', `the tar holds more than ${limits.maxEntries} entries`);
+      bytes += size;
+      if (bytes > limits.maxBytes) throw new PackageRefusedError('too-large', `the tar holds more than ${limits.maxBytes} bytes`);
+      const target = join(destination, ...path.split('/'));
+      if (type === 'directory') {
+        await mkdir(target, { recursive: true });
+        entry.resume();
+        continue;
+      }
+      await mkdir(dirname(target), { recursive: true });
+      // 'wx': never replace a file, so no entry can overwrite another's.
+      await pipeline(entry, createWriteStream(target, { flags: 'wx', mode: 0o644 }));
+    }
+    await reading;
+  } catch (error) {
+    input.destroy();
+    extract.destroy();
+    await reading.catch(() => undefined);
+    throw error;
+  }
+}
