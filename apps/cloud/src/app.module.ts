@@ -21,11 +21,14 @@ import {
   INGEST_LINKS,
   MQTT_SHARE_GROUP,
   LABELING_SETTINGS,
+  REGISTRY_KEYS,
   SAMPLE_LIMITS,
   TOPICS,
 } from './infrastructure.tokens';
 import type { CloudMetrics } from './metrics/cloud-metrics';
 import { MetricsController } from './metrics/metrics.controller';
+import { RegistryModule } from './registry/registry.module';
+import type { RegistryKeys } from './registry/registry-keys';
 import { SamplesModule } from './samples/samples.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
 
@@ -40,6 +43,7 @@ export interface Infrastructure {
   blobs: BlobStore;
   sampleLimits: { maxSampleBytes: number };
   labeling: { leaseSeconds: number };
+  registryKeys: RegistryKeys;
   metrics: CloudMetrics;
   clock: Clock;
   logger: Logger;
@@ -58,6 +62,7 @@ class InfrastructureModule {
       { provide: BLOB_STORE, useValue: infrastructure.blobs },
       { provide: SAMPLE_LIMITS, useValue: infrastructure.sampleLimits },
       { provide: LABELING_SETTINGS, useValue: infrastructure.labeling },
+      { provide: REGISTRY_KEYS, useValue: infrastructure.registryKeys },
       { provide: CLOUD_METRICS, useValue: infrastructure.metrics },
       { provide: Clock, useValue: infrastructure.clock },
       { provide: LOGGER, useValue: infrastructure.logger },
@@ -79,6 +84,7 @@ export class AppModule {
         TelemetryModule,
         SamplesModule,
         LabelingModule,
+        RegistryModule,
         HealthModule,
       ],
       controllers: [MetricsController, OpenApiController],

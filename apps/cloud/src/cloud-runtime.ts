@@ -17,6 +17,7 @@ import { startEmbeddedBroker } from './embedded/embedded-broker';
 import { startEmbeddedDatabase } from './embedded/embedded-database';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { NestLogger } from './http/nest-logger';
+import { loadRegistryKeys } from './registry/registry-keys';
 import { AuthService } from './auth/auth.service';
 import { CloudMetrics } from './metrics/cloud-metrics';
 
@@ -114,6 +115,7 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
         blobs,
         sampleLimits: config.samples,
         labeling: config.labeling,
+        registryKeys: await loadRegistryKeys(config.registry, logger.child({ component: 'registry' })),
         metrics,
         clock: new SystemClock(),
         logger,
@@ -157,10 +159,12 @@ function openBlobStore(config: CloudConfig): BlobStore {
 
 function configureHttp(app: NestFastifyApplication, config: CloudConfig, metrics: CloudMetrics, logger: Logger): void {
   app.useGlobalFilters(new ApiExceptionFilter(logger.child({ component: 'http' })));
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onResponse', (request, reply, done) => {
+  const fastify = app.getHttpAdapter().getInstance();
+  // Model packages arrive as tar bodies, far above the 1 MiB JSON limit.
+  fastify.addContentTypeParser(['application/x-tar', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: config.registry.maxPackageBytes }, (_request, body, done) =>
+    done(null, body),
+  );
+  fastify.addHook('onResponse', (request, reply, done) => {
       metrics.httpRequests.inc({
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',

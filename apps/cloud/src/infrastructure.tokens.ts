@@ -12,3 +12,4 @@ export const MQTT_SHARE_GROUP = Symbol('MqttShareGroup');
 export const SAMPLE_LIMITS = Symbol('SampleLimits');
 export const LABELING_SETTINGS = Symbol('LabelingSettings');
 export const INGEST_LINKS = Symbol('IngestLinks');
+export const REGISTRY_KEYS = Symbol('RegistryKeys');

@@ -37,3 +37,15 @@ export {
   type ReviewClaimResponse,
   type DecideRequest,
 } from './labeling.dto';
+export {
+  MODEL_ALIAS_NAMES,
+  aliasHistoryResponseSchema,
+  modelListResponseSchema,
+  modelVersionSchema,
+  promoteRequestSchema,
+  promoteResponseSchema,
+  pushModelQuerySchema,
+  registryKeysResponseSchema,
+  type ModelListResponse,
+  type ModelVersionDto,
+} from './models.dto';

@@ -1,7 +1,7 @@
 import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import tar, { type Header } from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { describePackage, readPackageManifest, verifyPackage, writePackageManife
 import { externalDataLocations } from './onnx-external-data';
 import { PACKAGE_FILE } from './package-manifest';
 import { PackageRefusedError, type RefusalReason } from './package-refused.error';
-import { packPackage, unpackPackage } from './package-tar';
+import { packedPackage, unpackPackage } from './package-tar';
 import { generateSigningKey, signPackageManifest, TrustedKeys } from './signing-keys';
 
 const PCB_AOI = resolve(import.meta.dirname, '..', '..', '..', 'tools', 'demo', 'models', 'pcb-aoi');
@@ -26,21 +26,13 @@ afterEach(async () => {
   await Promise.all(directories.splice(0).map((directory) => rm(directory, { recursive: true, force: true })));
 });
 
-async function tarOf(directory: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  const sink = new PassThrough();
-  sink.on('data', (chunk: Buffer) => chunks.push(chunk));
-  await packPackage(directory, sink);
-  return Buffer.concat(chunks);
-}
-
 /** The pcb-aoi demo model as a signed package, packed and unpacked into a fresh directory. */
 async function unpackedPcbAoi(sign = (manifest: Awaited<ReturnType<typeof describePackage>>) => signPackageManifest(manifest, registryKey)): Promise<string> {
   const source = await scratch();
   await cp(PCB_AOI, source, { recursive: true });
   await writePackageManifest(source, sign(await describePackage(source)));
   const unpacked = join(await scratch(), 'package');
-  await unpackPackage(Readable.from(await tarOf(source)), unpacked);
+  await unpackPackage(Readable.from(await packedPackage(source)), unpacked);
   return unpacked;
 }
 
@@ -67,7 +59,7 @@ describe('model packages', () => {
     expect(verified.manifest.signature?.keyId).toBe(registryKey.keyId);
     expect(verified.modelPath).toBe(join(unpacked, 'pcb-aoi.opset11.onnx'));
     // The same package packs to the same bytes.
-    expect((await tarOf(unpacked)).equals(await tarOf(unpacked))).toBe(true);
+    expect((await packedPackage(unpacked)).equals(await packedPackage(unpacked))).toBe(true);
   });
 
   it('refuses one flipped byte in the ONNX file', async () => {
@@ -157,7 +149,7 @@ describe('model packages', () => {
     it('names the package manifest first, so a reader can stop early', async () => {
       const unpacked = await unpackedPcbAoi();
       const extract = tar.extract();
-      Readable.from(await tarOf(unpacked)).pipe(extract);
+      Readable.from(await packedPackage(unpacked)).pipe(extract);
       const names: string[] = [];
       for await (const entry of extract) {
         names.push(entry.header.name);

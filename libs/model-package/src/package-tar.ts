@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { packagePathSchema, PACKAGE_FILE } from './package-manifest';
@@ -38,6 +38,15 @@ export async function packPackage(directory: string, output: Writable): Promise<
   }
   pack.finalize();
   await written;
+}
+
+/** The package in `directory` as tar bytes, for stores that take whole objects. */
+export async function packedPackage(directory: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const sink = new PassThrough();
+  sink.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await packPackage(directory, sink);
+  return Buffer.concat(chunks);
 }
 
 /**

@@ -48,6 +48,10 @@ export const cloudEnvSchema = z
     LABEL_LEASE: envDurationMs()
       .refine((ms) => ms >= 1_000 && ms <= 3_600_000, 'must be between 1s and 1h')
       .prefault('2m'),
+
+    REGISTRY_SIGNING_KEY_FILE: z.string().min(1).optional(),
+    REGISTRY_PUBLISHER_KEYS_FILE: z.string().min(1).optional(),
+    REGISTRY_MAX_PACKAGE_BYTES: z.coerce.number().int().min(1_024).max(4 * 1024 ** 3).default(512 * 1024 * 1024),
   })
   .superRefine((env, context) => {
     if (env.S3_ENDPOINT && !env.S3_BUCKET) {
@@ -95,6 +99,14 @@ export interface CloudConfig {
   samples: { maxSampleBytes: number; ingestConnections: number };
   labeling: { leaseSeconds: number };
   admin: { email: string; password?: string };
+  registry: {
+    /** The registry's ed25519 key (PKCS#8 PEM); generated here at first start when not configured. */
+    signingKeyFile: string;
+    signingKeyConfigured: boolean;
+    /** Public keys (PEM, one or more) whose signed packages may be pushed. */
+    publisherKeysFile: string;
+    maxPackageBytes: number;
+  };
 }
 
 export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
@@ -141,5 +153,11 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
     samples: { maxSampleBytes: e.SAMPLE_MAX_BYTES, ingestConnections: e.INGEST_CONNECTIONS },
     labeling: { leaseSeconds: e.LABEL_LEASE / 1000 },
     admin: { email: e.ADMIN_EMAIL.toLowerCase(), ...(e.ADMIN_PASSWORD === undefined ? {} : { password: e.ADMIN_PASSWORD }) },
+    registry: {
+      signingKeyFile: resolve(e.REGISTRY_SIGNING_KEY_FILE ?? resolve(dataDir, 'cloud', 'registry', 'signing-key.pem')),
+      signingKeyConfigured: e.REGISTRY_SIGNING_KEY_FILE !== undefined,
+      publisherKeysFile: resolve(e.REGISTRY_PUBLISHER_KEYS_FILE ?? resolve(dataDir, 'cloud', 'registry', 'publisher-keys.pem')),
+      maxPackageBytes: e.REGISTRY_MAX_PACKAGE_BYTES,
+    },
   };
 }

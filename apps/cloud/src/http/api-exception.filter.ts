@@ -10,6 +10,7 @@ const ERROR_CODES: Record<number, string> = {
   404: 'not_found',
   409: 'conflict',
   413: 'too_large',
+  422: 'refused',
   429: 'too_many_requests',
   503: 'unavailable',
 };
@@ -21,6 +22,9 @@ const DOMAIN_ERRORS: Record<string, number> = {
   ProjectTakenError: 409,
   ProjectNotFoundError: 404,
   LeaseLostError: 409,
+  PackageRefusedError: 422,
+  ModelRefusedError: 422,
+  ModelVersionNotFoundError: 404,
   AlreadyAnsweredError: 409,
   UndoRefusedError: 409,
   NoAnswerToUndoError: 404,
@@ -45,7 +49,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   private toApiError(exception: unknown, request: FastifyRequest): ApiError {
     const domain = exception instanceof Error ? DOMAIN_ERRORS[exception.name] : undefined;
-    if (domain) return { statusCode: domain, error: ERROR_CODES[domain] ?? 'error', message: (exception as Error).message };
+    if (domain) {
+      // A refusal's own reason code (e.g. a model package's `hash-mismatch`) tells scripts more than the status.
+      const reason = (exception as { reason?: unknown }).reason;
+      return { statusCode: domain, error: typeof reason === 'string' ? reason : (ERROR_CODES[domain] ?? 'error'), message: (exception as Error).message };
+    }
     if (exception instanceof HttpException) {
       const statusCode = exception.getStatus();
       const message =

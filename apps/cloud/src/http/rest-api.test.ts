@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateSigningKey, publicKeyToPem, TrustedKeys, unpackPackage, verifyPackage } from '@loupe/model-package';
 import { startTestBroker, startTestDatabase, type TestBroker, type TestDatabase } from '@loupe/testing';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, type RunningCloud } from '../cloud-runtime';
 import { splitOf } from '../labeling/dataset-split';
+import { pcbAoiPackage } from '../testing/model-packages';
 import { TEST_ADMIN_PASSWORD, testCloudConfig } from '../testing/test-cloud-config';
 
 interface OpenApiDocument {
@@ -21,10 +24,12 @@ describe('the REST API on Postgres', () => {
   let cloud: RunningCloud;
   let db: pg.Client;
   const tokens: Record<string, string> = {};
+  const publisher = generateSigningKey();
 
   beforeAll(async () => {
     [database, broker] = await Promise.all([startTestDatabase(), startTestBroker()]);
     dataDir = await mkdtemp(join(tmpdir(), 'loupe-api-'));
+    await writeFile(join(dataDir, 'publishers.pem'), publicKeyToPem(publisher.publicKey));
     cloud = await startCloud(
       testCloudConfig({
         dataDir,
@@ -32,6 +37,7 @@ describe('the REST API on Postgres', () => {
         brokerUrl: broker.url,
         topicRoot: broker.topicRoot,
         blobs: { kind: 'folder', directory: join(dataDir, 'blobs') },
+        publisherKeysFile: join(dataDir, 'publishers.pem'),
       }),
       pino({ level: 'silent' }),
     );
@@ -87,6 +93,7 @@ describe('the REST API on Postgres', () => {
       expect(routes.filter((route) => route.roles === 'public').map((route) => `${route.method} ${route.path}`)).toEqual([
         'POST /api/auth/login',
         'GET /api/openapi.json',
+        'GET /api/registry/keys',
         'GET /healthz',
         'GET /metrics',
       ]);
@@ -131,6 +138,46 @@ describe('the REST API on Postgres', () => {
       expect((await call('POST', '/api/auth/logout', { token })).status).toBe(204);
       expect((await call('GET', '/api/auth/me', { token })).status).toBe(401);
     });
+  });
+
+  describe('model registry', () => {
+    async function push(tar: Buffer, query = '') {
+      const response = await fetch(`${cloud.httpUrl}/api/models${query}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.engineer}`, 'content-type': 'application/x-tar' },
+        body: tar,
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    }
+
+    it('takes a signed package, refuses an unsigned one with its reason, and serves the stored package signed by its own key', async () => {
+      const pushed = await push(await pcbAoiPackage(dataDir, { signer: publisher }), '?notes=first%20cut&metrics=%7B%22accuracy%22%3A0.97%7D');
+      expect(pushed.status).toBe(201);
+      expect(pushed.body).toMatchObject({ modelName: 'pcb-aoi', version: 1, notes: 'first cut', metrics: { accuracy: 0.97 }, author: 'engineer@loupe.test' });
+
+      const refused = await push(await pcbAoiPackage(dataDir, { signer: null }));
+      expect(refused).toMatchObject({ status: 422, body: { error: 'unsigned', message: expect.stringContaining('not signed') as unknown } });
+      expect((await push(Buffer.from('x'), '?metrics=oops')).status).toBe(400);
+      expect((await call('GET', '/api/models', { token: tokens.labeler })).body).toEqual({
+        models: [{ modelName: 'pcb-aoi', task: 'classification', latestVersion: 1, aliases: {} }],
+      });
+
+      const promoted = await call('POST', '/api/models/pcb-aoi/aliases/production', { token: tokens.engineer, body: { version: 1, reason: 'passed line trial' } });
+      expect(promoted).toEqual({ status: 200, body: { alias: 'production', version: 1, fromVersion: null } });
+      expect((await call('POST', '/api/models/pcb-aoi/aliases/gold', { token: tokens.engineer, body: { version: 1, reason: 'why not' } })).status).toBe(400);
+      expect(((await call('GET', '/api/models/pcb-aoi/aliases/history', { token: tokens.labeler })).body as { moves: unknown[] }).moves).toEqual([
+        expect.objectContaining({ alias: 'production', toVersion: 1, actor: 'engineer@loupe.test', reason: 'passed line trial' }),
+      ]);
+      expect((await call('GET', '/api/models/pcb-aoi/versions/7', { token: tokens.labeler })).status).toBe(404);
+
+      const keys = (await call('GET', '/api/registry/keys')).body as { keys: { publicKeyPem: string }[] };
+      const download = await fetch(`${cloud.httpUrl}/api/models/pcb-aoi/versions/1/package`, { headers: { authorization: `Bearer ${tokens.engineer}` } });
+      expect(download.headers.get('x-package-sha256')).toBe((pushed.body as { packageSha256: string }).packageSha256);
+      const unpacked = join(await mkdtemp(join(dataDir, 'download-')), 'package');
+      await unpackPackage(Readable.from(Buffer.from(await download.arrayBuffer())), unpacked);
+      const verified = await verifyPackage(unpacked, new TrustedKeys(keys.keys.map((key) => key.publicKeyPem)));
+      expect(verified.model).toMatchObject({ name: 'pcb-aoi', version: '1' });
+    }, 60_000);
   });
 
   describe('labeling', () => {

@@ -13,6 +13,8 @@ export function testCloudConfig(options: {
   topicRoot: string;
   blobs: CloudConfig['blobs'];
   maxSampleBytes?: number;
+  /** A PEM file of publisher public keys whose packages the registry accepts. */
+  publisherKeysFile?: string;
 }): CloudConfig {
   return {
     logLevel: 'silent',
@@ -36,5 +38,11 @@ export function testCloudConfig(options: {
     samples: { maxSampleBytes: options.maxSampleBytes ?? 16 * 1024 * 1024, ingestConnections: 4 },
     labeling: { leaseSeconds: 120 },
     admin: { email: 'admin@loupe.test', password: TEST_ADMIN_PASSWORD },
+    registry: {
+      signingKeyFile: join(options.dataDir, 'registry', 'signing-key.pem'),
+      signingKeyConfigured: false,
+      publisherKeysFile: options.publisherKeysFile ?? join(options.dataDir, 'registry', 'publisher-keys.pem'),
+      maxPackageBytes: 64 * 1024 * 1024,
+    },
   };
 }

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { generateSigningKey, PackageRefusedError, TrustedKeys, unpackPackage, verifyPackage, type SigningKey } from '@loupe/model-package';
+import { startTestDatabase, type TestDatabase } from '@loupe/testing';
+import { pino } from 'pino';
+import tar from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FolderBlobStore } from '../blobs/folder-blob-store';
+import { openDatabase, type Database } from '../database/database';
+import { pcbAoiPackage } from '../testing/model-packages';
+import { ModelRegistry } from './model-registry';
+import { ModelRefusedError, PackageValidation } from './package-validation';
+
+const workspace = resolve(import.meta.dirname, '..', '..', '..', '..');
+// The upstream export onnxruntime cannot load (tools/testdata/README.md).
+const UPSTREAM_OPSET1 = join(workspace, 'tools', 'testdata', 'models', 'pcb-aoi-original', 'pcb-aoi.original-opset1.onnx');
+
+describe('ModelRegistry on Postgres and a blob folder', () => {
+  let testDatabase: TestDatabase;
+  let database: Database;
+  let scratch: string;
+  let registry: ModelRegistry;
+  let authorId: string;
+  const publisher = generateSigningKey();
+  const registryKey = generateSigningKey();
+
+  beforeAll(async () => {
+    testDatabase = await startTestDatabase();
+    database = await openDatabase({ url: testDatabase.url, poolSize: 4, migrate: true }, pino({ level: 'silent' }));
+    scratch = await mkdtemp(join(tmpdir(), 'loupe-registry-'));
+    const validation = new PackageValidation(new TrustedKeys([publisher.publicKey]), pino({ level: 'silent' }));
+    registry = new ModelRegistry(database.pool, new FolderBlobStore(join(scratch, 'blobs')), validation, registryKey);
+    authorId = randomUUID();
+    await database.pool.query(`INSERT INTO users (id, email, name, role, password_hash) VALUES ($1, 'ml@example.com', 'ML engineer', 'engineer', 'x')`, [authorId]);
+  }, 60_000);
+  afterAll(async () => {
+    await database?.close();
+    await testDatabase?.stop();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  const pcbAoi = (options: Omit<Parameters<typeof pcbAoiPackage>[1], 'signer'> & { signer?: SigningKey | null } = {}) =>
+    pcbAoiPackage(scratch, { signer: publisher, ...options });
+
+  const editManifest = (edit: (manifest: Record<string, unknown>) => Record<string, unknown>) => async (directory: string) => {
+    const path = join(directory, 'manifest.json');
+    await writeFile(path, JSON.stringify(edit(JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>)));
+  };
+
+  const stored = async () => ({
+    versions: (await database.pool.query('SELECT count(*)::int AS n FROM model_versions')).rows[0] as { n: number },
+    blobs: await readdir(join(scratch, 'blobs'), { recursive: true }).catch(() => []),
+  });
+
+  it('validates, numbers, signs and stores the real pcb-aoi model; its download verifies against the registry key', async () => {
+    const first = await registry.push(await pcbAoi(), { metrics: { accuracy: 0.97 }, notes: 'first cut', datasetExport: 'pcb-defects.jsonl' }, authorId);
+    expect(first).toMatchObject({
+      modelName: 'pcb-aoi',
+      version: 1,
+      task: 'classification',
+      metrics: { accuracy: 0.97 },
+      notes: 'first cut',
+      datasetExport: 'pcb-defects.jsonl',
+      parentVersion: null,
+      author: 'ml@example.com',
+      validation: { provider: 'cpu', goldenSamples: 2 },
+    });
+    expect(first.manifest.signature?.keyId).toBe(registryKey.keyId);
+
+    const unpacked = join(await mkdtemp(join(scratch, 'download-')), 'package');
+    await unpackPackage(Readable.from(await registry.download('pcb-aoi', 1)), unpacked);
+    const verified = await verifyPackage(unpacked, new TrustedKeys([registryKey.publicKey]));
+    expect(verified.model.version).toBe('1');
+    // The publisher's key alone no longer verifies it: the registry signed what it accepted.
+    await expect(verifyPackage(unpacked, new TrustedKeys([publisher.publicKey]))).rejects.toMatchObject({ reason: 'unknown-key' });
+
+    const second = await registry.push(await pcbAoi(), { parentVersion: 1 }, authorId);
+    expect({ version: second.version, parentVersion: second.parentVersion }).toEqual({ version: 2, parentVersion: 1 });
+    await expect(registry.push(await pcbAoi(), { parentVersion: 9 }, authorId)).rejects.toThrow('no version 9 of model pcb-aoi');
+
+    expect(await registry.promote({ modelName: 'pcb-aoi', alias: 'production', version: 2, reason: 'beat v1 on the holdout', actorId: authorId })).toEqual({ fromVersion: null });
+    expect(await registry.promote({ modelName: 'pcb-aoi', alias: 'production', version: 1, reason: 'v2 misses solder bridges', actorId: authorId })).toEqual({ fromVersion: 2 });
+    expect((await registry.aliasHistory('pcb-aoi')).map(({ alias, fromVersion, toVersion, actor, reason }) => ({ alias, fromVersion, toVersion, actor, reason }))).toEqual([
+      { alias: 'production', fromVersion: 2, toVersion: 1, actor: 'ml@example.com', reason: 'v2 misses solder bridges' },
+      { alias: 'production', fromVersion: null, toVersion: 2, actor: 'ml@example.com', reason: 'beat v1 on the holdout' },
+    ]);
+    expect(await registry.list()).toEqual([{ modelName: 'pcb-aoi', task: 'classification', latestVersion: 2, aliases: { production: 1 } }]);
+    expect((await registry.show('pcb-aoi', 1)).aliases).toEqual(['production']);
+  }, 60_000);
+
+  async function craftedTar(entries: { name: string; type: 'file' | 'symlink'; linkname?: string }[]): Promise<Buffer> {
+    const pack = tar.pack();
+    for (const entry of entries) {
+      if (entry.type === 'file') pack.entry({ name: entry.name, type: 'file', size: 1 }, 'x');
+      else pack.entry(entry);
+    }
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of pack) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  it.each([
+    [
+      'one flipped byte in the ONNX file',
+      () =>
+        pcbAoi({
+          after: async (directory) => {
+            const model = join(directory, 'pcb-aoi.opset11.onnx');
+            const bytes = await readFile(model);
+            bytes[4096] = bytes[4096]! ^ 0xff;
+            await writeFile(model, bytes);
+          },
+        }),
+      'hash-mismatch',
+      /pcb-aoi\.opset11\.onnx does not match the signed manifest/,
+    ],
+    [
+      'a manifest whose input shape is wrong',
+      () => pcbAoi({ before: editManifest((m) => ({ ...m, input: { ...(m.input as object), shape: [-1, 3, 224, 224] } })) }),
+      'model-load-failed',
+      /does not match its manifest/,
+    ],
+    [
+      'a golden sample whose expected scores are off',
+      () =>
+        pcbAoi({
+          before: editManifest((m) => ({
+            ...m,
+            goldenSamples: [{ image: 'sample-images/Defective_02.png', expected: { Defective: 0.5, Normal: 0.5 }, tolerance: 0.01 }],
+          })),
+        }),
+      'golden-mismatch',
+      /golden samples do not reproduce/,
+    ],
+    ['an unsigned package', () => pcbAoi({ signer: null }), 'unsigned', /not signed/],
+    ['a package signed by an unknown key', () => pcbAoi({ signer: generateSigningKey() }), 'unknown-key', /not trusted here/],
+    ['a tar with a ../ entry', () => craftedTar([{ name: '../loupe-package.json', type: 'file' }]), 'unsafe-entry', /not a path inside a package/],
+    ['a tar with a symlink', () => craftedTar([{ name: 'pcb-aoi.opset11.onnx', type: 'symlink', linkname: '/etc/passwd' }]), 'unsafe-entry', /symlink/],
+    [
+      'the upstream opset-1 export onnxruntime cannot load',
+      () => pcbAoi({ before: (directory) => cp(UPSTREAM_OPSET1, join(directory, 'pcb-aoi.opset11.onnx')) }),
+      'model-load-failed',
+      /does not load/,
+    ],
+  ] as [string, () => Promise<Buffer>, string, RegExp][])('refuses %s, saying why, and stores nothing', async (_, build, reason, message) => {
+    const before = await stored();
+    const error = await registry.push(await build(), {}, authorId).catch((failure: unknown) => failure);
+    expect(error instanceof PackageRefusedError || error instanceof ModelRefusedError).toBe(true);
+    expect(error).toMatchObject({ reason, message: expect.stringMatching(message) as unknown });
+    expect(await stored()).toEqual(before);
+  }, 60_000);
+});

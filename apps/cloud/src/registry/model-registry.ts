@@ -1,0 +1,247 @@
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  describePackage,
+  MODEL_MANIFEST_FILE,
+  packedPackage,
+  PackageRefusedError,
+  signPackageManifest,
+  writePackageManifest,
+  type PackageManifest,
+  type SigningKey,
+} from '@loupe/model-package';
+import type pg from 'pg';
+import type { BlobStore } from '../blobs/blob-store';
+import type { PackageValidation, ValidationReport } from './package-validation';
+
+export const MODEL_ALIASES = ['candidate', 'staging', 'production', 'archived'] as const;
+export type ModelAlias = (typeof MODEL_ALIASES)[number];
+
+export class ModelVersionNotFoundError extends Error {
+  constructor(modelName: string, version?: number) {
+    super(version === undefined ? `no model ${modelName} in the registry` : `no version ${version} of model ${modelName} in the registry`);
+    this.name = 'ModelVersionNotFoundError';
+  }
+}
+
+/** What the pusher says about the model beyond its package. */
+export interface PushDetails {
+  metrics?: Record<string, number>;
+  datasetExport?: string;
+  parentVersion?: number;
+  notes?: string;
+}
+
+export interface ModelVersion {
+  modelName: string;
+  version: number;
+  task: string;
+  packageSha256: string;
+  packageBytes: number;
+  manifest: PackageManifest;
+  validation: ValidationReport;
+  metrics: Record<string, number>;
+  datasetExport: string | null;
+  parentVersion: number | null;
+  notes: string;
+  author: string;
+  createdAt: Date;
+  aliases: ModelAlias[];
+}
+
+// A model name becomes part of blob keys and URLs.
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/**
+ * Model versions per model name: a pushed package is validated, numbered,
+ * signed by the registry and stored write-once in the blob store, and its
+ * metadata goes to Postgres. Aliases point at versions; every move is kept.
+ */
+export class ModelRegistry {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly blobs: BlobStore,
+    private readonly validation: PackageValidation,
+    private readonly signingKey: SigningKey,
+  ) {}
+
+  /**
+   * Validates the package and stores it as the model's next version. A
+   * refusal (PackageRefusedError, ModelRefusedError) stores nothing.
+   */
+  async push(tar: Buffer, details: PushDetails, authorId: string): Promise<ModelVersion> {
+    const validated = await this.validation.validate(tar);
+    try {
+      const { model } = validated.verified;
+      if (!MODEL_NAME.test(model.name)) {
+        throw new PackageRefusedError('manifest-mismatch', `model name ${JSON.stringify(model.name)} must be 1-100 letters, digits, ".", "_" or "-"`);
+      }
+      let version: number;
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        // One push per model at a time, so version numbers have no gaps or repeats.
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`model-versions/${model.name}`]);
+        if (details.parentVersion !== undefined) await this.requireVersion(client, model.name, details.parentVersion);
+        const { rows } = await client.query<{ next: number }>('SELECT COALESCE(max(version), 0) + 1 AS next FROM model_versions WHERE model_name = $1', [
+          model.name,
+        ]);
+        version = rows[0]!.next;
+        const { manifest, bytes } = await this.signedAsVersion(validated.verified.directory, version);
+        const packageKey = `models/${model.name}/${version}/package.tar`;
+        await client.query(
+          `INSERT INTO model_versions (model_name, version, task, package_key, package_sha256, package_bytes, manifest, validation, metrics,
+                                       dataset_export, parent_version, notes, author_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+          [
+            model.name,
+            version,
+            model.task,
+            packageKey,
+            createHash('sha256').update(bytes).digest('hex'),
+            bytes.length,
+            JSON.stringify(manifest),
+            JSON.stringify(validated.report),
+            JSON.stringify(details.metrics ?? {}),
+            details.datasetExport ?? null,
+            details.parentVersion ?? null,
+            details.notes ?? '',
+            authorId,
+          ],
+        );
+        // The row is written first and committed last: a failed blob write leaves no version behind.
+        await this.blobs.put(packageKey, bytes, 'application/x-tar');
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      } finally {
+        client.release();
+      }
+      return await this.show(model.name, version);
+    } finally {
+      await validated.dispose();
+    }
+  }
+
+  /** The registry's version number goes into manifest.json, then the package is signed by the registry and packed. */
+  private async signedAsVersion(directory: string, version: number): Promise<{ manifest: PackageManifest; bytes: Buffer }> {
+    const manifestPath = join(directory, MODEL_MANIFEST_FILE);
+    const model = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, unknown>;
+    await writeFile(manifestPath, `${JSON.stringify({ ...model, version: String(version) }, null, 2)}\n`);
+    const manifest = signPackageManifest(await describePackage(directory), this.signingKey);
+    await writePackageManifest(directory, manifest);
+    return { manifest, bytes: await packedPackage(directory) };
+  }
+
+  async list(): Promise<{ modelName: string; task: string; latestVersion: number; aliases: Partial<Record<ModelAlias, number>> }[]> {
+    const { rows } = await this.pool.query<{ model_name: string; task: string; latest: number; aliases: Record<ModelAlias, number> | null }>(
+      `SELECT v.model_name, (array_agg(v.task ORDER BY v.version DESC))[1] AS task, max(v.version) AS latest,
+              (SELECT jsonb_object_agg(a.alias, a.version) FROM model_aliases a WHERE a.model_name = v.model_name) AS aliases
+       FROM model_versions v GROUP BY v.model_name ORDER BY v.model_name`,
+    );
+    return rows.map((row) => ({ modelName: row.model_name, task: row.task, latestVersion: row.latest, aliases: row.aliases ?? {} }));
+  }
+
+  async show(modelName: string, version: number): Promise<ModelVersion> {
+    const { rows } = await this.pool.query<VersionRow>(
+      `SELECT v.*, u.email AS author,
+              ARRAY(SELECT a.alias FROM model_aliases a WHERE a.model_name = v.model_name AND a.version = v.version ORDER BY a.alias) AS aliases
+       FROM model_versions v JOIN users u ON u.id = v.author_id
+       WHERE v.model_name = $1 AND v.version = $2`,
+      [modelName, version],
+    );
+    const row = rows[0];
+    if (!row) throw new ModelVersionNotFoundError(modelName, version);
+    return {
+      modelName: row.model_name,
+      version: row.version,
+      task: row.task,
+      packageSha256: row.package_sha256,
+      packageBytes: row.package_bytes,
+      manifest: row.manifest,
+      validation: row.validation,
+      metrics: row.metrics,
+      datasetExport: row.dataset_export,
+      parentVersion: row.parent_version,
+      notes: row.notes,
+      author: row.author,
+      createdAt: row.created_at,
+      aliases: row.aliases,
+    };
+  }
+
+  /** The signed package as stored. */
+  async download(modelName: string, version: number): Promise<Buffer> {
+    const { rows } = await this.pool.query<{ package_key: string }>('SELECT package_key FROM model_versions WHERE model_name = $1 AND version = $2', [
+      modelName,
+      version,
+    ]);
+    const bytes = rows[0] && (await this.blobs.get(rows[0].package_key));
+    if (!bytes) throw new ModelVersionNotFoundError(modelName, version);
+    return bytes;
+  }
+
+  /** Points the alias at the version, and records who moved it, from where, and why. */
+  async promote(move: { modelName: string; alias: ModelAlias; version: number; reason: string; actorId: string }): Promise<{ fromVersion: number | null }> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await this.requireVersion(client, move.modelName, move.version);
+      const { rows } = await client.query<{ version: number }>(
+        'SELECT version FROM model_aliases WHERE model_name = $1 AND alias = $2 FOR UPDATE',
+        [move.modelName, move.alias],
+      );
+      const fromVersion = rows[0]?.version ?? null;
+      await client.query(
+        `INSERT INTO model_aliases (model_name, alias, version, moved_at) VALUES ($1, $2, $3, now())
+         ON CONFLICT (model_name, alias) DO UPDATE SET version = EXCLUDED.version, moved_at = EXCLUDED.moved_at`,
+        [move.modelName, move.alias, move.version],
+      );
+      await client.query(
+        'INSERT INTO model_alias_moves (model_name, alias, from_version, to_version, actor_id, reason) VALUES ($1, $2, $3, $4, $5, $6)',
+        [move.modelName, move.alias, fromVersion, move.version, move.actorId, move.reason],
+      );
+      await client.query('COMMIT');
+      return { fromVersion };
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Every alias move of the model, newest first. */
+  async aliasHistory(modelName: string): Promise<{ alias: string; fromVersion: number | null; toVersion: number; actor: string; reason: string; movedAt: Date }[]> {
+    const { rows } = await this.pool.query<{ alias: string; from_version: number | null; to_version: number; actor: string; reason: string; moved_at: Date }>(
+      `SELECT m.alias, m.from_version, m.to_version, u.email AS actor, m.reason, m.moved_at
+       FROM model_alias_moves m JOIN users u ON u.id = m.actor_id WHERE m.model_name = $1 ORDER BY m.id DESC`,
+      [modelName],
+    );
+    return rows.map((row) => ({ alias: row.alias, fromVersion: row.from_version, toVersion: row.to_version, actor: row.actor, reason: row.reason, movedAt: row.moved_at }));
+  }
+
+  private async requireVersion(db: Pick<pg.Pool, 'query'>, modelName: string, version: number): Promise<void> {
+    const { rowCount } = await db.query('SELECT 1 FROM model_versions WHERE model_name = $1 AND version = $2', [modelName, version]);
+    if (rowCount !== 1) throw new ModelVersionNotFoundError(modelName, version);
+  }
+}
+
+interface VersionRow {
+  model_name: string;
+  version: number;
+  task: string;
+  package_sha256: string;
+  package_bytes: number;
+  manifest: PackageManifest;
+  validation: ValidationReport;
+  metrics: Record<string, number>;
+  dataset_export: string | null;
+  parent_version: number | null;
+  notes: string;
+  author: string;
+  created_at: Date;
+  aliases: ModelAlias[];
+}

@@ -1,0 +1,82 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { DEFAULT_MAX_IMAGE_PIXELS, GoldenSampleMismatchError, ModelLoadError, ModelPipeline, type PipelineSettings } from '@loupe/inference';
+import { MODEL_MANIFEST_FILE, unpackPackage, verifyPackage, type TrustedKeys, type VerifiedPackage } from '@loupe/model-package';
+import type { Logger } from 'pino';
+
+/** The package verified but its model does not work: it does not load, does not match its manifest, or its golden samples are off (HTTP 422). */
+export class ModelRefusedError extends Error {
+  constructor(
+    readonly reason: 'model-load-failed' | 'golden-mismatch',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ModelRefusedError';
+  }
+}
+
+/** What validation found, stored with the version. */
+export interface ValidationReport {
+  provider: string;
+  goldenSamples: number;
+  /** Loading, one warm-up run and the golden samples, on the CPU. */
+  checkMs: number;
+}
+
+/** A package that passed validation, unpacked in a scratch directory until `dispose`. */
+export interface ValidatedPackage {
+  verified: VerifiedPackage;
+  report: ValidationReport;
+  dispose(): Promise<void>;
+}
+
+// The registry checks on the CPU what boxes run on TensorRT: the golden
+// samples' tolerances are meant to absorb the difference.
+const CPU_ONLY: PipelineSettings = {
+  providers: {
+    chain: ['cpu'],
+    tensorrt: { fp16: false, int8: false, engineCacheDir: tmpdir(), workspaceBytes: 0 },
+    cuda: { deviceId: 0 },
+    cpu: { intraOpThreads: 1, interOpThreads: 1 },
+  },
+  batch: { maxBatch: 1, maxDelayMs: 0, maxQueue: 16, concurrentBatches: 1 },
+  maxImagePixels: DEFAULT_MAX_IMAGE_PIXELS,
+  warmUpRuns: 1,
+};
+
+/**
+ * Validation on upload: the package unpacks safely and verifies against the
+ * publishers' keys, then its model loads in onnxruntime, matches its
+ * manifest's inputs and outputs, and reproduces its golden samples within
+ * their tolerance, the same check a box runs before it serves the model.
+ */
+export class PackageValidation {
+  constructor(
+    private readonly publishers: TrustedKeys,
+    private readonly logger: Logger,
+  ) {}
+
+  async validate(tar: Buffer): Promise<ValidatedPackage> {
+    const scratch = await mkdtemp(join(tmpdir(), 'loupe-push-'));
+    const dispose = () => rm(scratch, { recursive: true, force: true });
+    try {
+      const directory = join(scratch, 'package');
+      await unpackPackage(Readable.from(tar), directory);
+      const verified = await verifyPackage(directory, this.publishers);
+      const started = performance.now();
+      const pipeline = await ModelPipeline.open(join(directory, MODEL_MANIFEST_FILE), CPU_ONLY, this.logger).catch((error: unknown) => {
+        if (error instanceof GoldenSampleMismatchError) throw new ModelRefusedError('golden-mismatch', error.message);
+        if (error instanceof ModelLoadError) throw new ModelRefusedError('model-load-failed', error.message);
+        throw error;
+      });
+      const report = { provider: pipeline.model.provider, goldenSamples: verified.model.goldenSamples.length, checkMs: Math.round(performance.now() - started) };
+      await pipeline.close();
+      return { verified, report, dispose };
+    } catch (error) {
+      await dispose();
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { generateSigningKey, signingKeyFromPem, signingKeyToPem, TrustedKeys, type SigningKey } from '@loupe/model-package';
+import type { Logger } from 'pino';
+import type { CloudConfig } from '../config/cloud-config';
+
+export interface RegistryKeys {
+  /** Signs every package the registry accepts. */
+  signing: SigningKey;
+  /** Whose packages may be pushed. */
+  publishers: TrustedKeys;
+}
+
+const PEM_BLOCK = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g;
+
+export async function loadRegistryKeys(config: CloudConfig['registry'], logger: Logger): Promise<RegistryKeys> {
+  return { signing: await signingKey(config, logger), publishers: await publisherKeys(config.publisherKeysFile, logger) };
+}
+
+async function signingKey(config: CloudConfig['registry'], logger: Logger): Promise<SigningKey> {
+  const pem = await readFile(config.signingKeyFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' && !config.signingKeyConfigured) return undefined;
+    throw new Error(`REGISTRY_SIGNING_KEY_FILE: cannot read ${config.signingKeyFile}: ${error.message}`);
+  });
+  if (pem !== undefined) {
+    try {
+      return signingKeyFromPem(pem);
+    } catch (error) {
+      throw new Error(`REGISTRY_SIGNING_KEY_FILE: ${config.signingKeyFile} is not an ed25519 private key: ${(error as Error).message}`);
+    }
+  }
+  const key = generateSigningKey();
+  await mkdir(dirname(config.signingKeyFile), { recursive: true });
+  // 'wx': a replica that lost the race reads the winner's key instead.
+  const written = await writeFile(config.signingKeyFile, signingKeyToPem(key), { flag: 'wx', mode: 0o600 }).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') return false;
+      throw error;
+    },
+  );
+  if (!written) return signingKeyFromPem(await readFile(config.signingKeyFile, 'utf8'));
+  logger.warn({ keyId: key.keyId, file: config.signingKeyFile }, 'generated the registry signing key; keep this file safe, and share it (REGISTRY_SIGNING_KEY_FILE) between replicas');
+  return key;
+}
+
+async function publisherKeys(file: string, logger: Logger): Promise<TrustedKeys> {
+  const pem = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw new Error(`REGISTRY_PUBLISHER_KEYS_FILE: cannot read ${file}: ${error.message}`);
+  });
+  let keys: TrustedKeys;
+  try {
+    keys = new TrustedKeys(pem.match(PEM_BLOCK) ?? []);
+  } catch (error) {
+    throw new Error(`REGISTRY_PUBLISHER_KEYS_FILE: ${file}: ${(error as Error).message}`);
+  }
+  if (keys.keyIds.length === 0) logger.warn({ file }, 'no publisher keys: every model push will be refused until their public keys are in this file');
+  else logger.info({ keyIds: keys.keyIds }, 'model publishers');
+  return keys;
+}

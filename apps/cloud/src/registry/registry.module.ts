@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { BlobStore } from '../blobs/blob-store';
+import type { Database } from '../database/database';
+import { BLOB_STORE, DATABASE, LOGGER, REGISTRY_KEYS } from '../infrastructure.tokens';
+import { ModelRegistry } from './model-registry';
+import { ModelsController } from './models.controller';
+import { PackageValidation } from './package-validation';
+import type { RegistryKeys } from './registry-keys';
+
+@Module({
+  controllers: [ModelsController],
+  providers: [
+    {
+      provide: ModelRegistry,
+      useFactory: (db: Database, blobs: BlobStore, keys: RegistryKeys, logger: Logger) =>
+        new ModelRegistry(db.pool, blobs, new PackageValidation(keys.publishers, logger.child({ component: 'registry' })), keys.signing),
+      inject: [DATABASE, BLOB_STORE, REGISTRY_KEYS, LOGGER],
+    },
+  ],
+})
+export class RegistryModule {}
