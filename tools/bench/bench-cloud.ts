@@ -34,6 +34,7 @@ export async function startBenchCloud(options: {
       LOG_LEVEL: 'info',
       DATA_DIR: join(options.dataDir, 'cloud'),
       HTTP_PORT: String(httpPort),
+      GRPC_PORT: '0',
       LABELER_WEB_DIR: join(options.dataDir, 'no-ui'),
       DATABASE_URL: options.database.url,
       DATABASE_POOL_SIZE: String(options.poolSize),

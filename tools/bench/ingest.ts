@@ -134,6 +134,7 @@ try {
       LOG_LEVEL: 'info',
       DATA_DIR: join(dataDir, 'cloud'),
       HTTP_PORT: String(await freePort()),
+      GRPC_PORT: '0',
       LABELER_WEB_DIR: join(dataDir, 'no-ui'),
       DATABASE_URL: database.url,
       DATABASE_POOL_SIZE: String(database.maxConnections),

@@ -35,6 +35,7 @@ async function measureOnce(): Promise<number> {
       ...machine,
       DATA_DIR: dataDir,
       HTTP_PORT: String(httpPort),
+      GRPC_PORT: '0',
       EMBEDDED_MQTT_PORT: String(await freePort()),
       STATUS_PORT: String(await freePort()),
     },

@@ -45,6 +45,7 @@ describe('npm start', () => {
     running = npmStart({
       DATA_DIR: dataDir,
       HTTP_PORT: String(httpPort),
+      GRPC_PORT: '0',
       EMBEDDED_MQTT_PORT: String(await freePort()),
       STATUS_PORT: String(await freePort()),
       TELEMETRY_INTERVAL: '1s',
@@ -111,6 +112,7 @@ describe('npm start', () => {
         MQTT_URL: broker.url,
         MQTT_TOPIC_ROOT: broker.topicRoot,
         HTTP_PORT: String(httpPort),
+        GRPC_PORT: '0',
         STATUS_PORT: String(await freePort()),
         TELEMETRY_INTERVAL: '1s',
       });

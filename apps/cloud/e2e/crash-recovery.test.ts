@@ -40,6 +40,7 @@ describe('the cloud after SIGKILL on embedded defaults', () => {
     const env = embeddedEnv({
       DATA_DIR: dataDir,
       HTTP_PORT: String(await freePort()),
+      GRPC_PORT: '0',
       EMBEDDED_MQTT_PORT: String(await freePort()),
       LABELER_WEB_DIR: join(dataDir, 'no-ui'),
     });
@@ -70,7 +71,7 @@ describe('the cloud after SIGKILL on embedded defaults', () => {
   it('refuses to share its data directory with a running cloud', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'loupe-lock-'));
     const env = (httpPort: number, mqttPort: number) =>
-      embeddedEnv({ DATA_DIR: dataDir!, HTTP_PORT: String(httpPort), EMBEDDED_MQTT_PORT: String(mqttPort), LABELER_WEB_DIR: join(dataDir!, 'x') });
+      embeddedEnv({ DATA_DIR: dataDir!, HTTP_PORT: String(httpPort), GRPC_PORT: '0', EMBEDDED_MQTT_PORT: String(mqttPort), LABELER_WEB_DIR: join(dataDir!, 'x') });
     const first = await startCloud(env(await freePort(), await freePort()));
     const lines: string[] = [];
     const second = new AppProcess({

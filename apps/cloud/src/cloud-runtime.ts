@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { redactUrl } from '@loupe/config';
 import { Backoff, MqttLink, registerLinkMetrics } from '@loupe/mqtt';
+import { DESCRIPTOR_SET_BASE64, ModelRegistryServiceService } from '@loupe/proto';
+import { startGrpcServer } from '@loupe/service';
 import { DeviceTopics } from '@loupe/topics';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -17,6 +19,8 @@ import { startEmbeddedBroker } from './embedded/embedded-broker';
 import { startEmbeddedDatabase } from './embedded/embedded-database';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { NestLogger } from './http/nest-logger';
+import { ModelRegistry } from './registry/model-registry';
+import { MODEL_REGISTRY_SERVICE_NAME, modelRegistryService } from './registry/registry-grpc';
 import { loadRegistryKeys } from './registry/registry-keys';
 import { AuthService } from './auth/auth.service';
 import { CloudMetrics } from './metrics/cloud-metrics';
@@ -24,6 +28,8 @@ import { CloudMetrics } from './metrics/cloud-metrics';
 export interface RunningCloud {
   /** Base URL of the REST API and UI, e.g. http://127.0.0.1:8080. */
   httpUrl: string;
+  /** `host:port` of the ModelRegistry gRPC service. */
+  grpcAddress: string;
   /** The broker edge agents should use (the embedded one when no MQTT_URL). */
   mqttUrl: string;
   databaseUrl: string;
@@ -131,11 +137,27 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
     link.start();
     for (const ingestLink of ingestLinks) ingestLink.start();
 
+    const grpc = await startGrpcServer({
+      ...config.grpc,
+      portSetting: 'GRPC_PORT',
+      maxReceiveBytes: 4 * 1024 * 1024,
+      services: [
+        {
+          name: MODEL_REGISTRY_SERVICE_NAME,
+          definition: ModelRegistryServiceService,
+          implementation: modelRegistryService(app.get(ModelRegistry), app.get(AuthService), config.registry.maxPackageBytes, logger.child({ component: 'registry' })),
+        },
+      ],
+      descriptorSetBase64: DESCRIPTOR_SET_BASE64,
+      serving: true,
+    });
+    closers.push(() => grpc.stop(config.shutdownTimeoutMs));
+
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     const httpUrl = `http://${config.http.host}:${port}`;
-    logger.info({ httpUrl, mqttUrl: redactUrl(mqttUrl), blobs: blobs.location, dataDir: config.dataDir }, 'cloud ready');
-    return { httpUrl, mqttUrl, databaseUrl, stop };
+    logger.info({ httpUrl, grpcAddress: grpc.address, mqttUrl: redactUrl(mqttUrl), blobs: blobs.location, dataDir: config.dataDir }, 'cloud ready');
+    return { httpUrl, grpcAddress: grpc.address, mqttUrl, databaseUrl, stop };
   } catch (error) {
     await stop();
     throw error;

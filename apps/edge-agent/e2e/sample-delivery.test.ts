@@ -95,6 +95,7 @@ describe('sample delivery from the edge to the cloud', () => {
           LOG_LEVEL: 'info',
           DATA_DIR: join(dataDir, 'cloud'),
           HTTP_PORT: String(ports.http),
+          GRPC_PORT: '0',
           LABELER_WEB_DIR: join(dataDir, 'no-ui'),
           DATABASE_URL: testDatabase.url,
           DATABASE_POOL_SIZE: String(testDatabase.maxConnections),

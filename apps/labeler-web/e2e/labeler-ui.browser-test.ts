@@ -46,6 +46,7 @@ describe('the labeler UI in a browser', () => {
         LOG_LEVEL: 'info',
         DATA_DIR: dataDir,
         HTTP_PORT: String(port),
+        GRPC_PORT: '0',
         DATABASE_URL: database.url,
         DATABASE_POOL_SIZE: String(database.maxConnections),
         MQTT_URL: broker.url,

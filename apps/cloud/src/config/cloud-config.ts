@@ -14,6 +14,8 @@ export const cloudEnvSchema = z
     LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
     HTTP_HOST: z.string().min(1).default('127.0.0.1'),
     HTTP_PORT: envPort().default(8080),
+    GRPC_HOST: z.string().min(1).default('127.0.0.1'),
+    GRPC_PORT: envPort().default(50052),
     DATA_DIR: z.string().min(1).default('.data'),
     LABELER_WEB_DIR: z.string().min(1).default('dist/apps/labeler-web'),
     SHUTDOWN_TIMEOUT: envDurationMs().prefault('10s'),
@@ -71,6 +73,8 @@ export type CloudEnv = z.output<typeof cloudEnvSchema>;
 export interface CloudConfig {
   logLevel: CloudEnv['LOG_LEVEL'];
   http: { host: string; port: number };
+  /** The ModelRegistry gRPC service, for the CLI and training pipelines. */
+  grpc: { host: string; port: number };
   labelerWebDir: string;
   shutdownTimeoutMs: number;
   /** Where embedded services keep their files; survives restarts. */
@@ -115,6 +119,7 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
   return {
     logLevel: e.LOG_LEVEL,
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT },
+    grpc: { host: e.GRPC_HOST, port: e.GRPC_PORT },
     labelerWebDir: resolve(e.LABELER_WEB_DIR),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
     dataDir,

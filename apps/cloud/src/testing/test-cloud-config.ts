@@ -19,6 +19,7 @@ export function testCloudConfig(options: {
   return {
     logLevel: 'silent',
     http: { host: '127.0.0.1', port: 0 },
+    grpc: { host: '127.0.0.1', port: 0 },
     labelerWebDir: join(options.dataDir, 'no-ui'),
     shutdownTimeoutMs: 5_000,
     dataDir: options.dataDir,

@@ -11,7 +11,11 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type ClientWritableStream,
+  type handleClientStreamingCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -21,36 +25,85 @@ import {
 import { Timestamp } from "../../google/protobuf/timestamp.js";
 
 export interface ModelVersion {
-  project: string;
   name: string;
   version: number;
+  task: string;
+  /** SHA-256 of the signed package tar. */
   sha256: string;
+  packageBytes: number;
   aliases: string[];
   author: string;
   notes: string;
   createdAt?: Date | undefined;
+  metrics: { [key: string]: number };
+  datasetExport: string;
+  /** 0 when the version has no parent. */
+  parentVersion: number;
+  /** The registry's signing key. */
+  keyId: string;
+  /** What validation found: JSON with provider, goldenSamples and checkMs. */
+  validationJson: string;
+}
+
+export interface ModelVersion_MetricsEntry {
+  key: string;
+  value: number;
+}
+
+export interface PushModelRequest {
+  part?: { $case: "header"; value: PushHeader } | { $case: "chunk"; value: Buffer } | undefined;
+}
+
+export interface PushHeader {
+  notes: string;
+  datasetExport: string;
+  /** 0: no parent. */
+  parentVersion: number;
+  metrics: { [key: string]: number };
+  /** Size of the tar that follows, for progress and limits. */
+  packageBytes: number;
+}
+
+export interface PushHeader_MetricsEntry {
+  key: string;
+  value: number;
 }
 
 export interface ListModelsRequest {
-  project: string;
-  /** Opaque cursor from a previous response; empty for the first page. */
-  pageToken: string;
-  pageSize: number;
 }
 
 export interface ListModelsResponse {
-  versions: ModelVersion[];
-  nextPageToken: string;
+  models: ModelSummary[];
+}
+
+export interface ModelSummary {
+  name: string;
+  task: string;
+  latestVersion: number;
+  /** alias -> version */
+  aliases: { [key: string]: number };
+}
+
+export interface ModelSummary_AliasesEntry {
+  key: string;
+  value: number;
 }
 
 export interface GetModelVersionRequest {
-  project: string;
   name: string;
   version: number;
 }
 
+export interface DownloadModelResponse {
+  part?: { $case: "header"; value: DownloadHeader } | { $case: "chunk"; value: Buffer } | undefined;
+}
+
+export interface DownloadHeader {
+  packageBytes: number;
+  sha256: string;
+}
+
 export interface SetAliasRequest {
-  project: string;
   name: string;
   version: number;
   alias: string;
@@ -59,34 +112,67 @@ export interface SetAliasRequest {
 }
 
 function createBaseModelVersion(): ModelVersion {
-  return { project: "", name: "", version: 0, sha256: "", aliases: [], author: "", notes: "", createdAt: undefined };
+  return {
+    name: "",
+    version: 0,
+    task: "",
+    sha256: "",
+    packageBytes: 0,
+    aliases: [],
+    author: "",
+    notes: "",
+    createdAt: undefined,
+    metrics: {},
+    datasetExport: "",
+    parentVersion: 0,
+    keyId: "",
+    validationJson: "",
+  };
 }
 
 export const ModelVersion: MessageFns<ModelVersion> = {
   encode(message: ModelVersion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.project !== "") {
-      writer.uint32(10).string(message.project);
-    }
     if (message.name !== "") {
-      writer.uint32(18).string(message.name);
+      writer.uint32(10).string(message.name);
     }
     if (message.version !== 0) {
-      writer.uint32(24).uint32(message.version);
+      writer.uint32(16).uint32(message.version);
+    }
+    if (message.task !== "") {
+      writer.uint32(26).string(message.task);
     }
     if (message.sha256 !== "") {
       writer.uint32(34).string(message.sha256);
     }
+    if (message.packageBytes !== 0) {
+      writer.uint32(40).uint64(message.packageBytes);
+    }
     for (const v of message.aliases) {
-      writer.uint32(42).string(v!);
+      writer.uint32(50).string(v!);
     }
     if (message.author !== "") {
-      writer.uint32(50).string(message.author);
+      writer.uint32(58).string(message.author);
     }
     if (message.notes !== "") {
-      writer.uint32(58).string(message.notes);
+      writer.uint32(66).string(message.notes);
     }
     if (message.createdAt !== undefined) {
-      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(66).fork()).join();
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(74).fork()).join();
+    }
+    globalThis.Object.entries(message.metrics).forEach(([key, value]: [string, number]) => {
+      ModelVersion_MetricsEntry.encode({ key: key as any, value }, writer.uint32(82).fork()).join();
+    });
+    if (message.datasetExport !== "") {
+      writer.uint32(90).string(message.datasetExport);
+    }
+    if (message.parentVersion !== 0) {
+      writer.uint32(96).uint32(message.parentVersion);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(106).string(message.keyId);
+    }
+    if (message.validationJson !== "") {
+      writer.uint32(114).string(message.validationJson);
     }
     return writer;
   },
@@ -109,23 +195,23 @@ export const ModelVersion: MessageFns<ModelVersion> = {
               break;
             }
 
-            message.project = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
             message.name = reader.string();
             continue;
           }
-          case 3: {
-            if (tag !== 24) {
+          case 2: {
+            if (tag !== 16) {
               break;
             }
 
             message.version = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.task = reader.string();
             continue;
           }
           case 4: {
@@ -137,11 +223,11 @@ export const ModelVersion: MessageFns<ModelVersion> = {
             continue;
           }
           case 5: {
-            if (tag !== 42) {
+            if (tag !== 40) {
               break;
             }
 
-            message.aliases.push(reader.string());
+            message.packageBytes = longToNumber(reader.uint64());
             continue;
           }
           case 6: {
@@ -149,7 +235,7 @@ export const ModelVersion: MessageFns<ModelVersion> = {
               break;
             }
 
-            message.author = reader.string();
+            message.aliases.push(reader.string());
             continue;
           }
           case 7: {
@@ -157,7 +243,7 @@ export const ModelVersion: MessageFns<ModelVersion> = {
               break;
             }
 
-            message.notes = reader.string();
+            message.author = reader.string();
             continue;
           }
           case 8: {
@@ -165,7 +251,58 @@ export const ModelVersion: MessageFns<ModelVersion> = {
               break;
             }
 
+            message.notes = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
             message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            const entry10 = ModelVersion_MetricsEntry.decode(reader, reader.uint32());
+            if (entry10.value !== undefined) {
+              message.metrics[entry10.key] = entry10.value;
+            }
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.datasetExport = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.parentVersion = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.validationJson = reader.string();
             continue;
           }
         }
@@ -182,10 +319,15 @@ export const ModelVersion: MessageFns<ModelVersion> = {
 
   fromJSON(object: any): ModelVersion {
     return {
-      project: isSet(object.project) ? globalThis.String(object.project) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      task: isSet(object.task) ? globalThis.String(object.task) : "",
       sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+      packageBytes: isSet(object.packageBytes)
+        ? globalThis.Number(object.packageBytes)
+        : isSet(object.package_bytes)
+        ? globalThis.Number(object.package_bytes)
+        : 0,
       aliases: globalThis.Array.isArray(object?.aliases) ? object.aliases.map((e: any) => globalThis.String(e)) : [],
       author: isSet(object.author) ? globalThis.String(object.author) : "",
       notes: isSet(object.notes) ? globalThis.String(object.notes) : "",
@@ -194,22 +336,59 @@ export const ModelVersion: MessageFns<ModelVersion> = {
         : isSet(object.created_at)
         ? fromJsonTimestamp(object.created_at)
         : undefined,
+      metrics: isObject(object.metrics)
+        ? (globalThis.Object.entries(object.metrics) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      datasetExport: isSet(object.datasetExport)
+        ? globalThis.String(object.datasetExport)
+        : isSet(object.dataset_export)
+        ? globalThis.String(object.dataset_export)
+        : "",
+      parentVersion: isSet(object.parentVersion)
+        ? globalThis.Number(object.parentVersion)
+        : isSet(object.parent_version)
+        ? globalThis.Number(object.parent_version)
+        : 0,
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      validationJson: isSet(object.validationJson)
+        ? globalThis.String(object.validationJson)
+        : isSet(object.validation_json)
+        ? globalThis.String(object.validation_json)
+        : "",
     };
   },
 
   toJSON(message: ModelVersion): unknown {
     const obj: any = {};
-    if (message.project !== "") {
-      obj.project = message.project;
-    }
     if (message.name !== "") {
       obj.name = message.name;
     }
     if (message.version !== 0) {
       obj.version = Math.round(message.version);
     }
+    if (message.task !== "") {
+      obj.task = message.task;
+    }
     if (message.sha256 !== "") {
       obj.sha256 = message.sha256;
+    }
+    if (message.packageBytes !== 0) {
+      obj.packageBytes = Math.round(message.packageBytes);
     }
     if (message.aliases?.length) {
       obj.aliases = message.aliases;
@@ -223,6 +402,27 @@ export const ModelVersion: MessageFns<ModelVersion> = {
     if (message.createdAt !== undefined) {
       obj.createdAt = message.createdAt.toISOString();
     }
+    if (message.metrics) {
+      const entries = globalThis.Object.entries(message.metrics) as [string, number][];
+      if (entries.length > 0) {
+        obj.metrics = {};
+        entries.forEach(([k, v]) => {
+          obj.metrics[k] = floatToJson(v);
+        });
+      }
+    }
+    if (message.datasetExport !== "") {
+      obj.datasetExport = message.datasetExport;
+    }
+    if (message.parentVersion !== 0) {
+      obj.parentVersion = Math.round(message.parentVersion);
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.validationJson !== "") {
+      obj.validationJson = message.validationJson;
+    }
     return obj;
   },
 
@@ -231,33 +431,484 @@ export const ModelVersion: MessageFns<ModelVersion> = {
   },
   fromPartial(object: DeepPartial<ModelVersion>): ModelVersion {
     const message = createBaseModelVersion();
-    message.project = object.project ?? "";
     message.name = object.name ?? "";
     message.version = object.version ?? 0;
+    message.task = object.task ?? "";
     message.sha256 = object.sha256 ?? "";
+    message.packageBytes = object.packageBytes ?? 0;
     message.aliases = object.aliases?.map((e) => e) || [];
     message.author = object.author ?? "";
     message.notes = object.notes ?? "";
     message.createdAt = object.createdAt ?? undefined;
+    message.metrics = (globalThis.Object.entries(object.metrics ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.datasetExport = object.datasetExport ?? "";
+    message.parentVersion = object.parentVersion ?? 0;
+    message.keyId = object.keyId ?? "";
+    message.validationJson = object.validationJson ?? "";
+    return message;
+  },
+};
+
+function createBaseModelVersion_MetricsEntry(): ModelVersion_MetricsEntry {
+  return { key: "", value: 0 };
+}
+
+export const ModelVersion_MetricsEntry: MessageFns<ModelVersion_MetricsEntry> = {
+  encode(message: ModelVersion_MetricsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelVersion_MetricsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelVersion_MetricsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ModelVersion_MetricsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: ModelVersion_MetricsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ModelVersion_MetricsEntry>): ModelVersion_MetricsEntry {
+    return ModelVersion_MetricsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ModelVersion_MetricsEntry>): ModelVersion_MetricsEntry {
+    const message = createBaseModelVersion_MetricsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBasePushModelRequest(): PushModelRequest {
+  return { part: undefined };
+}
+
+export const PushModelRequest: MessageFns<PushModelRequest> = {
+  encode(message: PushModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.part?.$case) {
+      case "header":
+        PushHeader.encode(message.part.value, writer.uint32(10).fork()).join();
+        break;
+      case "chunk":
+        writer.uint32(18).bytes(message.part.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.part = { $case: "header", value: PushHeader.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.part = { $case: "chunk", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushModelRequest {
+    return {
+      part: isSet(object.header)
+        ? { $case: "header", value: PushHeader.fromJSON(object.header) }
+        : isSet(object.chunk)
+        ? { $case: "chunk", value: Buffer.from(bytesFromBase64(object.chunk)) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: PushModelRequest): unknown {
+    const obj: any = {};
+    if (message.part?.$case === "header") {
+      obj.header = PushHeader.toJSON(message.part.value);
+    } else if (message.part?.$case === "chunk") {
+      obj.chunk = base64FromBytes(message.part.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PushModelRequest>): PushModelRequest {
+    return PushModelRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PushModelRequest>): PushModelRequest {
+    const message = createBasePushModelRequest();
+    switch (object.part?.$case) {
+      case "header": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "header", value: PushHeader.fromPartial(object.part.value) };
+        }
+        break;
+      }
+      case "chunk": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "chunk", value: object.part.value };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBasePushHeader(): PushHeader {
+  return { notes: "", datasetExport: "", parentVersion: 0, metrics: {}, packageBytes: 0 };
+}
+
+export const PushHeader: MessageFns<PushHeader> = {
+  encode(message: PushHeader, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.notes !== "") {
+      writer.uint32(10).string(message.notes);
+    }
+    if (message.datasetExport !== "") {
+      writer.uint32(18).string(message.datasetExport);
+    }
+    if (message.parentVersion !== 0) {
+      writer.uint32(24).uint32(message.parentVersion);
+    }
+    globalThis.Object.entries(message.metrics).forEach(([key, value]: [string, number]) => {
+      PushHeader_MetricsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    if (message.packageBytes !== 0) {
+      writer.uint32(40).uint64(message.packageBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushHeader {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushHeader();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.notes = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.datasetExport = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.parentVersion = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = PushHeader_MetricsEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.metrics[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.packageBytes = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushHeader {
+    return {
+      notes: isSet(object.notes) ? globalThis.String(object.notes) : "",
+      datasetExport: isSet(object.datasetExport)
+        ? globalThis.String(object.datasetExport)
+        : isSet(object.dataset_export)
+        ? globalThis.String(object.dataset_export)
+        : "",
+      parentVersion: isSet(object.parentVersion)
+        ? globalThis.Number(object.parentVersion)
+        : isSet(object.parent_version)
+        ? globalThis.Number(object.parent_version)
+        : 0,
+      metrics: isObject(object.metrics)
+        ? (globalThis.Object.entries(object.metrics) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      packageBytes: isSet(object.packageBytes)
+        ? globalThis.Number(object.packageBytes)
+        : isSet(object.package_bytes)
+        ? globalThis.Number(object.package_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: PushHeader): unknown {
+    const obj: any = {};
+    if (message.notes !== "") {
+      obj.notes = message.notes;
+    }
+    if (message.datasetExport !== "") {
+      obj.datasetExport = message.datasetExport;
+    }
+    if (message.parentVersion !== 0) {
+      obj.parentVersion = Math.round(message.parentVersion);
+    }
+    if (message.metrics) {
+      const entries = globalThis.Object.entries(message.metrics) as [string, number][];
+      if (entries.length > 0) {
+        obj.metrics = {};
+        entries.forEach(([k, v]) => {
+          obj.metrics[k] = floatToJson(v);
+        });
+      }
+    }
+    if (message.packageBytes !== 0) {
+      obj.packageBytes = Math.round(message.packageBytes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PushHeader>): PushHeader {
+    return PushHeader.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PushHeader>): PushHeader {
+    const message = createBasePushHeader();
+    message.notes = object.notes ?? "";
+    message.datasetExport = object.datasetExport ?? "";
+    message.parentVersion = object.parentVersion ?? 0;
+    message.metrics = (globalThis.Object.entries(object.metrics ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.packageBytes = object.packageBytes ?? 0;
+    return message;
+  },
+};
+
+function createBasePushHeader_MetricsEntry(): PushHeader_MetricsEntry {
+  return { key: "", value: 0 };
+}
+
+export const PushHeader_MetricsEntry: MessageFns<PushHeader_MetricsEntry> = {
+  encode(message: PushHeader_MetricsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(17).double(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushHeader_MetricsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushHeader_MetricsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.value = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushHeader_MetricsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: PushHeader_MetricsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = floatToJson(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PushHeader_MetricsEntry>): PushHeader_MetricsEntry {
+    return PushHeader_MetricsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PushHeader_MetricsEntry>): PushHeader_MetricsEntry {
+    const message = createBasePushHeader_MetricsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
     return message;
   },
 };
 
 function createBaseListModelsRequest(): ListModelsRequest {
-  return { project: "", pageToken: "", pageSize: 0 };
+  return {};
 }
 
 export const ListModelsRequest: MessageFns<ListModelsRequest> = {
-  encode(message: ListModelsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.project !== "") {
-      writer.uint32(10).string(message.project);
-    }
-    if (message.pageToken !== "") {
-      writer.uint32(18).string(message.pageToken);
-    }
-    if (message.pageSize !== 0) {
-      writer.uint32(24).uint32(message.pageSize);
-    }
+  encode(_: ListModelsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     return writer;
   },
 
@@ -274,30 +925,6 @@ export const ListModelsRequest: MessageFns<ListModelsRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.project = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.pageToken = reader.string();
-            continue;
-          }
-          case 3: {
-            if (tag !== 24) {
-              break;
-            }
-
-            message.pageSize = reader.uint32();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -310,59 +937,32 @@ export const ListModelsRequest: MessageFns<ListModelsRequest> = {
     }
   },
 
-  fromJSON(object: any): ListModelsRequest {
-    return {
-      project: isSet(object.project) ? globalThis.String(object.project) : "",
-      pageToken: isSet(object.pageToken)
-        ? globalThis.String(object.pageToken)
-        : isSet(object.page_token)
-        ? globalThis.String(object.page_token)
-        : "",
-      pageSize: isSet(object.pageSize)
-        ? globalThis.Number(object.pageSize)
-        : isSet(object.page_size)
-        ? globalThis.Number(object.page_size)
-        : 0,
-    };
+  fromJSON(_: any): ListModelsRequest {
+    return {};
   },
 
-  toJSON(message: ListModelsRequest): unknown {
+  toJSON(_: ListModelsRequest): unknown {
     const obj: any = {};
-    if (message.project !== "") {
-      obj.project = message.project;
-    }
-    if (message.pageToken !== "") {
-      obj.pageToken = message.pageToken;
-    }
-    if (message.pageSize !== 0) {
-      obj.pageSize = Math.round(message.pageSize);
-    }
     return obj;
   },
 
   create(base?: DeepPartial<ListModelsRequest>): ListModelsRequest {
     return ListModelsRequest.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<ListModelsRequest>): ListModelsRequest {
+  fromPartial(_: DeepPartial<ListModelsRequest>): ListModelsRequest {
     const message = createBaseListModelsRequest();
-    message.project = object.project ?? "";
-    message.pageToken = object.pageToken ?? "";
-    message.pageSize = object.pageSize ?? 0;
     return message;
   },
 };
 
 function createBaseListModelsResponse(): ListModelsResponse {
-  return { versions: [], nextPageToken: "" };
+  return { models: [] };
 }
 
 export const ListModelsResponse: MessageFns<ListModelsResponse> = {
   encode(message: ListModelsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    for (const v of message.versions) {
-      ModelVersion.encode(v!, writer.uint32(10).fork()).join();
-    }
-    if (message.nextPageToken !== "") {
-      writer.uint32(18).string(message.nextPageToken);
+    for (const v of message.models) {
+      ModelSummary.encode(v!, writer.uint32(10).fork()).join();
     }
     return writer;
   },
@@ -385,15 +985,7 @@ export const ListModelsResponse: MessageFns<ListModelsResponse> = {
               break;
             }
 
-            message.versions.push(ModelVersion.decode(reader, reader.uint32()));
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.nextPageToken = reader.string();
+            message.models.push(ModelSummary.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -410,24 +1002,14 @@ export const ListModelsResponse: MessageFns<ListModelsResponse> = {
 
   fromJSON(object: any): ListModelsResponse {
     return {
-      versions: globalThis.Array.isArray(object?.versions)
-        ? object.versions.map((e: any) => ModelVersion.fromJSON(e))
-        : [],
-      nextPageToken: isSet(object.nextPageToken)
-        ? globalThis.String(object.nextPageToken)
-        : isSet(object.next_page_token)
-        ? globalThis.String(object.next_page_token)
-        : "",
+      models: globalThis.Array.isArray(object?.models) ? object.models.map((e: any) => ModelSummary.fromJSON(e)) : [],
     };
   },
 
   toJSON(message: ListModelsResponse): unknown {
     const obj: any = {};
-    if (message.versions?.length) {
-      obj.versions = message.versions.map((e) => ModelVersion.toJSON(e));
-    }
-    if (message.nextPageToken !== "") {
-      obj.nextPageToken = message.nextPageToken;
+    if (message.models?.length) {
+      obj.models = message.models.map((e) => ModelSummary.toJSON(e));
     }
     return obj;
   },
@@ -437,26 +1019,258 @@ export const ListModelsResponse: MessageFns<ListModelsResponse> = {
   },
   fromPartial(object: DeepPartial<ListModelsResponse>): ListModelsResponse {
     const message = createBaseListModelsResponse();
-    message.versions = object.versions?.map((e) => ModelVersion.fromPartial(e)) || [];
-    message.nextPageToken = object.nextPageToken ?? "";
+    message.models = object.models?.map((e) => ModelSummary.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseModelSummary(): ModelSummary {
+  return { name: "", task: "", latestVersion: 0, aliases: {} };
+}
+
+export const ModelSummary: MessageFns<ModelSummary> = {
+  encode(message: ModelSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.task !== "") {
+      writer.uint32(18).string(message.task);
+    }
+    if (message.latestVersion !== 0) {
+      writer.uint32(24).uint32(message.latestVersion);
+    }
+    globalThis.Object.entries(message.aliases).forEach(([key, value]: [string, number]) => {
+      ModelSummary_AliasesEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.task = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.latestVersion = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = ModelSummary_AliasesEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.aliases[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ModelSummary {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      task: isSet(object.task) ? globalThis.String(object.task) : "",
+      latestVersion: isSet(object.latestVersion)
+        ? globalThis.Number(object.latestVersion)
+        : isSet(object.latest_version)
+        ? globalThis.Number(object.latest_version)
+        : 0,
+      aliases: isObject(object.aliases)
+        ? (globalThis.Object.entries(object.aliases) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: ModelSummary): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.task !== "") {
+      obj.task = message.task;
+    }
+    if (message.latestVersion !== 0) {
+      obj.latestVersion = Math.round(message.latestVersion);
+    }
+    if (message.aliases) {
+      const entries = globalThis.Object.entries(message.aliases) as [string, number][];
+      if (entries.length > 0) {
+        obj.aliases = {};
+        entries.forEach(([k, v]) => {
+          obj.aliases[k] = Math.round(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ModelSummary>): ModelSummary {
+    return ModelSummary.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ModelSummary>): ModelSummary {
+    const message = createBaseModelSummary();
+    message.name = object.name ?? "";
+    message.task = object.task ?? "";
+    message.latestVersion = object.latestVersion ?? 0;
+    message.aliases = (globalThis.Object.entries(object.aliases ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseModelSummary_AliasesEntry(): ModelSummary_AliasesEntry {
+  return { key: "", value: 0 };
+}
+
+export const ModelSummary_AliasesEntry: MessageFns<ModelSummary_AliasesEntry> = {
+  encode(message: ModelSummary_AliasesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelSummary_AliasesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelSummary_AliasesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ModelSummary_AliasesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: ModelSummary_AliasesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ModelSummary_AliasesEntry>): ModelSummary_AliasesEntry {
+    return ModelSummary_AliasesEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ModelSummary_AliasesEntry>): ModelSummary_AliasesEntry {
+    const message = createBaseModelSummary_AliasesEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
     return message;
   },
 };
 
 function createBaseGetModelVersionRequest(): GetModelVersionRequest {
-  return { project: "", name: "", version: 0 };
+  return { name: "", version: 0 };
 }
 
 export const GetModelVersionRequest: MessageFns<GetModelVersionRequest> = {
   encode(message: GetModelVersionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.project !== "") {
-      writer.uint32(10).string(message.project);
-    }
     if (message.name !== "") {
-      writer.uint32(18).string(message.name);
+      writer.uint32(10).string(message.name);
     }
     if (message.version !== 0) {
-      writer.uint32(24).uint32(message.version);
+      writer.uint32(16).uint32(message.version);
     }
     return writer;
   },
@@ -479,19 +1293,11 @@ export const GetModelVersionRequest: MessageFns<GetModelVersionRequest> = {
               break;
             }
 
-            message.project = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
             message.name = reader.string();
             continue;
           }
-          case 3: {
-            if (tag !== 24) {
+          case 2: {
+            if (tag !== 16) {
               break;
             }
 
@@ -512,7 +1318,6 @@ export const GetModelVersionRequest: MessageFns<GetModelVersionRequest> = {
 
   fromJSON(object: any): GetModelVersionRequest {
     return {
-      project: isSet(object.project) ? globalThis.String(object.project) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
     };
@@ -520,9 +1325,6 @@ export const GetModelVersionRequest: MessageFns<GetModelVersionRequest> = {
 
   toJSON(message: GetModelVersionRequest): unknown {
     const obj: any = {};
-    if (message.project !== "") {
-      obj.project = message.project;
-    }
     if (message.name !== "") {
       obj.name = message.name;
     }
@@ -537,33 +1339,219 @@ export const GetModelVersionRequest: MessageFns<GetModelVersionRequest> = {
   },
   fromPartial(object: DeepPartial<GetModelVersionRequest>): GetModelVersionRequest {
     const message = createBaseGetModelVersionRequest();
-    message.project = object.project ?? "";
     message.name = object.name ?? "";
     message.version = object.version ?? 0;
     return message;
   },
 };
 
+function createBaseDownloadModelResponse(): DownloadModelResponse {
+  return { part: undefined };
+}
+
+export const DownloadModelResponse: MessageFns<DownloadModelResponse> = {
+  encode(message: DownloadModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.part?.$case) {
+      case "header":
+        DownloadHeader.encode(message.part.value, writer.uint32(10).fork()).join();
+        break;
+      case "chunk":
+        writer.uint32(18).bytes(message.part.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DownloadModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDownloadModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.part = { $case: "header", value: DownloadHeader.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.part = { $case: "chunk", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DownloadModelResponse {
+    return {
+      part: isSet(object.header)
+        ? { $case: "header", value: DownloadHeader.fromJSON(object.header) }
+        : isSet(object.chunk)
+        ? { $case: "chunk", value: Buffer.from(bytesFromBase64(object.chunk)) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: DownloadModelResponse): unknown {
+    const obj: any = {};
+    if (message.part?.$case === "header") {
+      obj.header = DownloadHeader.toJSON(message.part.value);
+    } else if (message.part?.$case === "chunk") {
+      obj.chunk = base64FromBytes(message.part.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DownloadModelResponse>): DownloadModelResponse {
+    return DownloadModelResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DownloadModelResponse>): DownloadModelResponse {
+    const message = createBaseDownloadModelResponse();
+    switch (object.part?.$case) {
+      case "header": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "header", value: DownloadHeader.fromPartial(object.part.value) };
+        }
+        break;
+      }
+      case "chunk": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "chunk", value: object.part.value };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseDownloadHeader(): DownloadHeader {
+  return { packageBytes: 0, sha256: "" };
+}
+
+export const DownloadHeader: MessageFns<DownloadHeader> = {
+  encode(message: DownloadHeader, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.packageBytes !== 0) {
+      writer.uint32(8).uint64(message.packageBytes);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(18).string(message.sha256);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DownloadHeader {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDownloadHeader();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.packageBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DownloadHeader {
+    return {
+      packageBytes: isSet(object.packageBytes)
+        ? globalThis.Number(object.packageBytes)
+        : isSet(object.package_bytes)
+        ? globalThis.Number(object.package_bytes)
+        : 0,
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+    };
+  },
+
+  toJSON(message: DownloadHeader): unknown {
+    const obj: any = {};
+    if (message.packageBytes !== 0) {
+      obj.packageBytes = Math.round(message.packageBytes);
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DownloadHeader>): DownloadHeader {
+    return DownloadHeader.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DownloadHeader>): DownloadHeader {
+    const message = createBaseDownloadHeader();
+    message.packageBytes = object.packageBytes ?? 0;
+    message.sha256 = object.sha256 ?? "";
+    return message;
+  },
+};
+
 function createBaseSetAliasRequest(): SetAliasRequest {
-  return { project: "", name: "", version: 0, alias: "", reason: "" };
+  return { name: "", version: 0, alias: "", reason: "" };
 }
 
 export const SetAliasRequest: MessageFns<SetAliasRequest> = {
   encode(message: SetAliasRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.project !== "") {
-      writer.uint32(10).string(message.project);
-    }
     if (message.name !== "") {
-      writer.uint32(18).string(message.name);
+      writer.uint32(10).string(message.name);
     }
     if (message.version !== 0) {
-      writer.uint32(24).uint32(message.version);
+      writer.uint32(16).uint32(message.version);
     }
     if (message.alias !== "") {
-      writer.uint32(34).string(message.alias);
+      writer.uint32(26).string(message.alias);
     }
     if (message.reason !== "") {
-      writer.uint32(42).string(message.reason);
+      writer.uint32(34).string(message.reason);
     }
     return writer;
   },
@@ -586,35 +1574,27 @@ export const SetAliasRequest: MessageFns<SetAliasRequest> = {
               break;
             }
 
-            message.project = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
             message.name = reader.string();
             continue;
           }
-          case 3: {
-            if (tag !== 24) {
+          case 2: {
+            if (tag !== 16) {
               break;
             }
 
             message.version = reader.uint32();
             continue;
           }
-          case 4: {
-            if (tag !== 34) {
+          case 3: {
+            if (tag !== 26) {
               break;
             }
 
             message.alias = reader.string();
             continue;
           }
-          case 5: {
-            if (tag !== 42) {
+          case 4: {
+            if (tag !== 34) {
               break;
             }
 
@@ -635,7 +1615,6 @@ export const SetAliasRequest: MessageFns<SetAliasRequest> = {
 
   fromJSON(object: any): SetAliasRequest {
     return {
-      project: isSet(object.project) ? globalThis.String(object.project) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
       alias: isSet(object.alias) ? globalThis.String(object.alias) : "",
@@ -645,9 +1624,6 @@ export const SetAliasRequest: MessageFns<SetAliasRequest> = {
 
   toJSON(message: SetAliasRequest): unknown {
     const obj: any = {};
-    if (message.project !== "") {
-      obj.project = message.project;
-    }
     if (message.name !== "") {
       obj.name = message.name;
     }
@@ -668,7 +1644,6 @@ export const SetAliasRequest: MessageFns<SetAliasRequest> = {
   },
   fromPartial(object: DeepPartial<SetAliasRequest>): SetAliasRequest {
     const message = createBaseSetAliasRequest();
-    message.project = object.project ?? "";
     message.name = object.name ?? "";
     message.version = object.version ?? 0;
     message.alias = object.alias ?? "";
@@ -677,9 +1652,29 @@ export const SetAliasRequest: MessageFns<SetAliasRequest> = {
   },
 };
 
-/** Served by the cloud to the `loupe` CLI and training pipelines. */
+/**
+ * Served by the cloud to the `loupe` CLI and training pipelines. Every call
+ * carries `authorization: Bearer <session token>` metadata; pushing,
+ * downloading and moving aliases need the engineer or admin role.
+ */
 export type ModelRegistryServiceService = typeof ModelRegistryServiceService;
 export const ModelRegistryServiceService = {
+  /**
+   * The first message is the header (what the pusher says about the model),
+   * the rest carry the package tar in order. The package is validated,
+   * numbered, signed by the registry and stored; a refusal is
+   * FAILED_PRECONDITION with the reason code in the `loupe-refusal`
+   * trailer and stores nothing.
+   */
+  pushModel: {
+    path: "/loupe.v1.ModelRegistryService/PushModel" as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: PushModelRequest): Buffer => Buffer.from(PushModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PushModelRequest => PushModelRequest.decode(value),
+    responseSerialize: (value: ModelVersion): Buffer => Buffer.from(ModelVersion.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ModelVersion => ModelVersion.decode(value),
+  },
   listModels: {
     path: "/loupe.v1.ModelRegistryService/ListModels" as const,
     requestStream: false as const,
@@ -699,6 +1694,18 @@ export const ModelRegistryServiceService = {
     responseSerialize: (value: ModelVersion): Buffer => Buffer.from(ModelVersion.encode(value).finish()),
     responseDeserialize: (value: Buffer): ModelVersion => ModelVersion.decode(value),
   },
+  /** The signed package tar, in chunks; the first message says its size and SHA-256. */
+  downloadModel: {
+    path: "/loupe.v1.ModelRegistryService/DownloadModel" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: GetModelVersionRequest): Buffer =>
+      Buffer.from(GetModelVersionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetModelVersionRequest => GetModelVersionRequest.decode(value),
+    responseSerialize: (value: DownloadModelResponse): Buffer =>
+      Buffer.from(DownloadModelResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DownloadModelResponse => DownloadModelResponse.decode(value),
+  },
   /** Moves an alias (candidate, staging, production, archived) to a version. */
   setAlias: {
     path: "/loupe.v1.ModelRegistryService/SetAlias" as const,
@@ -712,13 +1719,46 @@ export const ModelRegistryServiceService = {
 } as const;
 
 export interface ModelRegistryServiceServer extends UntypedServiceImplementation {
+  /**
+   * The first message is the header (what the pusher says about the model),
+   * the rest carry the package tar in order. The package is validated,
+   * numbered, signed by the registry and stored; a refusal is
+   * FAILED_PRECONDITION with the reason code in the `loupe-refusal`
+   * trailer and stores nothing.
+   */
+  pushModel: handleClientStreamingCall<PushModelRequest, ModelVersion>;
   listModels: handleUnaryCall<ListModelsRequest, ListModelsResponse>;
   getModelVersion: handleUnaryCall<GetModelVersionRequest, ModelVersion>;
+  /** The signed package tar, in chunks; the first message says its size and SHA-256. */
+  downloadModel: handleServerStreamingCall<GetModelVersionRequest, DownloadModelResponse>;
   /** Moves an alias (candidate, staging, production, archived) to a version. */
   setAlias: handleUnaryCall<SetAliasRequest, ModelVersion>;
 }
 
 export interface ModelRegistryServiceClient extends Client {
+  /**
+   * The first message is the header (what the pusher says about the model),
+   * the rest carry the package tar in order. The package is validated,
+   * numbered, signed by the registry and stored; a refusal is
+   * FAILED_PRECONDITION with the reason code in the `loupe-refusal`
+   * trailer and stores nothing.
+   */
+  pushModel(
+    callback: (error: ServiceError | null, response: ModelVersion) => void,
+  ): ClientWritableStream<PushModelRequest>;
+  pushModel(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ModelVersion) => void,
+  ): ClientWritableStream<PushModelRequest>;
+  pushModel(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ModelVersion) => void,
+  ): ClientWritableStream<PushModelRequest>;
+  pushModel(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ModelVersion) => void,
+  ): ClientWritableStream<PushModelRequest>;
   listModels(
     request: ListModelsRequest,
     callback: (error: ServiceError | null, response: ListModelsResponse) => void,
@@ -749,6 +1789,16 @@ export interface ModelRegistryServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ModelVersion) => void,
   ): ClientUnaryCall;
+  /** The signed package tar, in chunks; the first message says its size and SHA-256. */
+  downloadModel(
+    request: GetModelVersionRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<DownloadModelResponse>;
+  downloadModel(
+    request: GetModelVersionRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<DownloadModelResponse>;
   /** Moves an alias (candidate, staging, production, archived) to a version. */
   setAlias(
     request: SetAliasRequest,
@@ -775,6 +1825,18 @@ export const ModelRegistryServiceClient = makeGenericClientConstructor(
   service: typeof ModelRegistryServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
@@ -805,6 +1867,21 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {
