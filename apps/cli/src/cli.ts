@@ -47,7 +47,7 @@ async function dispatch(argv: readonly string[], io: CliIo, groups: readonly Com
   const wantsHelp = values.help === true;
 
   if (groupName === undefined) {
-    parseOptions(argv, globalOptions, 'Run "loupe --help" for usage.');
+    parseOptions(argv, globalOptions, 'Run "loupe --help" for usage.', false);
     if (wantsHelp) return io.stdout(mainUsage(groups));
     throw new UsageError('missing command', mainUsage(groups));
   }
@@ -60,14 +60,19 @@ async function dispatch(argv: readonly string[], io: CliIo, groups: readonly Com
   if (wantsHelp) return io.stdout(commandUsage(group, command));
 
   const commandArgs = argv.filter((_, index) => index !== groupName.index && index !== commandName.index);
-  const commandValues = parseOptions(
-    commandArgs,
-    { ...command.options, ...globalOptions },
-    `Run "loupe ${group.name} ${command.name} --help" for its options.`,
-  );
+  const help = `Run "loupe ${group.name} ${command.name} --help" for its arguments and options.`;
+  const { values: commandValues, positionals } = parseOptions(commandArgs, { ...command.options, ...globalOptions }, help, command.arguments !== undefined);
+  const expected = command.arguments ?? [];
+  if (positionals.length !== expected.length) {
+    const wanted = expected.map(([name]) => name).join(' ');
+    throw new UsageError(
+      positionals.length < expected.length ? `"loupe ${group.name} ${command.name}" needs ${wanted}` : `unexpected argument "${positionals[expected.length]}"`,
+      help,
+    );
+  }
   const cloudUrlFlag = typeof values['cloud-url'] === 'string' ? values['cloud-url'] : undefined;
   const cloud = new CloudClient(resolveCloudUrl(cloudUrlFlag, io.env), io.fetch, io.env.LOUPE_TOKEN || undefined);
-  await command.run(commandValues, { io, cloud });
+  await command.run(commandValues, { io, cloud }, positionals);
 }
 
 function findGroup(groups: readonly CommandGroup[], name: string): CommandGroup {
@@ -85,9 +90,9 @@ function findCommand(group: CommandGroup, name: string): Command {
   );
 }
 
-function parseOptions<Options extends CommandOptions>(args: readonly string[], options: Options, help: string) {
+function parseOptions<Options extends CommandOptions>(args: readonly string[], options: Options, help: string, allowPositionals: boolean) {
   try {
-    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals });
   } catch (error) {
     if (!isParseArgsError(error)) throw error;
     // Node adds lines of advice about `--`; the first line names the problem.

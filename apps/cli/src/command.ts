@@ -33,10 +33,12 @@ export interface CommandContext {
 export interface Command<Options extends CommandOptions = CommandOptions> {
   name: string;
   summary: string;
+  /** Its arguments after the name, all required, as written in help: `<name>`, and what each is. */
+  arguments?: readonly OptionHelp[];
   /** The command's own options; the global ones are added to them. */
   options: Options;
   optionHelp: readonly OptionHelp[];
-  run(values: OptionValues<Options>, context: CommandContext): Promise<void>;
+  run(values: OptionValues<Options>, context: CommandContext, args: readonly string[]): Promise<void>;
 }
 
 /** The commands about one domain concept, e.g. `devices`; each group has its own file. */

@@ -30,9 +30,11 @@ export function groupUsage(group: CommandGroup): string {
 
 /** `loupe devices list --help`: one command's options. */
 export function commandUsage(group: CommandGroup, command: Command): string {
+  const args = command.arguments ?? [];
   return page([
-    `Usage: loupe ${group.name} ${command.name} [options]`,
+    `Usage: loupe ${group.name} ${command.name}${args.map(([name]) => ` ${name}`).join('')} [options]`,
     command.summary,
+    ...(args.length > 0 ? [section('Arguments:', args)] : []),
     section('Options:', [...command.optionHelp, ...globalOptionHelp]),
     EXIT_CODES,
   ]);

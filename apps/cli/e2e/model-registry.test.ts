@@ -1,0 +1,145 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import {
+  describePackage,
+  packedPackage,
+  publicKeyToPem,
+  signingKeyFromPem,
+  TrustedKeys,
+  unpackPackage,
+  verifyPackage,
+  writePackageManifest,
+} from '@loupe/model-package';
+import { AppProcess } from '@loupe/service';
+import { freePort, startTestBroker, startTestDatabase, type TestBroker, type TestDatabase } from '@loupe/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli';
+
+const workspace = resolve(import.meta.dirname, '..', '..', '..');
+const PCB_AOI = join(workspace, 'tools', 'demo', 'models', 'pcb-aoi');
+const ADMIN = { email: 'admin@cli.test', password: 'cli-admin-password' };
+const ENGINEER = { email: 'eve@cli.test', password: 'eve-engineer-password', name: 'Eve', role: 'engineer' };
+
+describe('loupe model, against a running cloud', () => {
+  let database: TestDatabase;
+  let broker: TestBroker;
+  let scratch: string;
+  let cloud: AppProcess;
+  let httpUrl: string;
+  let grpcAddress: string;
+  let token: string;
+
+  /** Runs one command line in-process; returns its exit code and what it printed. */
+  async function loupe(...argv: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(argv, {
+      fetch: (input, init) => fetch(input, init),
+      stdout: (text) => void (stdout += text),
+      stderr: (text) => void (stderr += text),
+      now: () => new Date(),
+      env: { LOUPE_TOKEN: token, LOUPE_REGISTRY: grpcAddress, LOUPE_CLOUD_URL: httpUrl },
+    });
+    return { code, stdout, stderr };
+  }
+
+  async function post(path: string, body: unknown, session?: string): Promise<Record<string, unknown>> {
+    const response = await fetch(`${httpUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(session ? { authorization: `Bearer ${session}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
+    return (await response.json()) as Record<string, unknown>;
+  }
+
+  async function modelCopy(): Promise<string> {
+    const directory = await mkdtemp(join(scratch, 'model-'));
+    for (const file of ['manifest.json', 'pcb-aoi.opset11.onnx', 'sample-images']) await cp(join(PCB_AOI, file), join(directory, file), { recursive: true });
+    return directory;
+  }
+
+  beforeAll(async () => {
+    [database, broker] = await Promise.all([startTestDatabase(), startTestBroker()]);
+    scratch = await mkdtemp(join(tmpdir(), 'loupe-cli-'));
+    // The publisher's key is made with the CLI, and the cloud trusts it from the start.
+    expect((await loupe('model', 'keygen', '--out', join(scratch, 'publisher.pem'))).code).toBe(0);
+    const publisher = signingKeyFromPem(await readFile(join(scratch, 'publisher.pem'), 'utf8'));
+    await writeFile(join(scratch, 'publishers.pem'), publicKeyToPem(publisher.publicKey));
+    cloud = new AppProcess({
+      name: 'cloud',
+      cwd: workspace,
+      entry: 'apps/cloud/src/main.ts',
+      tsconfig: 'apps/cloud/tsconfig.json',
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'info',
+        DATA_DIR: join(scratch, 'cloud'),
+        HTTP_PORT: String(await freePort()),
+        GRPC_PORT: '0',
+        DATABASE_URL: database.url,
+        DATABASE_POOL_SIZE: String(database.maxConnections),
+        MQTT_URL: broker.url,
+        MQTT_TOPIC_ROOT: broker.topicRoot,
+        LABELER_WEB_DIR: join(scratch, 'no-ui'),
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+        REGISTRY_PUBLISHER_KEYS_FILE: join(scratch, 'publishers.pem'),
+      },
+    });
+    const ready = await cloud.waitForLog('cloud ready');
+    httpUrl = String(ready.httpUrl);
+    grpcAddress = String(ready.grpcAddress);
+    const admin = String((await post('/api/auth/login', ADMIN)).token);
+    await post('/api/users', ENGINEER, admin);
+    token = String((await post('/api/auth/login', ENGINEER)).token);
+  }, 120_000);
+
+  afterAll(async () => {
+    await cloud?.stop('SIGTERM');
+    await Promise.all([database?.stop(), broker?.stop()]);
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('signs and pushes a model directory, lists, shows, promotes and downloads it', async () => {
+    const pushed = await loupe('model', 'push', await modelCopy(), '--key', join(scratch, 'publisher.pem'), '--metrics', '{"accuracy":0.97}', '--notes', 'first cut', '--json');
+    expect(pushed.code).toBe(0);
+    expect(JSON.parse(pushed.stdout)).toMatchObject({ name: 'pcb-aoi', version: 1, metrics: { accuracy: 0.97 }, notes: 'first cut', author: ENGINEER.email });
+    expect(pushed.stderr).toMatch(/uploading: .*\(100%\)/);
+
+    expect(JSON.parse((await loupe('model', 'list', '--json')).stdout)).toEqual([{ name: 'pcb-aoi', task: 'classification', latestVersion: 1, aliases: {} }]);
+    expect(await loupe('model', 'promote', 'pcb-aoi', '1', '--alias', 'production', '--reason', 'passed the line trial')).toMatchObject({ code: 0, stdout: 'production -> pcb-aoi version 1\n' });
+    const shown = await loupe('model', 'show', 'pcb-aoi', '1');
+    expect(shown.stdout).toMatch(/aliases {3}production/);
+    expect(shown.stdout).toMatch(/validated on cpu: 2 golden samples/);
+
+    const out = join(scratch, 'downloaded.tar');
+    const downloaded = await loupe('model', 'download', 'pcb-aoi', '1', '--out', out);
+    expect(downloaded.code).toBe(0);
+    const keys = (await (await fetch(`${httpUrl}/api/registry/keys`)).json()) as { keys: { publicKeyPem: string }[] };
+    const unpacked = join(await mkdtemp(join(scratch, 'unpacked-')), 'package');
+    await unpackPackage(Readable.from(await readFile(out)), unpacked);
+    expect((await verifyPackage(unpacked, new TrustedKeys(keys.keys.map((key) => key.publicKeyPem)))).model.version).toBe('1');
+  }, 60_000);
+
+  it('exits 2 on a wrong command line, 3 when the registry refuses, 4 when it cannot be reached', async () => {
+    expect((await loupe('model', 'show', 'pcb-aoi')).code).toBe(2);
+    expect((await loupe('model', 'push', await modelCopy())).stderr).toMatch(/--key is required/);
+    expect((await loupe('model', 'push', await modelCopy(), '--key', join(scratch, 'publisher.pem'), '--metrics', '[1]')).code).toBe(2);
+
+    const unsignedDirectory = await modelCopy();
+    await writePackageManifest(unsignedDirectory, await describePackage(unsignedDirectory));
+    const tar = join(scratch, 'unsigned.tar');
+    await writeFile(tar, await packedPackage(unsignedDirectory));
+    const refused = await loupe('model', 'push', tar);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/the registry refused: the package is not signed.*\(unsigned\)/);
+    expect((await loupe('model', 'show', 'pcb-aoi', '42')).code).toBe(3);
+
+    const unreachable = await loupe('model', 'list', '--registry', '127.0.0.1:1');
+    expect(unreachable.code).toBe(4);
+    expect(unreachable.stderr).toMatch(/cannot reach the model registry at 127\.0\.0\.1:1/);
+  }, 60_000);
+});
