@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -106,22 +106,35 @@ describe('loupe model, against a running cloud', () => {
   it('signs and pushes a model directory, lists, shows, promotes and downloads it', async () => {
     const pushed = await loupe('model', 'push', await modelCopy(), '--key', join(scratch, 'publisher.pem'), '--metrics', '{"accuracy":0.97}', '--notes', 'first cut', '--json');
     expect(pushed.code).toBe(0);
-    expect(JSON.parse(pushed.stdout)).toMatchObject({ name: 'pcb-aoi', version: 1, metrics: { accuracy: 0.97 }, notes: 'first cut', author: ENGINEER.email });
+    const { version } = JSON.parse(pushed.stdout) as { version: number };
+    expect(JSON.parse(pushed.stdout)).toMatchObject({ name: 'pcb-aoi', metrics: { accuracy: 0.97 }, notes: 'first cut', author: ENGINEER.email });
     expect(pushed.stderr).toMatch(/uploading: .*\(100%\)/);
 
-    expect(JSON.parse((await loupe('model', 'list', '--json')).stdout)).toEqual([{ name: 'pcb-aoi', task: 'classification', latestVersion: 1, aliases: {} }]);
-    expect(await loupe('model', 'promote', 'pcb-aoi', '1', '--alias', 'production', '--reason', 'passed the line trial')).toMatchObject({ code: 0, stdout: 'production -> pcb-aoi version 1\n' });
-    const shown = await loupe('model', 'show', 'pcb-aoi', '1');
+    const listed = JSON.parse((await loupe('model', 'list', '--json')).stdout) as { name: string; latestVersion: number }[];
+    expect(listed.find((model) => model.name === 'pcb-aoi')?.latestVersion).toBeGreaterThanOrEqual(version);
+    const promoted = await loupe('model', 'promote', 'pcb-aoi', String(version), '--alias', 'production', '--reason', 'passed the line trial');
+    expect(promoted).toMatchObject({ code: 0, stdout: `production -> pcb-aoi version ${version}\n` });
+    const shown = await loupe('model', 'show', 'pcb-aoi', String(version));
     expect(shown.stdout).toMatch(/aliases {3}production/);
     expect(shown.stdout).toMatch(/validated on cpu: 2 golden samples/);
 
     const out = join(scratch, 'downloaded.tar');
-    const downloaded = await loupe('model', 'download', 'pcb-aoi', '1', '--out', out);
+    const downloaded = await loupe('model', 'download', 'pcb-aoi', String(version), '--out', out);
     expect(downloaded.code).toBe(0);
     const keys = (await (await fetch(`${httpUrl}/api/registry/keys`)).json()) as { keys: { publicKeyPem: string }[] };
     const unpacked = join(await mkdtemp(join(scratch, 'unpacked-')), 'package');
     await unpackPackage(Readable.from(await readFile(out)), unpacked);
-    expect((await verifyPackage(unpacked, new TrustedKeys(keys.keys.map((key) => key.publicKeyPem)))).model.version).toBe('1');
+    expect((await verifyPackage(unpacked, new TrustedKeys(keys.keys.map((key) => key.publicKeyPem)))).model.version).toBe(String(version));
+  }, 60_000);
+
+  it('accepts a publisher added to the keys file while the cloud runs', async () => {
+    const keyFile = join(scratch, 'new-publisher.pem');
+    expect((await loupe('model', 'keygen', '--out', keyFile)).code).toBe(0);
+    const before = await loupe('model', 'push', await modelCopy(), '--key', keyFile);
+    expect(before.code).toBe(3);
+    expect(before.stderr).toMatch(/not trusted here.*\(unknown-key\)/);
+    await appendFile(join(scratch, 'publishers.pem'), publicKeyToPem(signingKeyFromPem(await readFile(keyFile, 'utf8')).publicKey));
+    expect((await loupe('model', 'push', await modelCopy(), '--key', keyFile)).code).toBe(0);
   }, 60_000);
 
   it('exits 2 on a wrong command line, 3 when the registry refuses, 4 when it cannot be reached', async () => {

@@ -31,7 +31,7 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
     testDatabase = await startTestDatabase();
     database = await openDatabase({ url: testDatabase.url, poolSize: 4, migrate: true }, pino({ level: 'silent' }));
     scratch = await mkdtemp(join(tmpdir(), 'loupe-registry-'));
-    const validation = new PackageValidation(new TrustedKeys([publisher.publicKey]), pino({ level: 'silent' }));
+    const validation = new PackageValidation(() => Promise.resolve(new TrustedKeys([publisher.publicKey])), pino({ level: 'silent' }));
     registry = new ModelRegistry(database.pool, new FolderBlobStore(join(scratch, 'blobs')), validation, registryKey);
     authorId = randomUUID();
     await database.pool.query(`INSERT INTO users (id, email, name, role, password_hash) VALUES ($1, 'ml@example.com', 'ML engineer', 'engineer', 'x')`, [authorId]);

@@ -54,7 +54,7 @@ const CPU_ONLY: PipelineSettings = {
  */
 export class PackageValidation {
   constructor(
-    private readonly publishers: TrustedKeys,
+    private readonly publishers: () => Promise<TrustedKeys>,
     private readonly logger: Logger,
   ) {}
 
@@ -64,7 +64,7 @@ export class PackageValidation {
     try {
       const directory = join(scratch, 'package');
       await unpackPackage(Readable.from(tar), directory);
-      const verified = await verifyPackage(directory, this.publishers);
+      const verified = await verifyPackage(directory, await this.publishers());
       const started = performance.now();
       const pipeline = await ModelPipeline.open(join(directory, MODEL_MANIFEST_FILE), CPU_ONLY, this.logger).catch((error: unknown) => {
         if (error instanceof GoldenSampleMismatchError) throw new ModelRefusedError('golden-mismatch', error.message);

@@ -7,14 +7,24 @@ import type { CloudConfig } from '../config/cloud-config';
 export interface RegistryKeys {
   /** Signs every package the registry accepts. */
   signing: SigningKey;
-  /** Whose packages may be pushed. */
-  publishers: TrustedKeys;
+  /**
+   * Whose packages may be pushed, read from the file at every push, so a
+   * publisher added to it can push without a restart.
+   */
+  publishers(): Promise<TrustedKeys>;
 }
 
 const PEM_BLOCK = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g;
 
 export async function loadRegistryKeys(config: CloudConfig['registry'], logger: Logger): Promise<RegistryKeys> {
-  return { signing: await signingKey(config, logger), publishers: await publisherKeys(config.publisherKeysFile, logger) };
+  const publishers = () => publisherKeys(config.publisherKeysFile);
+  const atStart = await publishers();
+  if (atStart.keyIds.length === 0) {
+    logger.warn({ file: config.publisherKeysFile }, 'no publisher keys yet: model pushes are refused until a public key is in this file (loupe model keygen makes one)');
+  } else {
+    logger.info({ keyIds: atStart.keyIds }, 'model publishers');
+  }
+  return { signing: await signingKey(config, logger), publishers };
 }
 
 async function signingKey(config: CloudConfig['registry'], logger: Logger): Promise<SigningKey> {
@@ -44,18 +54,14 @@ async function signingKey(config: CloudConfig['registry'], logger: Logger): Prom
   return key;
 }
 
-async function publisherKeys(file: string, logger: Logger): Promise<TrustedKeys> {
+async function publisherKeys(file: string): Promise<TrustedKeys> {
   const pem = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return '';
     throw new Error(`REGISTRY_PUBLISHER_KEYS_FILE: cannot read ${file}: ${error.message}`);
   });
-  let keys: TrustedKeys;
   try {
-    keys = new TrustedKeys(pem.match(PEM_BLOCK) ?? []);
+    return new TrustedKeys(pem.match(PEM_BLOCK) ?? []);
   } catch (error) {
     throw new Error(`REGISTRY_PUBLISHER_KEYS_FILE: ${file}: ${(error as Error).message}`);
   }
-  if (keys.keyIds.length === 0) logger.warn({ file }, 'no publisher keys: every model push will be refused until their public keys are in this file');
-  else logger.info({ keyIds: keys.keyIds }, 'model publishers');
-  return keys;
 }

@@ -14,7 +14,7 @@ import type { RegistryKeys } from './registry-keys';
     {
       provide: ModelRegistry,
       useFactory: (db: Database, blobs: BlobStore, keys: RegistryKeys, logger: Logger) =>
-        new ModelRegistry(db.pool, blobs, new PackageValidation(keys.publishers, logger.child({ component: 'registry' })), keys.signing),
+        new ModelRegistry(db.pool, blobs, new PackageValidation(() => keys.publishers(), logger.child({ component: 'registry' })), keys.signing),
       inject: [DATABASE, BLOB_STORE, REGISTRY_KEYS, LOGGER],
     },
   ],
