@@ -55,6 +55,21 @@ describe('loupe model, against a running cloud', () => {
     return (await response.json()) as Record<string, unknown>;
   }
 
+  /** `loupe session login` with the password on "standard input"; returns the token it exports. */
+  async function signIn(): Promise<string> {
+    let stdout = '';
+    const code = await runCli(['session', 'login', '--email', ENGINEER.email, '--cloud-url', httpUrl], {
+      fetch: (input, init) => fetch(input, init),
+      stdout: (text) => void (stdout += text),
+      stderr: () => undefined,
+      now: () => new Date(),
+      env: {},
+      readLine: () => Promise.resolve(`${ENGINEER.password}\n`),
+    });
+    expect(code).toBe(0);
+    return /^export LOUPE_TOKEN=(\S+)$/m.exec(stdout)?.[1] ?? '';
+  }
+
   async function modelCopy(): Promise<string> {
     const directory = await mkdtemp(join(scratch, 'model-'));
     for (const file of ['manifest.json', 'pcb-aoi.opset11.onnx', 'sample-images']) await cp(join(PCB_AOI, file), join(directory, file), { recursive: true });
@@ -94,7 +109,10 @@ describe('loupe model, against a running cloud', () => {
     grpcAddress = String(ready.grpcAddress);
     const admin = String((await post('/api/auth/login', ADMIN)).token);
     await post('/api/users', ENGINEER, admin);
-    token = String((await post('/api/auth/login', ENGINEER)).token);
+    const login = await loupe('session', 'login', '--email', ENGINEER.email, '--cloud-url', httpUrl);
+    expect(login.code).toBe(2);
+    expect(login.stderr).toMatch(/no password: set LOUPE_PASSWORD or pipe it in/);
+    token = await signIn();
   }, 120_000);
 
   afterAll(async () => {

@@ -8,4 +8,6 @@ export interface CliIo {
   stderr: (text: string) => void;
   now: () => Date;
   env: NodeJS.ProcessEnv;
+  /** One line from standard input (a password piped in or typed); absent where there is none. */
+  readLine?: () => Promise<string>;
 }

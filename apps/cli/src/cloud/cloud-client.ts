@@ -1,4 +1,4 @@
-import { apiErrorSchema, deviceListResponseSchema, type DeviceListResponse } from '@loupe/api-contracts';
+import { apiErrorSchema, deviceListResponseSchema, loginResponseSchema, type DeviceListResponse, type LoginResponse } from '@loupe/api-contracts';
 import type { z } from 'zod';
 import { CloudFailedError, CloudRefusedError } from './cloud.errors';
 import { describeNetworkFailure } from './network-failure';
@@ -22,6 +22,17 @@ export class CloudClient {
     return this.getJson('api/devices', deviceListResponseSchema);
   }
 
+  /** Signs in with email and password; the answer carries the session token. */
+  async login(email: string, password: string): Promise<LoginResponse> {
+    const url = new URL('api/auth/login', this.baseUrl);
+    const request = `POST ${url.href}`;
+    const response = await this.send(url, true, { method: 'POST', body: JSON.stringify({ email, password }) });
+    const body = await readBody(response, request);
+    if (response.status === 401) throw new CloudRefusedError('the cloud refused the sign-in: email or password is wrong');
+    if (response.status >= 400) throw errorForStatus(response, body, request);
+    return decode(body, loginResponseSchema, request);
+  }
+
   /** Starts a download and hands back the open response; refusals and failures throw like any other call. */
   async download(path: string): Promise<Response> {
     const url = new URL(path, this.baseUrl);
@@ -40,10 +51,15 @@ export class CloudClient {
   }
 
   /** `timeout` off for downloads, which may rightly take long; the connection still fails fast. */
-  private async send(url: URL, timeout = true): Promise<Response> {
+  private async send(url: URL, timeout = true, post?: { method: 'POST'; body: string }): Promise<Response> {
     try {
       return await this.fetchFn(url, {
-        headers: { accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        ...post,
+        headers: {
+          accept: 'application/json',
+          ...(post ? { 'content-type': 'application/json' } : {}),
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        },
         ...(timeout ? { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) } : {}),
       });
     } catch (error) {
