@@ -40,6 +40,16 @@ describe.each(Object.keys(stores))('%s blob store', (kind) => {
 
   it('answers undefined for a key it never stored', async () => {
     expect(await store().get('samples/none.jpg')).toBeUndefined();
+    expect(await store().open('samples/none.jpg')).toBeUndefined();
+  });
+
+  it('streams what was put, with its size', async () => {
+    const body = Buffer.alloc(300_000, 7);
+    await store().put('models/m/1/package.tar', body, 'application/x-tar');
+    const opened = (await store().open('models/m/1/package.tar'))!;
+    const chunks: Buffer[] = [];
+    for await (const chunk of opened.stream) chunks.push(chunk as Buffer);
+    expect({ bytes: opened.bytes, equal: Buffer.concat(chunks).equals(body) }).toEqual({ bytes: body.length, equal: true });
   });
 
   it('refuses keys that would escape its namespace', async () => {
@@ -61,6 +71,14 @@ describe('folder blob store', () => {
 });
 
 describe('S3 blob store', () => {
+  it('hands out a presigned URL that fetches the object without the store credentials', async () => {
+    const store = stores.s3!();
+    await store.put('models/m/2/package.tar', Buffer.from('tar bytes'), 'application/x-tar');
+    const url = (await store.downloadUrl('models/m/2/package.tar', 60))!;
+    expect(url).toMatch(/X-Amz-Expires=60&.*X-Amz-Signature=/);
+    expect(await (await fetch(url)).text()).toBe('tar bytes');
+  });
+
   it('reports an unreachable endpoint as unhealthy', async () => {
     const unreachable = new S3BlobStore({
       bucket: 'loupe-missing',

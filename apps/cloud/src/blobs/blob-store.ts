@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 /** A key that would leave the store's namespace (`..`, absolute, empty parts). */
 export class InvalidBlobKeyError extends Error {
   constructor(key: string) {
@@ -18,6 +19,14 @@ export interface BlobStore {
   exists(key: string): Promise<boolean>;
   /** The bytes under `key`, or undefined when there are none. */
   get(key: string): Promise<Buffer | undefined>;
+  /** The bytes under `key` as a stream, with their count, for objects too big to hold in memory; undefined when there are none. */
+  open(key: string): Promise<{ stream: Readable; bytes: number } | undefined>;
+  /**
+   * A URL anyone holding it can fetch the object from for `seconds`, so big
+   * downloads bypass the cloud (S3 presigned GET); undefined when the store
+   * has no such URLs (a folder).
+   */
+  downloadUrl(key: string, seconds: number): Promise<string | undefined>;
   /** Throws when the store cannot be reached or written. */
   check(): Promise<void>;
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { access, constants, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { assertValidBlobKey, type BlobStore } from './blob-store';
 
@@ -52,6 +54,20 @@ export class FolderBlobStore implements BlobStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
+  }
+
+  async open(key: string): Promise<{ stream: Readable; bytes: number } | undefined> {
+    const path = this.pathOf(key);
+    const stats = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    return stats && { stream: createReadStream(path), bytes: stats.size };
+  }
+
+  /** Files are only reached through the cloud. */
+  downloadUrl(): Promise<undefined> {
+    return Promise.resolve(undefined);
   }
 
   async check(): Promise<void> {

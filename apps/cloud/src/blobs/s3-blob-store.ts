@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { assertValidBlobKey, type BlobStore } from './blob-store';
 
 export interface S3BlobStoreOptions {
@@ -49,6 +51,23 @@ export class S3BlobStore implements BlobStore {
       if (error instanceof NoSuchKey) return undefined;
       throw error;
     }
+  }
+
+  async open(key: string): Promise<{ stream: Readable; bytes: number } | undefined> {
+    assertValidBlobKey(key);
+    try {
+      const object = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key }));
+      // In Node the SDK's body is an http.IncomingMessage, a Readable.
+      return { stream: object.Body as Readable, bytes: object.ContentLength ?? 0 };
+    } catch (error) {
+      if (error instanceof NoSuchKey) return undefined;
+      throw error;
+    }
+  }
+
+  downloadUrl(key: string, seconds: number): Promise<string> {
+    assertValidBlobKey(key);
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.options.bucket, Key: key }), { expiresIn: seconds });
   }
 
   async check(): Promise<void> {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
 import { generateSigningKey, PackageRefusedError, TrustedKeys, unpackPackage, verifyPackage, type SigningKey } from '@loupe/model-package';
 import { startTestDatabase, type TestDatabase } from '@loupe/testing';
 import { pino } from 'pino';
@@ -71,7 +70,7 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
     expect(first.manifest.signature?.keyId).toBe(registryKey.keyId);
 
     const unpacked = join(await mkdtemp(join(scratch, 'download-')), 'package');
-    await unpackPackage(Readable.from(await registry.download('pcb-aoi', 1)), unpacked);
+    await unpackPackage((await registry.openPackage('pcb-aoi', 1)).stream, unpacked);
     const verified = await verifyPackage(unpacked, new TrustedKeys([registryKey.publicKey]));
     expect(verified.model.version).toBe('1');
     // The publisher's key alone no longer verifies it: the registry signed what it accepted.

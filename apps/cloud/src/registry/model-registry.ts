@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import {
   describePackage,
   MODEL_MANIFEST_FILE,
@@ -172,15 +173,26 @@ export class ModelRegistry {
     };
   }
 
-  /** The signed package as stored. */
-  async download(modelName: string, version: number): Promise<Buffer> {
-    const { rows } = await this.pool.query<{ package_key: string }>('SELECT package_key FROM model_versions WHERE model_name = $1 AND version = $2', [
-      modelName,
-      version,
-    ]);
-    const bytes = rows[0] && (await this.blobs.get(rows[0].package_key));
-    if (!bytes) throw new ModelVersionNotFoundError(modelName, version);
-    return bytes;
+  /** The signed package as stored, streamed, with its size and SHA-256. */
+  async openPackage(modelName: string, version: number): Promise<{ stream: Readable; bytes: number; sha256: string }> {
+    const { key, sha256 } = await this.packageOf(modelName, version);
+    const opened = await this.blobs.open(key);
+    if (!opened) throw new ModelVersionNotFoundError(modelName, version);
+    return { ...opened, sha256 };
+  }
+
+  /** A URL to fetch the package from directly for `seconds` (S3 presigned), or undefined when it is only reached through the cloud. */
+  async packageUrl(modelName: string, version: number, seconds: number): Promise<string | undefined> {
+    return this.blobs.downloadUrl((await this.packageOf(modelName, version)).key, seconds);
+  }
+
+  private async packageOf(modelName: string, version: number): Promise<{ key: string; sha256: string }> {
+    const { rows } = await this.pool.query<{ package_key: string; package_sha256: string }>(
+      'SELECT package_key, package_sha256 FROM model_versions WHERE model_name = $1 AND version = $2',
+      [modelName, version],
+    );
+    if (!rows[0]) throw new ModelVersionNotFoundError(modelName, version);
+    return { key: rows[0].package_key, sha256: rows[0].package_sha256 };
   }
 
   /** Points the alias at the version, and records who moved it, from where, and why. */

@@ -19,6 +19,9 @@ import { ModelRegistry, type ModelAlias, type ModelVersion } from './model-regis
 import { REGISTRY_KEYS } from '../infrastructure.tokens';
 import type { RegistryKeys } from './registry-keys';
 
+// Long enough for a slow site link to fetch a model, short enough that a leaked URL soon stops working.
+const PRESIGNED_URL_SECONDS = 15 * 60;
+
 const toDto = (version: ModelVersion): ModelVersionDto => ({ ...version, createdAt: version.createdAt.toISOString() });
 
 /** The model registry for people and pipelines: push, list, show, download, promote. */
@@ -66,15 +69,21 @@ export class ModelsController {
 
   @Get('models/:name/versions/:version/package')
   @Allow('engineer', 'admin')
-  @ApiRoute({ summary: 'The signed package tar; x-package-sha256 is its SHA-256.' })
+  @ApiRoute({
+    summary:
+      'The signed package tar: on S3, a 307 redirect to a presigned URL valid 15 minutes; on the embedded blob folder, streamed. ' +
+      'x-package-sha256 is its SHA-256.',
+  })
   async download(@Param('name') name: string, @Param('version', ParseIntPipe) version: number, @Res() reply: FastifyReply) {
-    const { packageSha256 } = await this.registry.show(name, version);
-    const bytes = await this.registry.download(name, version);
+    const url = await this.registry.packageUrl(name, version, PRESIGNED_URL_SECONDS);
+    if (url) return reply.redirect(url, 307);
+    const { stream, bytes, sha256 } = await this.registry.openPackage(name, version);
     return reply
       .header('content-type', 'application/x-tar')
+      .header('content-length', String(bytes))
       .header('content-disposition', `attachment; filename="${name}-${version}.tar"`)
-      .header('x-package-sha256', packageSha256)
-      .send(bytes);
+      .header('x-package-sha256', sha256)
+      .send(stream);
   }
 
   @Post('models/:name/aliases/:alias')

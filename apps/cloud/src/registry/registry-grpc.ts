@@ -105,12 +105,13 @@ export function modelRegistryService(registry: ModelRegistry, auth: AuthService,
     downloadModel(call: ServerWritableStream<GetModelVersionRequest, DownloadModelResponse>) {
       void (async () => {
         await caller(call.metadata, WRITERS);
-        const { packageSha256 } = await registry.show(call.request.name, call.request.version);
-        const bytes = await registry.download(call.request.name, call.request.version);
-        call.write({ part: { $case: 'header', value: { packageBytes: bytes.length, sha256: packageSha256 } } });
-        for (let offset = 0; offset < bytes.length; offset += DOWNLOAD_CHUNK_BYTES) {
-          if (!call.write({ part: { $case: 'chunk', value: bytes.subarray(offset, offset + DOWNLOAD_CHUNK_BYTES) } })) {
-            await new Promise<void>((resolve) => call.once('drain', () => resolve()));
+        const { stream, bytes, sha256 } = await registry.openPackage(call.request.name, call.request.version);
+        call.write({ part: { $case: 'header', value: { packageBytes: bytes, sha256 } } });
+        for await (const chunk of stream.iterator({ destroyOnReturn: true })) {
+          for (let offset = 0; offset < (chunk as Buffer).length; offset += DOWNLOAD_CHUNK_BYTES) {
+            if (!call.write({ part: { $case: 'chunk', value: (chunk as Buffer).subarray(offset, offset + DOWNLOAD_CHUNK_BYTES) } })) {
+              await new Promise<void>((resolve) => call.once('drain', () => resolve()));
+            }
           }
         }
         call.end();
