@@ -1,4 +1,20 @@
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import {
+  describePackage,
+  generateSigningKey,
+  packedPackage,
+  publicKeyToPem,
+  signingKeyFromPem,
+  signingKeyToPem,
+  signPackageManifest,
+  writePackageManifest,
+  type SigningKey,
+} from '@loupe/model-package';
 import { signedInAsLocalAdmin } from './local-admin';
+
+const DEMO_MODEL = resolve(import.meta.dirname, '..', 'demo', 'models', 'pcb-aoi');
 
 /** The labeler and reviewer `npm start` adds on one machine, so the loop can be tried at once. */
 export const LOCAL_LABELER = { email: 'labeler@loupe.local', password: 'loupe-local-labeler', name: 'Local labeler', role: 'labeler' };
@@ -24,5 +40,44 @@ export async function setUpLocalDemo(httpUrl: string): Promise<void> {
       body: JSON.stringify(body),
     });
     if (response.status !== 201 && response.status !== 409) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
+  }
+}
+
+/**
+ * A publisher key for this machine, trusted by the local registry (its
+ * public key is added to the publisher keys file, which the cloud reads at
+ * every push), so `loupe model push --key <file>` works at once.
+ */
+export async function localPublisherKey(keyFile: string, publisherKeysFile: string): Promise<SigningKey> {
+  const existing = await readFile(keyFile, 'utf8').catch(() => undefined);
+  const key = existing ? signingKeyFromPem(existing) : generateSigningKey();
+  if (!existing) await writeFile(keyFile, signingKeyToPem(key), { mode: 0o600 });
+  const trusted = await readFile(publisherKeysFile, 'utf8').catch(() => '');
+  const publicPem = publicKeyToPem(key.publicKey);
+  if (!trusted.includes(publicPem.trim())) {
+    await mkdir(dirname(publisherKeysFile), { recursive: true });
+    await writeFile(publisherKeysFile, `${trusted}${trusted && !trusted.endsWith('\n') ? '\n' : ''}${publicPem}`);
+  }
+  return key;
+}
+
+/** Pushes the demo model, signed with the local key, unless the registry has it already. */
+export async function publishDemoModel(httpUrl: string, key: SigningKey): Promise<'pushed' | 'present'> {
+  const session = (await signedInAsLocalAdmin(httpUrl)).headers as Record<string, string>;
+  const { models } = (await (await fetch(`${httpUrl}/api/models`, { headers: session })).json()) as { models: { modelName: string }[] };
+  if (models.some((model) => model.modelName === 'pcb-aoi')) return 'present';
+  const directory = await mkdtemp(join(tmpdir(), 'loupe-demo-model-'));
+  try {
+    for (const file of ['manifest.json', 'pcb-aoi.opset11.onnx', 'sample-images']) await cp(join(DEMO_MODEL, file), join(directory, file), { recursive: true });
+    await writePackageManifest(directory, signPackageManifest(await describePackage(directory), key));
+    const response = await fetch(`${httpUrl}/api/models?notes=${encodeURIComponent('the demo model, pushed by npm start')}`, {
+      method: 'POST',
+      headers: { ...session, 'content-type': 'application/x-tar' },
+      body: await packedPackage(directory),
+    });
+    if (response.status !== 201) throw new Error(`pushing the demo model answered ${response.status}: ${await response.text()}`);
+    return 'pushed';
+  } finally {
+    await rm(directory, { recursive: true, force: true });
   }
 }

@@ -93,6 +93,10 @@ describe('npm start', () => {
     );
     const image = await fetch(`http://127.0.0.1:${httpPort}${claimed.imageUrl}`, { headers: labeler });
     expect(image.status).toBe(200);
+    // The demo model is in the registry, pushed with the machine's own publisher key.
+    const { models } = (await (await fetch(`${api}/models`, { headers: labeler })).json()) as { models: { modelName: string; latestVersion: number }[] };
+    expect(models).toEqual([expect.objectContaining({ modelName: 'pcb-aoi', latestVersion: 1 })]);
+    expect(running.output()).toContain(`--key ${join(dataDir, 'local-publisher.pem')}`);
 
     running.child.kill('SIGINT');
     expect(await running.exited).toBe(0);

@@ -6,11 +6,11 @@
  * and a simulated camera sends it images. Ctrl-C stops them all cleanly;
  * if one exits on its own, the others are stopped too.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AppProcess } from '@loupe/service';
 import { buildLabelerWebIfStale } from './labeler-web-build';
 import { LOCAL_ADMIN } from './local-admin';
-import { DEMO_PROJECT, LOCAL_LABELER, LOCAL_REVIEWER, setUpLocalDemo } from './local-demo';
+import { DEMO_PROJECT, LOCAL_LABELER, LOCAL_REVIEWER, localPublisherKey, publishDemoModel, setUpLocalDemo } from './local-demo';
 import { formatLogLine } from './log-lines';
 
 const workspace = resolve(import.meta.dirname, '..', '..');
@@ -66,7 +66,11 @@ const httpUrl = String(ready.httpUrl);
 // With the local admin, this is one person's machine: a labeler, a reviewer
 // and a project for the demo model's samples let them try the loop at once.
 const localDemo = !process.env.ADMIN_PASSWORD;
-if (localDemo) await setUpLocalDemo(httpUrl);
+const localKeyFile = join(String(ready.dataDir), 'local-publisher.pem');
+if (localDemo) {
+  await setUpLocalDemo(httpUrl);
+  await publishDemoModel(httpUrl, await localPublisherKey(localKeyFile, String(ready.publisherKeysFile)));
+}
 
 if (stopping) await new Promise<never>(() => undefined);
 const agent = launch('edge-agent', {
@@ -107,6 +111,7 @@ print(
       ? [
           `  Label as        ${LOCAL_LABELER.email} / ${LOCAL_LABELER.password}  (project "${DEMO_PROJECT.name}")`,
           `  Review as       ${LOCAL_REVIEWER.email} / ${LOCAL_REVIEWER.password}`,
+          `  Push models     npx loupe model push <dir> --key ${localKeyFile}  (the demo model is pcb-aoi version 1)`,
         ]
       : []),
     `  REST API docs   ${httpUrl}/api/openapi.json`,

@@ -156,7 +156,17 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     const httpUrl = `http://${config.http.host}:${port}`;
-    logger.info({ httpUrl, grpcAddress: grpc.address, mqttUrl: redactUrl(mqttUrl), blobs: blobs.location, dataDir: config.dataDir }, 'cloud ready');
+    logger.info(
+      {
+        httpUrl,
+        grpcAddress: grpc.address,
+        mqttUrl: redactUrl(mqttUrl),
+        blobs: blobs.location,
+        dataDir: config.dataDir,
+        publisherKeysFile: config.registry.publisherKeysFile,
+      },
+      'cloud ready',
+    );
     return { httpUrl, grpcAddress: grpc.address, mqttUrl, databaseUrl, stop };
   } catch (error) {
     await stop();

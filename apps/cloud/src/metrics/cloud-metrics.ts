@@ -41,6 +41,20 @@ export class CloudMetrics {
     registers: [this.registry],
   });
 
+  readonly modelPushes = new Counter({
+    name: 'loupe_cloud_model_pushes_total',
+    help: 'Model packages pushed to the registry, by outcome: accepted, or the refusal reason (hash-mismatch, unsigned, golden-mismatch, ...).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly modelValidationSeconds = new Histogram({
+    name: 'loupe_cloud_model_validation_seconds',
+    help: 'Time to validate a pushed model package: unpack, verify, load in onnxruntime, warm up, golden samples.',
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+
   readonly httpRequests = new Counter({
     name: 'loupe_cloud_http_requests_total',
     help: 'HTTP requests answered, by method, route pattern and status code.',

@@ -9,6 +9,7 @@ import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderBlobStore } from '../blobs/folder-blob-store';
 import { openDatabase, type Database } from '../database/database';
+import { CloudMetrics } from '../metrics/cloud-metrics';
 import { pcbAoiPackage } from '../testing/model-packages';
 import { ModelRegistry } from './model-registry';
 import { ModelRefusedError, PackageValidation } from './package-validation';
@@ -25,13 +26,16 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
   let authorId: string;
   const publisher = generateSigningKey();
   const registryKey = generateSigningKey();
+  const metrics = new CloudMetrics();
+  const pushes = async (outcome: string) =>
+    (await metrics.modelPushes.get()).values.find((value) => value.labels.outcome === outcome)?.value ?? 0;
 
   beforeAll(async () => {
     testDatabase = await startTestDatabase();
     database = await openDatabase({ url: testDatabase.url, poolSize: 4, migrate: true }, pino({ level: 'silent' }));
     scratch = await mkdtemp(join(tmpdir(), 'loupe-registry-'));
     const validation = new PackageValidation(() => Promise.resolve(new TrustedKeys([publisher.publicKey])), pino({ level: 'silent' }));
-    registry = new ModelRegistry(database.pool, new FolderBlobStore(join(scratch, 'blobs')), validation, registryKey);
+    registry = new ModelRegistry(database.pool, new FolderBlobStore(join(scratch, 'blobs')), validation, registryKey, metrics);
     authorId = randomUUID();
     await database.pool.query(`INSERT INTO users (id, email, name, role, password_hash) VALUES ($1, 'ml@example.com', 'ML engineer', 'engineer', 'x')`, [authorId]);
   }, 60_000);
@@ -68,6 +72,7 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
       validation: { provider: 'cpu', goldenSamples: 2 },
     });
     expect(first.manifest.signature?.keyId).toBe(registryKey.keyId);
+    expect(await pushes('accepted')).toBe(1);
 
     const unpacked = join(await mkdtemp(join(scratch, 'download-')), 'package');
     await unpackPackage((await registry.openPackage('pcb-aoi', 1)).stream, unpacked);
@@ -147,9 +152,11 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
     ],
   ] as [string, () => Promise<Buffer>, string, RegExp][])('refuses %s, saying why, and stores nothing', async (_, build, reason, message) => {
     const before = await stored();
+    const counted = await pushes(reason);
     const error = await registry.push(await build(), {}, authorId).catch((failure: unknown) => failure);
     expect(error instanceof PackageRefusedError || error instanceof ModelRefusedError).toBe(true);
     expect(error).toMatchObject({ reason, message: expect.stringMatching(message) as unknown });
     expect(await stored()).toEqual(before);
+    expect(await pushes(reason)).toBe(counted + 1);
   }, 60_000);
 });

@@ -14,6 +14,7 @@ import {
 } from '@loupe/model-package';
 import type pg from 'pg';
 import type { BlobStore } from '../blobs/blob-store';
+import type { CloudMetrics } from '../metrics/cloud-metrics';
 import type { PackageValidation, ValidationReport } from './package-validation';
 
 export const MODEL_ALIASES = ['candidate', 'staging', 'production', 'archived'] as const;
@@ -65,6 +66,7 @@ export class ModelRegistry {
     private readonly blobs: BlobStore,
     private readonly validation: PackageValidation,
     private readonly signingKey: SigningKey,
+    private readonly metrics: Pick<CloudMetrics, 'modelPushes' | 'modelValidationSeconds'>,
   ) {}
 
   /**
@@ -72,7 +74,20 @@ export class ModelRegistry {
    * refusal (PackageRefusedError, ModelRefusedError) stores nothing.
    */
   async push(tar: Buffer, details: PushDetails, authorId: string): Promise<ModelVersion> {
-    const validated = await this.validation.validate(tar);
+    try {
+      const pushed = await this.validatedPush(tar, details, authorId);
+      this.metrics.modelPushes.inc({ outcome: 'accepted' });
+      return pushed;
+    } catch (error) {
+      const reason = (error as { reason?: unknown }).reason;
+      this.metrics.modelPushes.inc({ outcome: typeof reason === 'string' ? reason : 'failed' });
+      throw error;
+    }
+  }
+
+  private async validatedPush(tar: Buffer, details: PushDetails, authorId: string): Promise<ModelVersion> {
+    const validating = this.metrics.modelValidationSeconds.startTimer();
+    const validated = await this.validation.validate(tar).finally(() => validating());
     try {
       const { model } = validated.verified;
       if (!MODEL_NAME.test(model.name)) {
