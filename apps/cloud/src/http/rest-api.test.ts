@@ -1,47 +1,32 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { tmpdir } from 'node:os';
+import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateSigningKey, publicKeyToPem, TrustedKeys, unpackPackage, verifyPackage } from '@loupe/model-package';
-import { startTestBroker, startTestDatabase, type TestBroker, type TestDatabase } from '@loupe/testing';
+import { Readable } from 'node:stream';
+import { TrustedKeys, unpackPackage, verifyPackage, type SigningKey } from '@loupe/model-package';
 import pg from 'pg';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCloud, type RunningCloud } from '../cloud-runtime';
+import type { RunningCloud } from '../cloud-runtime';
 import { splitOf } from '../labeling/dataset-split';
 import { pcbAoiPackage } from '../testing/model-packages';
-import { TEST_ADMIN_PASSWORD, testCloudConfig } from '../testing/test-cloud-config';
+import { startTestCloud, type TestCloud } from '../testing/test-cloud';
+import { TEST_ADMIN_PASSWORD } from '../testing/test-cloud-config';
 
 interface OpenApiDocument {
   paths: Record<string, Record<string, { 'x-roles': string[] | 'public' | undefined }>>;
 }
 
 describe('the REST API on Postgres', () => {
-  let database: TestDatabase;
-  let broker: TestBroker;
-  let dataDir: string;
+  let testCloud: TestCloud;
   let cloud: RunningCloud;
+  let dataDir: string;
+  let publisher: SigningKey;
   let db: pg.Client;
   const tokens: Record<string, string> = {};
-  const publisher = generateSigningKey();
 
   beforeAll(async () => {
-    [database, broker] = await Promise.all([startTestDatabase(), startTestBroker()]);
-    dataDir = await mkdtemp(join(tmpdir(), 'loupe-api-'));
-    await writeFile(join(dataDir, 'publishers.pem'), publicKeyToPem(publisher.publicKey));
-    cloud = await startCloud(
-      testCloudConfig({
-        dataDir,
-        database,
-        brokerUrl: broker.url,
-        topicRoot: broker.topicRoot,
-        blobs: { kind: 'folder', directory: join(dataDir, 'blobs') },
-        publisherKeysFile: join(dataDir, 'publishers.pem'),
-      }),
-      pino({ level: 'silent' }),
-    );
-    db = new pg.Client({ connectionString: database.url });
+    testCloud = await startTestCloud();
+    ({ cloud, dataDir, publisher } = testCloud);
+    db = new pg.Client({ connectionString: testCloud.database.url });
     await db.connect();
     tokens.admin = await login('admin@loupe.test', TEST_ADMIN_PASSWORD);
     for (const role of ['labeler', 'reviewer', 'engineer']) {
@@ -54,9 +39,7 @@ describe('the REST API on Postgres', () => {
 
   afterAll(async () => {
     await db?.end();
-    await cloud?.stop();
-    await Promise.all([database?.stop(), broker?.stop()]);
-    await rm(dataDir, { recursive: true, force: true });
+    await testCloud?.stop();
   });
 
   async function call(method: string, path: string, { token, body }: { token?: string; body?: unknown } = {}) {

@@ -1,43 +1,27 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { generateSigningKey, publicKeyToPem, TrustedKeys, unpackPackage, verifyPackage } from '@loupe/model-package';
+import { TrustedKeys, unpackPackage, verifyPackage, type SigningKey } from '@loupe/model-package';
 import { ModelRegistryServiceClient, type DownloadModelResponse, type ModelVersion } from '@loupe/proto';
-import { startTestBroker, startTestDatabase, type TestBroker, type TestDatabase } from '@loupe/testing';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCloud, type RunningCloud } from '../cloud-runtime';
+import type { RunningCloud } from '../cloud-runtime';
 import { pcbAoiPackage } from '../testing/model-packages';
 import { signedInAsAdmin } from '../testing/sign-in';
-import { testCloudConfig } from '../testing/test-cloud-config';
+import { startTestCloud, type TestCloud } from '../testing/test-cloud';
 import { REFUSAL_TRAILER } from './registry-grpc';
 
 describe('the ModelRegistry gRPC service', () => {
-  let database: TestDatabase;
-  let broker: TestBroker;
-  let dataDir: string;
+  let testCloud: TestCloud;
   let cloud: RunningCloud;
+  let dataDir: string;
+  let publisher: SigningKey;
   let client: ModelRegistryServiceClient;
   const tokens: Record<string, string> = {};
-  const publisher = generateSigningKey();
 
   beforeAll(async () => {
-    [database, broker] = await Promise.all([startTestDatabase(), startTestBroker()]);
-    dataDir = await mkdtemp(join(tmpdir(), 'loupe-registry-grpc-'));
-    await writeFile(join(dataDir, 'publishers.pem'), publicKeyToPem(publisher.publicKey));
-    cloud = await startCloud(
-      testCloudConfig({
-        dataDir,
-        database,
-        brokerUrl: broker.url,
-        topicRoot: broker.topicRoot,
-        blobs: { kind: 'folder', directory: join(dataDir, 'blobs') },
-        publisherKeysFile: join(dataDir, 'publishers.pem'),
-      }),
-      pino({ level: 'silent' }),
-    );
+    testCloud = await startTestCloud();
+    ({ cloud, dataDir, publisher } = testCloud);
     const admin = await signedInAsAdmin(cloud.httpUrl);
     for (const role of ['engineer', 'labeler']) {
       const user = { email: `${role}@grpc.test`, name: role, role, password: `${role}-password-12` };
@@ -50,9 +34,7 @@ describe('the ModelRegistry gRPC service', () => {
 
   afterAll(async () => {
     client?.close();
-    await cloud?.stop();
-    await Promise.all([database?.stop(), broker?.stop()]);
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await testCloud?.stop();
   });
 
   /** Call metadata with the role's session; null: none. */
