@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { describePackage, generateSigningKey, packedPackage, publicKeyToPem, signPackageManifest, writePackageManifest } from '@loupe/model-package';
 import { AppProcess } from '@loupe/service';
 import { freePort, startTestBroker, startTestDatabase, type TestBroker, type TestDatabase } from '@loupe/testing';
 import pg from 'pg';
@@ -12,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Debian's chromium, driven headless (see docs/testing.md).
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const workspace = resolve(import.meta.dirname, '..', '..', '..');
-const IMAGES = join(workspace, 'tools', 'demo', 'models', 'pcb-aoi', 'sample-images');
+const PCB_AOI = join(workspace, 'tools', 'demo', 'models', 'pcb-aoi');
+const IMAGES = join(PCB_AOI, 'sample-images');
 const SCREENSHOTS = join(workspace, 'dist', 'screenshots');
 const ADMIN = { email: 'admin@browser.test', password: 'browser-admin-password' };
 const LABELER = { email: 'ana@browser.test', password: 'ana-labeler-password', name: 'Ana', role: 'labeler' };
@@ -29,12 +31,14 @@ describe('the labeler UI in a browser', () => {
   let httpUrl: string;
   let db: pg.Client;
   let adminToken: string;
+  const publisher = generateSigningKey();
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`the browser tests drive chromium at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
     if (!existsSync(join(workspace, 'dist', 'apps', 'labeler-web', 'index.html'))) throw new Error('build the labeler UI first: npx nx run labeler-web:build');
     [database, broker] = await Promise.all([startTestDatabase(), startTestBroker()]);
     dataDir = await mkdtemp(join(tmpdir(), 'loupe-browser-'));
+    await writeFile(join(dataDir, 'publishers.pem'), publicKeyToPem(publisher.publicKey));
     const port = await freePort();
     cloud = new AppProcess({
       name: 'cloud',
@@ -54,6 +58,7 @@ describe('the labeler UI in a browser', () => {
         LABELER_WEB_DIR: join(workspace, 'dist', 'apps', 'labeler-web'),
         ADMIN_EMAIL: ADMIN.email,
         ADMIN_PASSWORD: ADMIN.password,
+        REGISTRY_PUBLISHER_KEYS_FILE: join(dataDir, 'publishers.pem'),
       },
     });
     httpUrl = String((await cloud.waitForLog('cloud ready')).httpUrl);
@@ -205,6 +210,28 @@ describe('the labeler UI in a browser', () => {
     await page.getByLabel(/Classes/).fill('ok');
     await page.getByRole('button', { name: 'Create project' }).click();
     await page.getByRole('alert').filter({ hasText: 'exists already' }).waitFor();
+    await page.close();
+  });
+
+  it("shows the registry's models, and a model's latest version with its alias history", async () => {
+    const model = await mkdtemp(join(dataDir, 'model-'));
+    for (const file of ['manifest.json', 'pcb-aoi.opset11.onnx', 'sample-images']) await cp(join(PCB_AOI, file), join(model, file), { recursive: true });
+    await writePackageManifest(model, signPackageManifest(await describePackage(model), publisher));
+    const engineer = String((await api('/api/auth/login', ENGINEER)).token);
+    const pushed = await fetch(`${httpUrl}/api/models?notes=first%20cut`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${engineer}`, 'content-type': 'application/x-tar' },
+      body: new Uint8Array(await packedPackage(model)),
+    });
+    expect(pushed.status).toBe(201);
+    await api('/api/models/pcb-aoi/aliases/production', { version: 1, reason: 'passed the line trial' }, engineer);
+
+    const page = await signIn(REVIEWER, 'models');
+    await page.getByRole('button', { name: 'pcb-aoi' }).click();
+    await page.getByRole('heading', { name: 'Alias history' }).waitFor();
+    await expect.poll(async () => (await page.locator('main').textContent()) ?? '').toMatch(/golden samples checked on cpu.*first cut/s);
+    await expect.poll(async () => (await page.locator('main').textContent()) ?? '').toContain('passed the line trial');
+    await page.screenshot({ path: join(SCREENSHOTS, 'models.png') });
     await page.close();
   });
 });

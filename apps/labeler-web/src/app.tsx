@@ -2,12 +2,13 @@ import type { UserDto } from '@loupe/api-contracts';
 import { useCallback, useEffect, useState } from 'react';
 import { FleetPage } from './fleet/fleet-page';
 import { QueuePage } from './labeling/queue-page';
+import { ModelsPage } from './models/models-page';
 import { ProjectsPage } from './projects/projects-page';
 import { ReviewPage } from './review/review-page';
 import { SessionGate } from './session/session-gate';
 
 // Each screen by its hash route (`#/review`), with its header link.
-const SCREENS = { label: 'Label', review: 'Review', projects: 'Projects', fleet: 'Fleet' } as const;
+const SCREENS = { label: 'Label', review: 'Review', projects: 'Projects', models: 'Models', fleet: 'Fleet' } as const;
 type Screen = keyof typeof SCREENS;
 
 const screenOf = (hash: string): Screen => (Object.keys(SCREENS) as Screen[]).find((screen) => hash === `#/${screen}`) ?? 'label';
@@ -44,6 +45,8 @@ function ScreenView({ screen, user, onSessionExpired }: { screen: Screen; user: 
       return <ReviewPage onSessionExpired={onSessionExpired} />;
     case 'projects':
       return <ProjectsPage user={user} onSessionExpired={onSessionExpired} />;
+    case 'models':
+      return <ModelsPage onSessionExpired={onSessionExpired} />;
     case 'fleet':
       return <FleetPage />;
   }
