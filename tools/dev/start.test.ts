@@ -95,7 +95,7 @@ describe('npm start', () => {
     expect(image.status).toBe(200);
     // The demo model is in the registry, pushed with the machine's own publisher key.
     const { models } = (await (await fetch(`${api}/models`, { headers: labeler })).json()) as { models: { modelName: string; latestVersion: number }[] };
-    expect(models).toEqual([expect.objectContaining({ modelName: 'pcb-aoi', latestVersion: 1 })]);
+    expect(models).toEqual([expect.objectContaining({ modelName: 'pcb-aoi', project: 'PCB defects', latestVersion: 1 })]);
     expect(running.output()).toContain(`--key ${join(dataDir, 'local-publisher.pem')}`);
 
     running.child.kill('SIGINT');

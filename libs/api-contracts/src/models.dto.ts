@@ -53,6 +53,8 @@ export const modelListResponseSchema = z.object({
   models: z.array(
     z.object({
       modelName: z.string(),
+      /** The labeling project that takes this model's samples, if one does. */
+      project: z.string().nullable(),
       task: z.string(),
       latestVersion: z.number().int(),
       aliases: z.partialRecord(z.enum(MODEL_ALIAS_NAMES), z.number().int()),

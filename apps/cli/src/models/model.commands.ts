@@ -139,8 +139,14 @@ const listCommand: Command<typeof registryOptions> = {
     const { models } = await withRegistry(io, values.registry, (registry) => registry.list());
     if (values.json) return io.stdout(`${JSON.stringify(models)}\n`);
     if (models.length === 0) return io.stdout('no models yet; push one with "loupe model push"\n');
-    const rows = models.map((model) => [model.name, model.task, String(model.latestVersion), Object.entries(model.aliases).map(([alias, version]) => `${alias}=${version}`).join(' ')]);
-    const table = [['MODEL', 'TASK', 'LATEST', 'ALIASES'], ...rows];
+    const rows = models.map((model) => [
+      model.name,
+      model.project || '-',
+      model.task,
+      String(model.latestVersion),
+      Object.entries(model.aliases).map(([alias, version]) => `${alias}=${version}`).join(' '),
+    ]);
+    const table = [['MODEL', 'PROJECT', 'TASK', 'LATEST', 'ALIASES'], ...rows];
     const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
     io.stdout(`${table.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n')}\n`);
   },

@@ -142,7 +142,7 @@ describe('the REST API on Postgres', () => {
       expect(refused).toMatchObject({ status: 422, body: { error: 'unsigned', message: expect.stringContaining('not signed') as unknown } });
       expect((await push(Buffer.from('x'), '?metrics=oops')).status).toBe(400);
       expect((await call('GET', '/api/models', { token: tokens.labeler })).body).toEqual({
-        models: [{ modelName: 'pcb-aoi', task: 'classification', latestVersion: 1, aliases: {} }],
+        models: [{ modelName: 'pcb-aoi', project: null, task: 'classification', latestVersion: 1, aliases: {} }],
       });
 
       const promoted = await call('POST', '/api/models/pcb-aoi/aliases/production', { token: tokens.engineer, body: { version: 1, reason: 'passed line trial' } });

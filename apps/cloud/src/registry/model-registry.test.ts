@@ -91,7 +91,10 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
       { alias: 'production', fromVersion: 2, toVersion: 1, actor: 'ml@example.com', reason: 'v2 misses solder bridges' },
       { alias: 'production', fromVersion: null, toVersion: 2, actor: 'ml@example.com', reason: 'beat v1 on the holdout' },
     ]);
-    expect(await registry.list()).toEqual([{ modelName: 'pcb-aoi', task: 'classification', latestVersion: 2, aliases: { production: 1 } }]);
+    expect(await registry.list()).toEqual([{ modelName: 'pcb-aoi', project: null, task: 'classification', latestVersion: 2, aliases: { production: 1 } }]);
+    // A project that labels the model's samples is the model's project.
+    await database.pool.query(`INSERT INTO projects (id, name, model_name, task, classes) VALUES ($1, 'PCB defects', 'pcb-aoi', 'classification', '{ok,defect}')`, [randomUUID()]);
+    expect((await registry.list())[0]?.project).toBe('PCB defects');
     expect((await registry.show('pcb-aoi', 1)).aliases).toEqual(['production']);
   }, 60_000);
 

@@ -151,13 +151,15 @@ export class ModelRegistry {
     return { manifest, bytes: await packedPackage(directory) };
   }
 
-  async list(): Promise<{ modelName: string; task: string; latestVersion: number; aliases: Partial<Record<ModelAlias, number>> }[]> {
-    const { rows } = await this.pool.query<{ model_name: string; task: string; latest: number; aliases: Record<ModelAlias, number> | null }>(
-      `SELECT v.model_name, (array_agg(v.task ORDER BY v.version DESC))[1] AS task, max(v.version) AS latest,
+  /** Every model, with the project that takes its samples (projects name the model they label), its latest version and its aliases. */
+  async list(): Promise<{ modelName: string; project: string | null; task: string; latestVersion: number; aliases: Partial<Record<ModelAlias, number>> }[]> {
+    const { rows } = await this.pool.query<{ model_name: string; project: string | null; task: string; latest: number; aliases: Record<ModelAlias, number> | null }>(
+      `SELECT v.model_name, p.name AS project, (array_agg(v.task ORDER BY v.version DESC))[1] AS task, max(v.version) AS latest,
               (SELECT jsonb_object_agg(a.alias, a.version) FROM model_aliases a WHERE a.model_name = v.model_name) AS aliases
-       FROM model_versions v GROUP BY v.model_name ORDER BY v.model_name`,
+       FROM model_versions v LEFT JOIN projects p ON p.model_name = v.model_name
+       GROUP BY v.model_name, p.name ORDER BY v.model_name`,
     );
-    return rows.map((row) => ({ modelName: row.model_name, task: row.task, latestVersion: row.latest, aliases: row.aliases ?? {} }));
+    return rows.map((row) => ({ modelName: row.model_name, project: row.project, task: row.task, latestVersion: row.latest, aliases: row.aliases ?? {} }));
   }
 
   async show(modelName: string, version: number): Promise<ModelVersion> {

@@ -61,7 +61,7 @@ describe('the ModelRegistry gRPC service', () => {
     expect(JSON.parse(version!.validationJson)).toMatchObject({ provider: 'cpu', goldenSamples: 2 });
 
     const listed = await new Promise((resolve, reject) => client.listModels({}, as('labeler'), (failure, response) => (failure ? reject(failure) : resolve(response))));
-    expect(listed).toEqual({ models: [{ name: 'pcb-aoi', task: 'classification', latestVersion: 1, aliases: {} }] });
+    expect(listed).toEqual({ models: [{ name: 'pcb-aoi', project: '', task: 'classification', latestVersion: 1, aliases: {} }] });
 
     const promoted = await new Promise<ModelVersion>((resolve, reject) =>
       client.setAlias({ name: 'pcb-aoi', version: 1, alias: 'staging', reason: 'canary on line 3' }, as('engineer'), (failure, response) => (failure ? reject(failure) : resolve(response))),

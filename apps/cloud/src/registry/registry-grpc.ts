@@ -91,7 +91,15 @@ export function modelRegistryService(registry: ModelRegistry, auth: AuthService,
       unary(async () => {
         await caller(call.metadata, READERS);
         const models = await registry.list();
-        return { models: models.map((model) => ({ name: model.modelName, task: model.task, latestVersion: model.latestVersion, aliases: model.aliases })) };
+        return {
+          models: models.map((model) => ({
+            name: model.modelName,
+            project: model.project ?? '',
+            task: model.task,
+            latestVersion: model.latestVersion,
+            aliases: model.aliases,
+          })),
+        };
       }, callback);
     },
 

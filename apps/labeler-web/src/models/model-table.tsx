@@ -7,6 +7,7 @@ export function ModelTable({ models, onPick }: { models: readonly ModelSummary[]
       <thead>
         <tr>
           <th>Model</th>
+          <th>Project</th>
           <th>Task</th>
           <th>Latest</th>
           <th>Aliases</th>
@@ -20,6 +21,7 @@ export function ModelTable({ models, onPick }: { models: readonly ModelSummary[]
                 {model.modelName}
               </button>
             </td>
+            <td>{model.project ?? 'none labels it'}</td>
             <td>{model.task}</td>
             <td className="numeric">v{model.latestVersion}</td>
             <td>{aliasSummary(model.aliases)}</td>

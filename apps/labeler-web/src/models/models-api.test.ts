@@ -3,7 +3,7 @@ import { CloudRefusedError, SessionExpiredError } from '../api/cloud-api';
 import { fakeCloud, refusal } from '../api/fake-cloud';
 import { ModelsApi } from './models-api';
 
-const summary = { modelName: 'pcb-aoi', task: 'classification', latestVersion: 4, aliases: { production: 3, staging: 4 } };
+const summary = { modelName: 'pcb-aoi', project: 'PCB defects', task: 'classification', latestVersion: 4, aliases: { production: 3, staging: 4 } };
 
 const version = {
   modelName: 'pcb-aoi',

@@ -82,6 +82,8 @@ export interface ModelSummary {
   latestVersion: number;
   /** alias -> version */
   aliases: { [key: string]: number };
+  /** The labeling project that takes this model's samples; empty when none does. */
+  project: string;
 }
 
 export interface ModelSummary_AliasesEntry {
@@ -1025,7 +1027,7 @@ export const ListModelsResponse: MessageFns<ListModelsResponse> = {
 };
 
 function createBaseModelSummary(): ModelSummary {
-  return { name: "", task: "", latestVersion: 0, aliases: {} };
+  return { name: "", task: "", latestVersion: 0, aliases: {}, project: "" };
 }
 
 export const ModelSummary: MessageFns<ModelSummary> = {
@@ -1042,6 +1044,9 @@ export const ModelSummary: MessageFns<ModelSummary> = {
     globalThis.Object.entries(message.aliases).forEach(([key, value]: [string, number]) => {
       ModelSummary_AliasesEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
     });
+    if (message.project !== "") {
+      writer.uint32(42).string(message.project);
+    }
     return writer;
   },
 
@@ -1093,6 +1098,14 @@ export const ModelSummary: MessageFns<ModelSummary> = {
             }
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.project = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1128,6 +1141,7 @@ export const ModelSummary: MessageFns<ModelSummary> = {
           {},
         )
         : {},
+      project: isSet(object.project) ? globalThis.String(object.project) : "",
     };
   },
 
@@ -1151,6 +1165,9 @@ export const ModelSummary: MessageFns<ModelSummary> = {
         });
       }
     }
+    if (message.project !== "") {
+      obj.project = message.project;
+    }
     return obj;
   },
 
@@ -1171,6 +1188,7 @@ export const ModelSummary: MessageFns<ModelSummary> = {
       },
       {},
     );
+    message.project = object.project ?? "";
     return message;
   },
 };
