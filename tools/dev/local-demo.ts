@@ -2,14 +2,11 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
-  describePackage,
   generateSigningKey,
-  packedPackage,
   publicKeyToPem,
   signingKeyFromPem,
+  signedPackage,
   signingKeyToPem,
-  signPackageManifest,
-  writePackageManifest,
   type SigningKey,
 } from '@loupe/model-package';
 import { signedInAsLocalAdmin } from './local-admin';
@@ -69,11 +66,11 @@ export async function publishDemoModel(httpUrl: string, key: SigningKey): Promis
   const directory = await mkdtemp(join(tmpdir(), 'loupe-demo-model-'));
   try {
     for (const file of ['manifest.json', 'pcb-aoi.opset11.onnx', 'sample-images']) await cp(join(DEMO_MODEL, file), join(directory, file), { recursive: true });
-    await writePackageManifest(directory, signPackageManifest(await describePackage(directory), key));
+    const { bytes } = await signedPackage(directory, key);
     const response = await fetch(`${httpUrl}/api/models?notes=${encodeURIComponent('the demo model, pushed by npm start')}`, {
       method: 'POST',
       headers: { ...session, 'content-type': 'application/x-tar' },
-      body: await packedPackage(directory),
+      body: bytes,
     });
     if (response.status !== 201) throw new Error(`pushing the demo model answered ${response.status}: ${await response.text()}`);
     return 'pushed';

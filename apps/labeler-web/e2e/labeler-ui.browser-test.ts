@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { describePackage, generateSigningKey, packedPackage, publicKeyToPem, signPackageManifest, writePackageManifest } from '@loupe/model-package';
+import { generateSigningKey, publicKeyToPem, signedPackage } from '@loupe/model-package';
 import { AppProcess } from '@loupe/service';
 import { freePort, startTestBroker, startTestDatabase, type TestBroker, type TestDatabase } from '@loupe/testing';
 import pg from 'pg';
@@ -216,12 +216,11 @@ describe('the labeler UI in a browser', () => {
   it("shows the registry's models, and a model's latest version with its alias history", async () => {
     const model = await mkdtemp(join(dataDir, 'model-'));
     for (const file of ['manifest.json', 'pcb-aoi.opset11.onnx', 'sample-images']) await cp(join(PCB_AOI, file), join(model, file), { recursive: true });
-    await writePackageManifest(model, signPackageManifest(await describePackage(model), publisher));
     const engineer = String((await api('/api/auth/login', ENGINEER)).token);
     const pushed = await fetch(`${httpUrl}/api/models?notes=first%20cut`, {
       method: 'POST',
       headers: { authorization: `Bearer ${engineer}`, 'content-type': 'application/x-tar' },
-      body: new Uint8Array(await packedPackage(model)),
+      body: new Uint8Array((await signedPackage(model, publisher)).bytes),
     });
     expect(pushed.status).toBe(201);
     await api('/api/models/pcb-aoi/aliases/production', { version: 1, reason: 'passed the line trial' }, engineer);

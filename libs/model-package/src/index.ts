@@ -10,7 +10,7 @@ export {
   type PackageManifest,
 } from './package-manifest';
 export { PackageRefusedError, type RefusalReason } from './package-refused.error';
-export { DEFAULT_UNPACK_LIMITS, packedPackage, packPackage, unpackPackage, type UnpackLimits } from './package-tar';
+export { DEFAULT_UNPACK_LIMITS, packedPackage, packPackage, signedPackage, unpackPackage, type UnpackLimits } from './package-tar';
 export {
   generateSigningKey,
   keyIdOf,

@@ -4,8 +4,9 @@ import { dirname, join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { packagePathSchema, PACKAGE_FILE } from './package-manifest';
-import { readPackageManifest } from './model-package';
+import { packagePathSchema, PACKAGE_FILE, type PackageManifest } from './package-manifest';
+import { describePackage, readPackageManifest, writePackageManifest } from './model-package';
+import { signPackageManifest, type SigningKey } from './signing-keys';
 import { PackageRefusedError } from './package-refused.error';
 
 export interface UnpackLimits {
@@ -47,6 +48,17 @@ export async function packedPackage(directory: string): Promise<Buffer> {
   sink.on('data', (chunk: Buffer) => chunks.push(chunk));
   await packPackage(directory, sink);
   return Buffer.concat(chunks);
+}
+
+/**
+ * Describes the model directory, signs its package manifest with the key,
+ * writes it into the directory and packs the package: what a publisher, or
+ * the registry on accepting a push, sends on.
+ */
+export async function signedPackage(directory: string, key: SigningKey): Promise<{ manifest: PackageManifest; bytes: Buffer }> {
+  const manifest = signPackageManifest(await describePackage(directory), key);
+  await writePackageManifest(directory, manifest);
+  return { manifest, bytes: await packedPackage(directory) };
 }
 
 /**

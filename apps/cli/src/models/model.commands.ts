@@ -1,15 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import {
-  describePackage,
-  generateSigningKey,
-  packedPackage,
-  publicKeyToPem,
-  signingKeyFromPem,
-  signingKeyToPem,
-  signPackageManifest,
-  writePackageManifest,
-} from '@loupe/model-package';
+import { generateSigningKey, publicKeyToPem, signedPackage, signingKeyFromPem, signingKeyToPem } from '@loupe/model-package';
 import type { ModelVersion } from '@loupe/proto';
 import type { CliIo } from '../cli-io';
 import { CloudFailedError } from '../cloud/cloud.errors';
@@ -123,11 +114,10 @@ async function packageBytes(source: string, keyFile: string | undefined, help: s
     throw new UsageError(`--key ${keyFile}: ${error.message}`, help);
   });
   try {
-    await writePackageManifest(source, signPackageManifest(await describePackage(source), key));
+    return (await signedPackage(source, key)).bytes;
   } catch (error) {
     throw new UsageError(`${source} is not a model package directory: ${(error as Error).message}`, help);
   }
-  return packedPackage(source);
 }
 
 const listCommand: Command<typeof registryOptions> = {

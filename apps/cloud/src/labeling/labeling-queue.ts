@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '../database/transaction';
 import { queuePriority } from './queue-priority';
 import { CachedCount } from './cached-count';
 import {
@@ -304,21 +305,10 @@ export class LabelingQueue {
 
   /** Gives the sample back without an answer; this labeler is not offered it again. */
   async skip(holder: LeaseHolder): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       await this.leases.release('leased', holder, client);
-      await client.query('INSERT INTO label_skips (sample_id, labeler_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-        holder.sampleId,
-        holder.labelerId,
-      ]);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+      await client.query('INSERT INTO label_skips (sample_id, labeler_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [holder.sampleId, holder.labelerId]);
+    });
   }
 
   /** Gives the sample back without an answer, for anyone to claim again (a closed tab, a break). */

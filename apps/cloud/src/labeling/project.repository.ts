@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CreateProjectRequest, ProjectDto } from '@loupe/api-contracts';
 import type pg from 'pg';
+import { inTransaction } from '../database/transaction';
 
 /** The name or the model is taken by another project (HTTP 409). */
 export class ProjectTakenError extends Error {
@@ -44,9 +45,7 @@ export class ProjectRepository {
    */
   async create(project: CreateProjectRequest): Promise<ProjectDto> {
     const id = randomUUID();
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       const { rowCount } = await client.query(
         `INSERT INTO projects (id, name, model_name, task, classes, consensus) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
         [id, project.name, project.modelName, project.task, project.classes, project.consensus],
@@ -57,14 +56,8 @@ export class ProjectRepository {
          SELECT s.id, $1, s.priority FROM samples s WHERE s.model_name = $2 ON CONFLICT (sample_id) DO NOTHING`,
         [id, project.modelName],
       );
-      await client.query('COMMIT');
-      return { id, ...project };
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
+    return { id, ...project };
   }
 
   async list(): Promise<ProjectDto[]> {

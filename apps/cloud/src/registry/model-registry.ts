@@ -3,17 +3,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
-  describePackage,
   MODEL_MANIFEST_FILE,
-  packedPackage,
   PackageRefusedError,
-  signPackageManifest,
-  writePackageManifest,
+  signedPackage,
   type PackageManifest,
   type SigningKey,
 } from '@loupe/model-package';
 import type pg from 'pg';
 import type { BlobStore } from '../blobs/blob-store';
+import { inTransaction } from '../database/transaction';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
 import type { PackageValidation, ValidationReport } from './package-validation';
 
@@ -93,26 +91,23 @@ export class ModelRegistry {
       if (!MODEL_NAME.test(model.name)) {
         throw new PackageRefusedError('manifest-mismatch', `model name ${JSON.stringify(model.name)} must be 1-100 letters, digits, ".", "_" or "-"`);
       }
-      let version: number;
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
+      const version = await inTransaction(this.pool, async (client) => {
         // One push per model at a time, so version numbers have no gaps or repeats.
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`model-versions/${model.name}`]);
         if (details.parentVersion !== undefined) await this.requireVersion(client, model.name, details.parentVersion);
         const { rows } = await client.query<{ next: number }>('SELECT COALESCE(max(version), 0) + 1 AS next FROM model_versions WHERE model_name = $1', [
           model.name,
         ]);
-        version = rows[0]!.next;
-        const { manifest, bytes } = await this.signedAsVersion(validated.verified.directory, version);
-        const packageKey = `models/${model.name}/${version}/package.tar`;
+        const next = rows[0]!.next;
+        const { manifest, bytes } = await this.signedAsVersion(validated.verified.directory, next);
+        const packageKey = `models/${model.name}/${next}/package.tar`;
         await client.query(
           `INSERT INTO model_versions (model_name, version, task, package_key, package_sha256, package_bytes, manifest, validation, metrics,
                                        dataset_export, parent_version, notes, author_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
           [
             model.name,
-            version,
+            next,
             model.task,
             packageKey,
             createHash('sha256').update(bytes).digest('hex'),
@@ -128,13 +123,8 @@ export class ModelRegistry {
         );
         // The row is written first and committed last: a failed blob write leaves no version behind.
         await this.blobs.put(packageKey, bytes, 'application/x-tar');
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      } finally {
-        client.release();
-      }
+        return next;
+      });
       return await this.show(model.name, version);
     } finally {
       await validated.dispose();
@@ -146,9 +136,7 @@ export class ModelRegistry {
     const manifestPath = join(directory, MODEL_MANIFEST_FILE);
     const model = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, unknown>;
     await writeFile(manifestPath, `${JSON.stringify({ ...model, version: String(version) }, null, 2)}\n`);
-    const manifest = signPackageManifest(await describePackage(directory), this.signingKey);
-    await writePackageManifest(directory, manifest);
-    return { manifest, bytes: await packedPackage(directory) };
+    return signedPackage(directory, this.signingKey);
   }
 
   /** Every model, with the project that takes its samples (projects name the model they label), its latest version and its aliases. */
@@ -214,9 +202,7 @@ export class ModelRegistry {
 
   /** Points the alias at the version, and records who moved it, from where, and why. */
   async promote(move: { modelName: string; alias: ModelAlias; version: number; reason: string; actorId: string }): Promise<{ fromVersion: number | null }> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       await this.requireVersion(client, move.modelName, move.version);
       const { rows } = await client.query<{ version: number }>(
         'SELECT version FROM model_aliases WHERE model_name = $1 AND alias = $2 FOR UPDATE',
@@ -232,14 +218,8 @@ export class ModelRegistry {
         'INSERT INTO model_alias_moves (model_name, alias, from_version, to_version, actor_id, reason) VALUES ($1, $2, $3, $4, $5, $6)',
         [move.modelName, move.alias, fromVersion, move.version, move.actorId, move.reason],
       );
-      await client.query('COMMIT');
       return { fromVersion };
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Every alias move of the model, newest first. */
