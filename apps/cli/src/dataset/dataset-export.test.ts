@@ -17,15 +17,21 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-async function cloudStreaming(lines: string[], { breakOff = false } = {}) {
+// breakOff: after the lines, send this much of a line and drop the
+// connection at once, so the CLI's write of it to the file is still in flight
+// when the download fails.
+async function cloudStreaming(lines: string[], { breakOff }: { breakOff?: string } = {}) {
   const asked: string[] = [];
   const server = createServer((request, response) => {
     asked.push(request.url ?? '');
     response.writeHead(200, { 'content-type': 'application/x-ndjson', 'x-total-count': String(lines.length) });
     let index = 0;
     const next = () => {
+      if (index === lines.length && breakOff !== undefined) {
+        response.write(breakOff);
+        return void response.destroy();
+      }
       if (index === lines.length) return void response.end();
-      if (breakOff && index === 1) return void response.destroy();
       response.write(`${lines[index++]}\n`);
       setTimeout(next, 5);
     };
@@ -65,7 +71,7 @@ describe('loupe dataset export', () => {
   });
 
   it('says the file is incomplete when the export breaks off', async () => {
-    const cloud = await cloudStreaming(['{"sampleId":"a"}', '{"sampleId":"b"}'], { breakOff: true });
+    const cloud = await cloudStreaming(['{"sampleId":"a"}'], { breakOff: `{"sampleId":"b","pad":"${'x'.repeat(1024)}` });
     const dir = await mkdtemp(join(tmpdir(), 'loupe-export-'));
     dirs.push(dir);
     const { exitCode, stderr } = await loupe(['dataset', 'export', '--project', 'p-1', '--out', join(dir, 'x.jsonl'), '--cloud-url', cloud.url]);

@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
-import { finished } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { UsageError } from '../exit-code';
 import type { Command, CommandGroup } from '../command';
 import { CloudFailedError } from '../cloud/cloud.errors';
@@ -31,7 +32,6 @@ const exportCommand: Command<typeof exportOptions> = {
 
     const response = await cloud.download(`api/projects/${encodeURIComponent(project)}/export?format=${format}`);
     const total = Number(response.headers.get('x-total-count') ?? Number.NaN);
-    const file = createWriteStream(out);
     let samples = 0;
     let bytes = 0;
     let shownAt = 0;
@@ -42,20 +42,23 @@ const exportCommand: Command<typeof exportOptions> = {
       const done = format === 'jsonl' && Number.isFinite(total) ? `${samples} of ${total} samples (${total === 0 ? 100 : Math.floor((samples / total) * 100)}%)` : `${total} samples`;
       io.stderr(`\rexporting: ${done}, ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
     };
-    try {
-      for await (const chunk of response.body ?? []) {
+    async function* counted(chunks: AsyncIterable<unknown>) {
+      for await (const chunk of chunks) {
         const data = chunk as Uint8Array;
         bytes += data.byteLength;
         for (const byte of data) if (byte === 0x0a) samples++;
-        if (!file.write(data)) await new Promise<void>((resolve) => file.once('drain', () => resolve()));
         show();
+        yield data;
       }
+    }
+    // pipeline, not hand-written writes: when the download breaks off while a
+    // write to the file is still in flight, it closes the file and reports
+    // once instead of leaving an unhandled stream error behind.
+    try {
+      await pipeline(response.body ?? Readable.from([]), counted, createWriteStream(out));
     } catch (error) {
-      file.destroy();
       throw new CloudFailedError(`the export broke off after ${samples} samples (${(error as Error).message}); ${out} is incomplete, run it again`, { cause: error });
     }
-    file.end();
-    await finished(file);
     show(true);
     io.stderr('\n');
     io.stdout(`wrote ${format === 'jsonl' ? `${samples} samples` : `${total} samples`} to ${out}\n`);
