@@ -9,3 +9,11 @@ export {
   type DeviceChannel,
   type DeviceTopic,
 } from './device-topics';
+export {
+  DeviceAcl,
+  deviceGrants,
+  deviceUsername,
+  parseDeviceUsername,
+  type BrokerPrincipal,
+  type MqttAction,
+} from './device-acl';

@@ -1,20 +1,82 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { Aedes } from 'aedes';
+import type { BrokerPrincipal, MqttAction } from '@loupe/topics';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 
 export interface EmbeddedBroker {
   url: string;
+  /** Ends the session of a connected client, e.g. a device whose credentials were revoked. */
+  disconnect(clientId: string): void;
   stop(): Promise<void>;
+}
+
+export type ConnectRefusal = 'anonymous' | 'bad-credentials' | 'wrong-client-id';
+export type ConnectVerdict = { principal: BrokerPrincipal } | { refused: ConnectRefusal };
+
+/** Who may connect, and what each may publish and subscribe to. */
+export interface BrokerGate {
+  connect(clientId: string, username: string | undefined, password: Buffer | undefined): Promise<ConnectVerdict>;
+  allows(principal: BrokerPrincipal, action: MqttAction, topic: string): boolean;
+}
+
+// CONNACK return codes, MQTT 3.1.1 section 3.2.2.3.
+const RETURN_CODES: Record<ConnectRefusal, number> = { 'wrong-client-id': 2, 'bad-credentials': 4, anonymous: 5 };
+
+/** An error carrying the CONNACK return code Aedes answers with. */
+function connackError(returnCode: number, message: string): AuthenticateError {
+  return Object.assign<Error, { returnCode: number }>(new Error(message), { returnCode });
 }
 
 /**
  * An MQTT broker inside the cloud process, for one machine. Aedes speaks
  * MQTT 3.1.1 only: clients fall back from MQTT 5, and shared subscriptions
  * are not needed because this process is the only consumer. It keeps
- * sessions and retained messages in memory.
+ * sessions and retained messages in memory. Every client signs in; the gate
+ * decides who, and what each may touch.
  */
-export async function startEmbeddedBroker(options: { host: string; port: number }, logger: Logger): Promise<EmbeddedBroker> {
-  const broker = await Aedes.createBroker();
+export async function startEmbeddedBroker(options: { host: string; port: number }, gate: BrokerGate, logger: Logger): Promise<EmbeddedBroker> {
+  const principals = new WeakMap<Client, BrokerPrincipal>();
+  const connected = new Map<string, Client>();
+  const broker = await Aedes.createBroker({
+    authenticate: (client, username, password, done) => {
+      gate.connect(client.id, username, password).then(
+        (verdict) => {
+          if ('refused' in verdict) {
+            logger.warn({ clientId: client.id, username, refused: verdict.refused }, 'MQTT connection refused');
+            done(connackError(RETURN_CODES[verdict.refused], `connection refused: ${verdict.refused}`), false);
+            return;
+          }
+          principals.set(client, verdict.principal);
+          done(null, true);
+        },
+        (error: unknown) => {
+          logger.error({ clientId: client.id, err: (error as Error).message }, 'could not check MQTT credentials; refusing the connection');
+          done(connackError(3, 'server unavailable'), false);
+        },
+      );
+    },
+    // A refused PUBLISH ends the connection: MQTT 3.1.1 has no way to say no to one.
+    authorizePublish: (client, packet, done) => {
+      // Aedes publishes its own $SYS messages without a client.
+      if (!client) return done(null);
+      const principal = principals.get(client);
+      if (principal && gate.allows(principal, 'publish', packet.topic)) return done(null);
+      logger.warn({ clientId: client.id, topic: packet.topic }, 'MQTT publish refused by the ACL; disconnecting');
+      done(new Error(`not allowed to publish to ${packet.topic}`));
+    },
+    // A refused SUBSCRIBE gets return code 0x80 in its SUBACK (section 3.9.3); the connection stays.
+    authorizeSubscribe: (client, subscription, done) => {
+      const principal = principals.get(client);
+      if (principal && gate.allows(principal, 'subscribe', subscription.topic)) return done(null, subscription);
+      logger.warn({ clientId: client.id, filter: subscription.topic }, 'MQTT subscription refused by the ACL');
+      done(null, null);
+    },
+  });
+  broker.on('clientReady', (client) => connected.set(client.id, client));
+  broker.on('clientDisconnect', (client) => {
+    if (connected.get(client.id) === client) connected.delete(client.id);
+  });
+
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -38,6 +100,12 @@ export async function startEmbeddedBroker(options: { host: string; port: number 
   logger.info({ url }, 'embedded MQTT broker (Aedes) started');
   return {
     url,
+    disconnect: (clientId) => {
+      const client = connected.get(clientId);
+      if (!client) return;
+      logger.info({ clientId }, 'disconnecting MQTT client');
+      client.close();
+    },
     stop: async () => {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       for (const socket of sockets) socket.destroy();

@@ -1,0 +1,34 @@
+import type { DeviceTopics } from '@loupe/topics';
+import { Module } from '@nestjs/common';
+import { Clock } from '../../clock';
+import type { Database } from '../../database/database';
+import { DATABASE, TOPICS } from '../../infrastructure.tokens';
+import type { ServiceAccount } from './broker-access';
+import { DeviceCredentials } from './device-credentials';
+import { DeviceIdentityController } from './device-identity.controller';
+import { DeviceIdentityRepository } from './device-identity.repository';
+import { EnrollmentService } from './enrollment.service';
+import { IdentityMetrics } from './identity-metrics';
+import { BROKER_SERVICE_ACCOUNT } from './identity.tokens';
+import { MosquittoConfigService } from './mosquitto-config.service';
+
+/** Enrollment, revocation and broker configuration. DeviceCredentials itself comes from the composition root: the embedded broker shares it. */
+@Module({
+  controllers: [DeviceIdentityController],
+  providers: [
+    { provide: DeviceIdentityRepository, useFactory: (db: Database) => new DeviceIdentityRepository(db.pool), inject: [DATABASE] },
+    {
+      provide: EnrollmentService,
+      useFactory: (repository: DeviceIdentityRepository, credentials: DeviceCredentials, clock: Clock, metrics: IdentityMetrics) =>
+        new EnrollmentService(repository, credentials, clock, metrics),
+      inject: [DeviceIdentityRepository, DeviceCredentials, Clock, IdentityMetrics],
+    },
+    {
+      provide: MosquittoConfigService,
+      useFactory: (repository: DeviceIdentityRepository, account: ServiceAccount | null, topics: DeviceTopics) =>
+        new MosquittoConfigService(repository, account ?? undefined, topics),
+      inject: [DeviceIdentityRepository, BROKER_SERVICE_ACCOUNT, TOPICS],
+    },
+  ],
+})
+export class DeviceIdentityModule {}

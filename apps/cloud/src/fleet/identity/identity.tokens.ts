@@ -1,0 +1,2 @@
+/** The cloud's configured broker account (MQTT_USERNAME, MQTT_PASSWORD), or null; the Mosquitto configuration needs it. */
+export const BROKER_SERVICE_ACCOUNT = Symbol('BrokerServiceAccount');
