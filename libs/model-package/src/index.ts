@@ -1,4 +1,4 @@
-export { describePackage, readPackageManifest, verifyPackage, writePackageManifest, type VerifiedPackage } from './model-package';
+export { describePackage, fileDigest, readPackageManifest, verifyPackage, writePackageManifest, type VerifiedPackage } from './model-package';
 export { externalDataLocations } from './onnx-external-data';
 export {
   MODEL_MANIFEST_FILE,

@@ -38,7 +38,7 @@ export async function describePackage(directory: string): Promise<PackageManifes
   for (const path of paths) {
     checkPackagePath(path);
     await requirePlainFile(directory, path);
-    files.push({ path, ...(await digestOf(join(directory, path))) });
+    files.push({ path, ...(await fileDigest(join(directory, path))) });
   }
   await checkExternalData(directory, model.modelFile, new Set(paths));
   return { format: PACKAGE_FORMAT, model: { name: model.name, version: model.version, task: model.task }, files };
@@ -77,7 +77,7 @@ export async function verifyPackage(directory: string, trusted: TrustedKeys): Pr
   }
   for (const file of manifest.files) {
     await requirePlainFile(directory, file.path);
-    const actual = await digestOf(join(directory, file.path));
+    const actual = await fileDigest(join(directory, file.path));
     if (actual.bytes !== file.bytes || actual.sha256 !== file.sha256) {
       throw new PackageRefusedError(
         'hash-mismatch',
@@ -142,7 +142,8 @@ async function filesUnder(directory: string): Promise<string[]> {
   return entries.filter((entry) => !entry.isDirectory()).map((entry) => relative(directory, join(entry.parentPath, entry.name)).split(sep).join(posix.sep));
 }
 
-async function digestOf(file: string): Promise<{ sha256: string; bytes: number }> {
+/** The SHA-256 (lowercase hex) and size of a file, read as a stream. */
+export async function fileDigest(file: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
   for await (const chunk of createReadStream(file)) {

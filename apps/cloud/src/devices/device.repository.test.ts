@@ -28,6 +28,7 @@ describe('PrismaDeviceRepository', () => {
     agentVersion,
     model: { name: 'pcb-aoi', version: '3' },
     provider: 'cpu',
+    modelStats: null,
     seenAt: new Date(seenAt),
   });
 
@@ -68,5 +69,27 @@ describe('PrismaDeviceRepository', () => {
     await repository.recordSighting(sighting('twin', '2026-11-22T10:00:00Z'));
     const twins = (await repository.list()).filter((d) => d.deviceId === 'twin');
     expect(twins.map((d) => d.siteId)).toEqual(['plant-7', 'plant-8']);
+  });
+
+  it('keeps the newest model stats per device and version, whatever order they arrive in', async () => {
+    const stats = (inspections: number) => ({
+      modelName: 'pcb-aoi',
+      modelVersion: '3',
+      inspections,
+      errors: 0,
+      rejects: 1,
+      uncertain: 2,
+      confidenceHistogram: [0, 0, 0, 0, 0, 0, 0, 0, 0, inspections],
+      p99Ms: 12,
+      shadowVersion: null,
+      shadowCompared: 0,
+      shadowDisagreed: 0,
+    });
+    await repository.recordSighting({ ...sighting('counting', '2026-11-22T10:00:10Z'), modelStats: stats(50) });
+    await repository.recordSighting({ ...sighting('counting', '2026-11-22T10:00:00Z'), modelStats: stats(20) });
+    const { rows } = await database.pool.query<{ inspections: string; confidence_histogram: string[] }>(
+      `SELECT inspections, confidence_histogram FROM device_model_stats WHERE device_id = 'counting' AND model_version = '3'`,
+    );
+    expect(rows).toEqual([{ inspections: '50', confidence_histogram: ['0', '0', '0', '0', '0', '0', '0', '0', '0', '50'] }]);
   });
 });

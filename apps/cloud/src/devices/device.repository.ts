@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../database/generated/client';
+import type { ModelStatsReport } from './device.service';
 
 /** What one telemetry message tells us about a device. */
 export interface DeviceSighting {
@@ -7,6 +8,7 @@ export interface DeviceSighting {
   agentVersion: string;
   model: { name: string; version: string } | null;
   provider: string | null;
+  modelStats: ModelStatsReport | null;
   seenAt: Date;
 }
 
@@ -48,7 +50,22 @@ export class PrismaDeviceRepository extends DeviceRepository {
           provider      = EXCLUDED.provider,
           last_seen_at  = EXCLUDED.last_seen_at
         WHERE devices.last_seen_at <= EXCLUDED.last_seen_at`,
+      ...(s.modelStats ? [this.recordModelStats(s.siteId, s.deviceId, s.modelStats, s.seenAt)] : []),
     ]);
+  }
+
+  /** Counters only grow while a version serves; a reordered older message must not shrink them. */
+  private recordModelStats(siteId: string, deviceId: string, m: ModelStatsReport, seenAt: Date) {
+    return this.prisma.$executeRaw`
+      INSERT INTO device_model_stats (site_id, device_id, model_name, model_version, inspections, errors, rejects, uncertain,
+                                      confidence_histogram, p99_ms, shadow_version, shadow_compared, shadow_disagreed, updated_at)
+      VALUES (${siteId}, ${deviceId}, ${m.modelName}, ${m.modelVersion}, ${m.inspections}, ${m.errors}, ${m.rejects}, ${m.uncertain},
+              ${m.confidenceHistogram}::bigint[], ${m.p99Ms}, ${m.shadowVersion}, ${m.shadowCompared}, ${m.shadowDisagreed}, ${seenAt})
+      ON CONFLICT (site_id, device_id, model_name, model_version) DO UPDATE SET
+        inspections = EXCLUDED.inspections, errors = EXCLUDED.errors, rejects = EXCLUDED.rejects, uncertain = EXCLUDED.uncertain,
+        confidence_histogram = EXCLUDED.confidence_histogram, p99_ms = EXCLUDED.p99_ms, shadow_version = EXCLUDED.shadow_version,
+        shadow_compared = EXCLUDED.shadow_compared, shadow_disagreed = EXCLUDED.shadow_disagreed, updated_at = EXCLUDED.updated_at
+      WHERE device_model_stats.updated_at <= EXCLUDED.updated_at`;
   }
 
   async list(): Promise<Device[]> {

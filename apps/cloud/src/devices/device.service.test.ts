@@ -26,7 +26,7 @@ class InMemoryDeviceRepository extends DeviceRepository {
 }
 
 describe('DeviceService', () => {
-  const report = { siteId: 'plant-7', deviceId: 'aoi-03', agentVersion: '0.1.0', model: null, provider: 'cpu' };
+  const report = { siteId: 'plant-7', deviceId: 'aoi-03', agentVersion: '0.1.0', model: null, provider: 'cpu', modelStats: null };
 
   it('stamps a report with the cloud clock, not the device clock', async () => {
     const repository = new InMemoryDeviceRepository();

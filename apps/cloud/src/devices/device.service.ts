@@ -9,6 +9,22 @@ export interface DeviceReport {
   agentVersion: string;
   model: { name: string; version: string } | null;
   provider: string | null;
+  /** Counters of the active model since it became active, for rollout gates. */
+  modelStats: ModelStatsReport | null;
+}
+
+export interface ModelStatsReport {
+  modelName: string;
+  modelVersion: string;
+  inspections: number;
+  errors: number;
+  rejects: number;
+  uncertain: number;
+  confidenceHistogram: number[];
+  p99Ms: number;
+  shadowVersion: string | null;
+  shadowCompared: number;
+  shadowDisagreed: number;
 }
 
 export class DeviceService {

@@ -18,6 +18,22 @@ const telemetrySchema = z.object({
     .object({ name: z.string().min(1, 'model.name is required').max(128), version: z.string().min(1).max(64) })
     .optional(),
   provider: z.string().max(32),
+  modelStats: z
+    .object({
+      model: z.object({ name: z.string().min(1, 'model_stats.model.name is required').max(128), version: z.string().min(1).max(64) }, {
+        message: 'model_stats.model is required',
+      }),
+      inspections: z.number().int().min(0),
+      errors: z.number().int().min(0),
+      rejects: z.number().int().min(0),
+      uncertain: z.number().int().min(0),
+      confidenceHistogram: z.array(z.number().int().min(0)).length(10, 'model_stats.confidence_histogram must have 10 bins'),
+      p99Ms: z.number().min(0),
+      shadowModel: z.object({ version: z.string().max(64) }).optional(),
+      shadowCompared: z.number().int().min(0),
+      shadowDisagreed: z.number().int().min(0),
+    })
+    .optional(),
 });
 
 /**
@@ -36,7 +52,7 @@ export function readTelemetry(topic: DeviceTopic, payload: Buffer): DeviceReport
   if (!parsed.success) {
     throw new InvalidTelemetryError(parsed.error.issues.map((issue) => issue.message).join('; '));
   }
-  const { device, agentVersion, model, provider } = parsed.data;
+  const { device, agentVersion, model, provider, modelStats } = parsed.data;
   if (device && (device.siteId !== topic.siteId || device.deviceId !== topic.deviceId)) {
     throw new InvalidTelemetryError(
       `payload names device ${device.siteId}/${device.deviceId} but was published on ${topic.siteId}/${topic.deviceId}`,
@@ -48,5 +64,20 @@ export function readTelemetry(topic: DeviceTopic, payload: Buffer): DeviceReport
     agentVersion,
     model: model ? { name: model.name, version: model.version } : null,
     provider: provider === '' ? null : provider,
+    modelStats: modelStats
+      ? {
+          modelName: modelStats.model.name,
+          modelVersion: modelStats.model.version,
+          inspections: modelStats.inspections,
+          errors: modelStats.errors,
+          rejects: modelStats.rejects,
+          uncertain: modelStats.uncertain,
+          confidenceHistogram: modelStats.confidenceHistogram,
+          p99Ms: modelStats.p99Ms,
+          shadowVersion: modelStats.shadowModel?.version || null,
+          shadowCompared: modelStats.shadowCompared,
+          shadowDisagreed: modelStats.shadowDisagreed,
+        }
+      : null,
   };
 }

@@ -2,6 +2,7 @@ import type { MqttLink } from '@loupe/mqtt';
 import type { DeviceTopic, DeviceTopics } from '@loupe/topics';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { DeviceChannelSubscription } from '../devices/device-channel-subscription';
 import type { DeviceService } from '../devices/device.service';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
 import { InvalidTelemetryError, readTelemetry } from './telemetry-payload';
@@ -12,35 +13,28 @@ import { InvalidTelemetryError, readTelemetry } from './telemetry-payload';
  * next one; the broker's ack needs no coordination with the database.
  */
 export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly inFlight = new Set<Promise<void>>();
-  private accepting = true;
+  private readonly subscription: DeviceChannelSubscription;
   private readonly log: Logger;
 
   constructor(
-    private readonly link: MqttLink,
-    private readonly topics: DeviceTopics,
+    link: MqttLink,
+    topics: DeviceTopics,
     private readonly shareGroup: string,
     private readonly devices: DeviceService,
     private readonly metrics: CloudMetrics,
     logger: Logger,
   ) {
+    this.subscription = new DeviceChannelSubscription(link, topics, 'telemetry', (topic, payload) => this.consume(topic, payload));
     this.log = logger.child({ component: 'telemetry-consumer' });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.link.onMessage((topic, payload) => {
-      const parsed = this.topics.parse(topic);
-      if (parsed?.channel !== 'telemetry' || !this.accepting) return;
-      const work = this.consume(parsed, payload).finally(() => this.inFlight.delete(work));
-      this.inFlight.add(work);
-    });
-    await this.link.subscribe(this.topics.allDevices('telemetry'), 1, { shareGroup: this.shareGroup });
+  onApplicationBootstrap(): Promise<void> {
+    return this.subscription.start(this.shareGroup);
   }
 
   /** Stops taking messages and lets those in progress finish. */
-  async beforeApplicationShutdown(): Promise<void> {
-    this.accepting = false;
-    await Promise.allSettled([...this.inFlight]);
+  beforeApplicationShutdown(): Promise<void> {
+    return this.subscription.drain();
   }
 
   private async consume(topic: DeviceTopic, payload: Buffer): Promise<void> {

@@ -6,7 +6,7 @@ import { InspectServiceClient } from '@loupe/proto';
 import { startTestBroker } from '@loupe/testing';
 import { pino } from 'pino';
 import { startAgent, type RunningAgent } from '../agent-runtime';
-import { loadAgentConfig } from '../config/agent-config';
+import { loadAgentConfig, type AgentConfig } from '../config/agent-config';
 
 const workspace = join(import.meta.dirname, '..', '..', '..', '..');
 /** The pcb-aoi demo model that ships in the repository. */
@@ -17,6 +17,11 @@ export const TEST_MODELS = join(workspace, 'tools', 'testdata', 'models');
 export interface TestAgent {
   agent: RunningAgent;
   client: InspectServiceClient;
+  config: AgentConfig;
+  /** The agent's broker, and the topic root only it uses. */
+  broker: { url: string; topicRoot: string };
+  /** Its data (outbox, models, registry keys), removed at stop. */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -36,6 +41,9 @@ export async function startTestAgent(env: Record<string, string>): Promise<TestA
     STATUS_PORT: '0',
     TENSORRT_ENGINE_CACHE_DIR: join(dataDir, 'engines'),
     OUTBOX_DIR: join(dataDir, 'outbox'),
+    DEVICE_CREDENTIALS_FILE: join(dataDir, 'credentials.json'),
+    MODELS_DIR: join(dataDir, 'models'),
+    REGISTRY_KEYS_FILE: join(dataDir, 'registry-keys.json'),
     WARMUP_RUNS: '1',
     ...env,
   });
@@ -44,6 +52,9 @@ export async function startTestAgent(env: Record<string, string>): Promise<TestA
   return {
     agent,
     client,
+    config,
+    broker: { url: broker.url, topicRoot: broker.topicRoot },
+    dataDir,
     stop: async () => {
       client.close();
       await agent.stop();

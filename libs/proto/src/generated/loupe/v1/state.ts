@@ -105,6 +105,14 @@ export interface DesiredState {
   signingKeyId: string;
   /** Empty when no rollout drives this change. */
   rolloutId: string;
+  /**
+   * A candidate to run in shadow beside the active model (no verdicts from
+   * it reach the station); empty when shadow mode is off.
+   */
+  shadowModel?: ModelRef | undefined;
+  shadowPackageUrl: string;
+  shadowPackageSize: number;
+  shadowPackageSha256: string;
 }
 
 /**
@@ -128,6 +136,8 @@ export interface ReportedState {
   /** SHA-256 of the model actually serving, measured on the box. */
   runningSha256: string;
   rolloutId: string;
+  /** Times the agent process restarted while this model was on probation. */
+  crashes: number;
 }
 
 function createBaseDesiredState(): DesiredState {
@@ -140,6 +150,10 @@ function createBaseDesiredState(): DesiredState {
     signature: Buffer.alloc(0),
     signingKeyId: "",
     rolloutId: "",
+    shadowModel: undefined,
+    shadowPackageUrl: "",
+    shadowPackageSize: 0,
+    shadowPackageSha256: "",
   };
 }
 
@@ -168,6 +182,18 @@ export const DesiredState: MessageFns<DesiredState> = {
     }
     if (message.rolloutId !== "") {
       writer.uint32(66).string(message.rolloutId);
+    }
+    if (message.shadowModel !== undefined) {
+      ModelRef.encode(message.shadowModel, writer.uint32(74).fork()).join();
+    }
+    if (message.shadowPackageUrl !== "") {
+      writer.uint32(82).string(message.shadowPackageUrl);
+    }
+    if (message.shadowPackageSize !== 0) {
+      writer.uint32(88).uint64(message.shadowPackageSize);
+    }
+    if (message.shadowPackageSha256 !== "") {
+      writer.uint32(98).string(message.shadowPackageSha256);
     }
     return writer;
   },
@@ -249,6 +275,38 @@ export const DesiredState: MessageFns<DesiredState> = {
             message.rolloutId = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.shadowModel = ModelRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.shadowPackageUrl = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.shadowPackageSize = longToNumber(reader.uint64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.shadowPackageSha256 = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -291,6 +349,26 @@ export const DesiredState: MessageFns<DesiredState> = {
         : isSet(object.rollout_id)
         ? globalThis.String(object.rollout_id)
         : "",
+      shadowModel: isSet(object.shadowModel)
+        ? ModelRef.fromJSON(object.shadowModel)
+        : isSet(object.shadow_model)
+        ? ModelRef.fromJSON(object.shadow_model)
+        : undefined,
+      shadowPackageUrl: isSet(object.shadowPackageUrl)
+        ? globalThis.String(object.shadowPackageUrl)
+        : isSet(object.shadow_package_url)
+        ? globalThis.String(object.shadow_package_url)
+        : "",
+      shadowPackageSize: isSet(object.shadowPackageSize)
+        ? globalThis.Number(object.shadowPackageSize)
+        : isSet(object.shadow_package_size)
+        ? globalThis.Number(object.shadow_package_size)
+        : 0,
+      shadowPackageSha256: isSet(object.shadowPackageSha256)
+        ? globalThis.String(object.shadowPackageSha256)
+        : isSet(object.shadow_package_sha256)
+        ? globalThis.String(object.shadow_package_sha256)
+        : "",
     };
   },
 
@@ -320,6 +398,18 @@ export const DesiredState: MessageFns<DesiredState> = {
     if (message.rolloutId !== "") {
       obj.rolloutId = message.rolloutId;
     }
+    if (message.shadowModel !== undefined) {
+      obj.shadowModel = ModelRef.toJSON(message.shadowModel);
+    }
+    if (message.shadowPackageUrl !== "") {
+      obj.shadowPackageUrl = message.shadowPackageUrl;
+    }
+    if (message.shadowPackageSize !== 0) {
+      obj.shadowPackageSize = Math.round(message.shadowPackageSize);
+    }
+    if (message.shadowPackageSha256 !== "") {
+      obj.shadowPackageSha256 = message.shadowPackageSha256;
+    }
     return obj;
   },
 
@@ -338,6 +428,12 @@ export const DesiredState: MessageFns<DesiredState> = {
     message.signature = object.signature ?? Buffer.alloc(0);
     message.signingKeyId = object.signingKeyId ?? "";
     message.rolloutId = object.rolloutId ?? "";
+    message.shadowModel = (object.shadowModel !== undefined && object.shadowModel !== null)
+      ? ModelRef.fromPartial(object.shadowModel)
+      : undefined;
+    message.shadowPackageUrl = object.shadowPackageUrl ?? "";
+    message.shadowPackageSize = object.shadowPackageSize ?? 0;
+    message.shadowPackageSha256 = object.shadowPackageSha256 ?? "";
     return message;
   },
 };
@@ -355,6 +451,7 @@ function createBaseReportedState(): ReportedState {
     provider: "",
     runningSha256: "",
     rolloutId: "",
+    crashes: 0,
   };
 }
 
@@ -392,6 +489,9 @@ export const ReportedState: MessageFns<ReportedState> = {
     }
     if (message.rolloutId !== "") {
       writer.uint32(90).string(message.rolloutId);
+    }
+    if (message.crashes !== 0) {
+      writer.uint32(96).uint32(message.crashes);
     }
     return writer;
   },
@@ -497,6 +597,14 @@ export const ReportedState: MessageFns<ReportedState> = {
             message.rolloutId = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.crashes = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -534,6 +642,7 @@ export const ReportedState: MessageFns<ReportedState> = {
         : isSet(object.rollout_id)
         ? globalThis.String(object.rollout_id)
         : "",
+      crashes: isSet(object.crashes) ? globalThis.Number(object.crashes) : 0,
     };
   },
 
@@ -572,6 +681,9 @@ export const ReportedState: MessageFns<ReportedState> = {
     if (message.rolloutId !== "") {
       obj.rolloutId = message.rolloutId;
     }
+    if (message.crashes !== 0) {
+      obj.crashes = Math.round(message.crashes);
+    }
     return obj;
   },
 
@@ -599,6 +711,7 @@ export const ReportedState: MessageFns<ReportedState> = {
     message.provider = object.provider ?? "";
     message.runningSha256 = object.runningSha256 ?? "";
     message.rolloutId = object.rolloutId ?? "";
+    message.crashes = object.crashes ?? 0;
     return message;
   },
 };

@@ -25,7 +25,37 @@ export interface Telemetry {
   provider: string;
   uptimeSeconds: number;
   inference?: InferenceStats | undefined;
-  outbox?: OutboxStats | undefined;
+  outbox?:
+    | OutboxStats
+    | undefined;
+  /** How the active model behaves on this box, for the rollout gates. */
+  modelStats?: ModelStats | undefined;
+}
+
+/**
+ * Counters for one model version since it became active on this box. They
+ * only grow while that version serves; a new activation starts them at zero.
+ * The cloud sums them over a cohort of devices to compare two versions.
+ */
+export interface ModelStats {
+  model?: ModelRef | undefined;
+  inspections: number;
+  /** Inspections the model failed to answer (inference or decode errors). */
+  errors: number;
+  /** Inspections whose verdict was "reject". */
+  rejects: number;
+  /** Inspections the sampling policy rated uncertain. */
+  uncertain: number;
+  /** Top score of each inspection in ten bins: [0, 0.1), [0.1, 0.2), ... [0.9, 1]. */
+  confidenceHistogram: number[];
+  p99Ms: number;
+  /**
+   * Shadow mode: images also run through the candidate model, and how often
+   * its verdict differed from the active model's.
+   */
+  shadowModel?: ModelRef | undefined;
+  shadowCompared: number;
+  shadowDisagreed: number;
 }
 
 /** Counters since the agent started. */
@@ -52,6 +82,7 @@ function createBaseTelemetry(): Telemetry {
     uptimeSeconds: 0,
     inference: undefined,
     outbox: undefined,
+    modelStats: undefined,
   };
 }
 
@@ -80,6 +111,9 @@ export const Telemetry: MessageFns<Telemetry> = {
     }
     if (message.outbox !== undefined) {
       OutboxStats.encode(message.outbox, writer.uint32(66).fork()).join();
+    }
+    if (message.modelStats !== undefined) {
+      ModelStats.encode(message.modelStats, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -161,6 +195,14 @@ export const Telemetry: MessageFns<Telemetry> = {
             message.outbox = OutboxStats.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.modelStats = ModelStats.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -195,6 +237,11 @@ export const Telemetry: MessageFns<Telemetry> = {
         : 0,
       inference: isSet(object.inference) ? InferenceStats.fromJSON(object.inference) : undefined,
       outbox: isSet(object.outbox) ? OutboxStats.fromJSON(object.outbox) : undefined,
+      modelStats: isSet(object.modelStats)
+        ? ModelStats.fromJSON(object.modelStats)
+        : isSet(object.model_stats)
+        ? ModelStats.fromJSON(object.model_stats)
+        : undefined,
     };
   },
 
@@ -224,6 +271,9 @@ export const Telemetry: MessageFns<Telemetry> = {
     if (message.outbox !== undefined) {
       obj.outbox = OutboxStats.toJSON(message.outbox);
     }
+    if (message.modelStats !== undefined) {
+      obj.modelStats = ModelStats.toJSON(message.modelStats);
+    }
     return obj;
   },
 
@@ -248,6 +298,271 @@ export const Telemetry: MessageFns<Telemetry> = {
     message.outbox = (object.outbox !== undefined && object.outbox !== null)
       ? OutboxStats.fromPartial(object.outbox)
       : undefined;
+    message.modelStats = (object.modelStats !== undefined && object.modelStats !== null)
+      ? ModelStats.fromPartial(object.modelStats)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseModelStats(): ModelStats {
+  return {
+    model: undefined,
+    inspections: 0,
+    errors: 0,
+    rejects: 0,
+    uncertain: 0,
+    confidenceHistogram: [],
+    p99Ms: 0,
+    shadowModel: undefined,
+    shadowCompared: 0,
+    shadowDisagreed: 0,
+  };
+}
+
+export const ModelStats: MessageFns<ModelStats> = {
+  encode(message: ModelStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== undefined) {
+      ModelRef.encode(message.model, writer.uint32(10).fork()).join();
+    }
+    if (message.inspections !== 0) {
+      writer.uint32(16).uint64(message.inspections);
+    }
+    if (message.errors !== 0) {
+      writer.uint32(24).uint64(message.errors);
+    }
+    if (message.rejects !== 0) {
+      writer.uint32(32).uint64(message.rejects);
+    }
+    if (message.uncertain !== 0) {
+      writer.uint32(40).uint64(message.uncertain);
+    }
+    if (message.confidenceHistogram.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.confidenceHistogram) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.p99Ms !== 0) {
+      writer.uint32(57).double(message.p99Ms);
+    }
+    if (message.shadowModel !== undefined) {
+      ModelRef.encode(message.shadowModel, writer.uint32(66).fork()).join();
+    }
+    if (message.shadowCompared !== 0) {
+      writer.uint32(72).uint64(message.shadowCompared);
+    }
+    if (message.shadowDisagreed !== 0) {
+      writer.uint32(80).uint64(message.shadowDisagreed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = ModelRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.inspections = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.errors = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rejects = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.uncertain = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag === 48) {
+              message.confidenceHistogram.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.confidenceHistogram.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.p99Ms = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.shadowModel = ModelRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.shadowCompared = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.shadowDisagreed = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ModelStats {
+    return {
+      model: isSet(object.model) ? ModelRef.fromJSON(object.model) : undefined,
+      inspections: isSet(object.inspections) ? globalThis.Number(object.inspections) : 0,
+      errors: isSet(object.errors) ? globalThis.Number(object.errors) : 0,
+      rejects: isSet(object.rejects) ? globalThis.Number(object.rejects) : 0,
+      uncertain: isSet(object.uncertain) ? globalThis.Number(object.uncertain) : 0,
+      confidenceHistogram: globalThis.Array.isArray(object?.confidenceHistogram)
+        ? object.confidenceHistogram.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.confidence_histogram)
+        ? object.confidence_histogram.map((e: any) => globalThis.Number(e))
+        : [],
+      p99Ms: isSet(object.p99Ms)
+        ? globalThis.Number(object.p99Ms)
+        : isSet(object.p99_ms)
+        ? globalThis.Number(object.p99_ms)
+        : 0,
+      shadowModel: isSet(object.shadowModel)
+        ? ModelRef.fromJSON(object.shadowModel)
+        : isSet(object.shadow_model)
+        ? ModelRef.fromJSON(object.shadow_model)
+        : undefined,
+      shadowCompared: isSet(object.shadowCompared)
+        ? globalThis.Number(object.shadowCompared)
+        : isSet(object.shadow_compared)
+        ? globalThis.Number(object.shadow_compared)
+        : 0,
+      shadowDisagreed: isSet(object.shadowDisagreed)
+        ? globalThis.Number(object.shadowDisagreed)
+        : isSet(object.shadow_disagreed)
+        ? globalThis.Number(object.shadow_disagreed)
+        : 0,
+    };
+  },
+
+  toJSON(message: ModelStats): unknown {
+    const obj: any = {};
+    if (message.model !== undefined) {
+      obj.model = ModelRef.toJSON(message.model);
+    }
+    if (message.inspections !== 0) {
+      obj.inspections = Math.round(message.inspections);
+    }
+    if (message.errors !== 0) {
+      obj.errors = Math.round(message.errors);
+    }
+    if (message.rejects !== 0) {
+      obj.rejects = Math.round(message.rejects);
+    }
+    if (message.uncertain !== 0) {
+      obj.uncertain = Math.round(message.uncertain);
+    }
+    if (message.confidenceHistogram?.length) {
+      obj.confidenceHistogram = message.confidenceHistogram.map((e) => Math.round(e));
+    }
+    if (message.p99Ms !== 0) {
+      obj.p99Ms = floatToJson(message.p99Ms);
+    }
+    if (message.shadowModel !== undefined) {
+      obj.shadowModel = ModelRef.toJSON(message.shadowModel);
+    }
+    if (message.shadowCompared !== 0) {
+      obj.shadowCompared = Math.round(message.shadowCompared);
+    }
+    if (message.shadowDisagreed !== 0) {
+      obj.shadowDisagreed = Math.round(message.shadowDisagreed);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ModelStats>): ModelStats {
+    return ModelStats.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ModelStats>): ModelStats {
+    const message = createBaseModelStats();
+    message.model = (object.model !== undefined && object.model !== null)
+      ? ModelRef.fromPartial(object.model)
+      : undefined;
+    message.inspections = object.inspections ?? 0;
+    message.errors = object.errors ?? 0;
+    message.rejects = object.rejects ?? 0;
+    message.uncertain = object.uncertain ?? 0;
+    message.confidenceHistogram = object.confidenceHistogram?.map((e) => e) || [];
+    message.p99Ms = object.p99Ms ?? 0;
+    message.shadowModel = (object.shadowModel !== undefined && object.shadowModel !== null)
+      ? ModelRef.fromPartial(object.shadowModel)
+      : undefined;
+    message.shadowCompared = object.shadowCompared ?? 0;
+    message.shadowDisagreed = object.shadowDisagreed ?? 0;
     return message;
   },
 };

@@ -1,0 +1,36 @@
+import type { MqttLink } from '@loupe/mqtt';
+import type { DeviceChannel, DeviceTopic, DeviceTopics } from '@loupe/topics';
+
+/**
+ * One channel of every device (telemetry, reported, ...), each message handled
+ * as it comes, concurrently. At shutdown it stops taking messages and lets
+ * those in progress finish. For channels whose messages the device sends
+ * again (periodic, or on every change), so the broker's ack needs no
+ * coordination with the database.
+ */
+export class DeviceChannelSubscription {
+  private readonly inFlight = new Set<Promise<void>>();
+  private accepting = true;
+
+  constructor(
+    private readonly link: MqttLink,
+    private readonly topics: DeviceTopics,
+    private readonly channel: DeviceChannel,
+    private readonly handle: (topic: DeviceTopic, payload: Buffer) => Promise<void>,
+  ) {}
+
+  async start(shareGroup: string): Promise<void> {
+    this.link.onMessage((topic, payload) => {
+      const parsed = this.topics.parse(topic);
+      if (parsed?.channel !== this.channel || !this.accepting) return;
+      const work = this.handle(parsed, payload).finally(() => this.inFlight.delete(work));
+      this.inFlight.add(work);
+    });
+    await this.link.subscribe(this.topics.allDevices(this.channel), 1, { shareGroup });
+  }
+
+  async drain(): Promise<void> {
+    this.accepting = false;
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

@@ -1,0 +1,40 @@
+import type { ModelRegistry } from '../../registry/model-registry';
+import type { DesiredModel } from './desired-model';
+
+/** The model version has no signed ONNX file to name; it cannot go to devices. */
+export class UndeployableVersionError extends Error {
+  constructor(modelName: string, version: number, why: string) {
+    super(`${modelName} version ${version} cannot be sent to devices: ${why}`);
+    this.name = 'UndeployableVersionError';
+  }
+}
+
+/**
+ * Turns registry versions into what a device needs to fetch and check them.
+ * Devices download through the cloud's device route, which checks their
+ * credentials and serves ranges, so a cut download resumes.
+ */
+export class DesiredModels {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly publicUrl: () => string,
+  ) {}
+
+  async of(modelName: string, version: number): Promise<DesiredModel> {
+    const found = await this.registry.show(modelName, version);
+    const signature = found.manifest.signature;
+    if (!signature) throw new UndeployableVersionError(modelName, version, 'its package is not signed by the registry');
+    const onnx = found.manifest.files.filter((file) => file.path.endsWith('.onnx'));
+    if (onnx.length !== 1) throw new UndeployableVersionError(modelName, version, `its package holds ${onnx.length} ONNX files, not one`);
+    return {
+      name: modelName,
+      version: String(version),
+      sha256: onnx[0]!.sha256,
+      packageUrl: new URL(`/api/fleet/packages/${encodeURIComponent(modelName)}/${version}`, this.publicUrl()).toString(),
+      packageSize: found.packageBytes,
+      packageSha256: found.packageSha256,
+      signature: signature.value,
+      signingKeyId: signature.keyId,
+    };
+  }
+}

@@ -1,0 +1,103 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { modelVersionSchema, UPDATE_STEPS, type BoxState } from '@loupe/ota';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { writeFileDurably } from '../storage/durable-files';
+
+export const UPDATE_STATUSES = ['idle', 'downloading', 'verifying', 'warming-up', 'self-testing', 'active', 'rolled-back', 'failed'] as const;
+export type UpdateStatus = (typeof UPDATE_STATUSES)[number];
+
+/** A model version on this box, and the manifest to load it from. */
+const installedModelSchema = modelVersionSchema.extend({ manifestPath: z.string().min(1) });
+export type InstalledModel = z.infer<typeof installedModelSchema>;
+
+const boxStateSchema = z.object({
+  active: installedModelSchema.optional(),
+  previous: installedModelSchema.optional(),
+  staged: installedModelSchema.optional(),
+  probation: z.object({ model: modelVersionSchema, startedAt: z.number(), crashes: z.number().int().min(0) }).optional(),
+  /** A candidate being loaded, warmed up or self-tested: a model that kills the process there is counted like a crash on probation. */
+  loading: z.object({ model: modelVersionSchema, generation: z.number().int().min(0), crashes: z.number().int().min(0) }).optional(),
+  settledGeneration: z.number().int().min(0).optional(),
+  failures: z.array(
+    z.object({ model: modelVersionSchema, generation: z.number().int().min(0), step: z.enum(UPDATE_STEPS), reason: z.string(), message: z.string() }),
+  ),
+  /** Set at start, cleared at a clean stop: still set at the next start means the process died. */
+  agentRunning: z.boolean(),
+  /** The last update status reported, so a restarted box says the same until something changes. */
+  report: z.object({
+    status: z.enum(UPDATE_STATUSES),
+    error: z.string(),
+    generation: z.number().int().min(0),
+    rolloutId: z.string(),
+    crashes: z.number().int().min(0),
+  }),
+});
+
+export type PersistedBoxState = z.infer<typeof boxStateSchema> & BoxState;
+
+export const FRESH_BOX: Readonly<PersistedBoxState> = {
+  failures: [],
+  agentRunning: false,
+  report: { status: 'idle', error: '', generation: 0, rolloutId: '', crashes: 0 },
+};
+
+/**
+ * MODELS_DIR/state.json: what is active, previous and staged, probation,
+ * and past failures. Every change is written to a temporary file, fsync'd,
+ * renamed over state.json and the directory fsync'd: a crash at any moment
+ * leaves the old state or the new one. The files a state names are made
+ * durable before the state that names them is written, so state.json never
+ * points at a version that is not fully on disk.
+ */
+export class BoxStateFile {
+  private state: PersistedBoxState = FRESH_BOX;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly path: string,
+    private readonly log: Logger,
+  ) {}
+
+  get current(): PersistedBoxState {
+    return this.state;
+  }
+
+  /** Reads the file; a missing one is a fresh box, an unreadable one is logged and treated as fresh. */
+  async load(): Promise<PersistedBoxState> {
+    await mkdir(dirname(this.path), { recursive: true });
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.state = FRESH_BOX;
+      return this.state;
+    }
+    const parsed = (() => {
+      try {
+        return boxStateSchema.safeParse(JSON.parse(text));
+      } catch (error) {
+        return { success: false as const, error: error as Error };
+      }
+    })();
+    if (parsed.success) {
+      this.state = parsed.data;
+    } else {
+      this.log.error({ file: this.path, reason: parsed.error.message }, 'model state file is unreadable; starting as a fresh box (MODEL_MANIFEST serves)');
+      this.state = FRESH_BOX;
+    }
+    return this.state;
+  }
+
+  /** Applies `change` and makes it durable before resolving; changes are written in the order they were made. */
+  async change(change: (state: PersistedBoxState) => PersistedBoxState): Promise<PersistedBoxState> {
+    const next = change(this.state);
+    this.state = next;
+    const written = this.writing.then(() => writeFileDurably(this.path, `${JSON.stringify(next, null, 2)}\n`));
+    this.writing = written.catch(() => undefined);
+    await written;
+    return next;
+  }
+}

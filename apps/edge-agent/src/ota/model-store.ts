@@ -1,0 +1,69 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ModelVersion } from '@loupe/ota';
+
+/**
+ * Where OTA keeps things under MODELS_DIR:
+ *
+ *   state.json                      what is active, previous, staged; see box-state-file.ts
+ *   downloads/<package sha>.tar     a package as downloaded (.part while it arrives)
+ *   unpacking/<package sha>/        a package being verified; never loaded from here
+ *   versions/<name>/<version>/      verified packages: staged, active and previous
+ *
+ * Only a verified directory is ever renamed into versions/, so anything
+ * there passed its hash and signature checks.
+ */
+export class ModelStore {
+  constructor(readonly root: string) {}
+
+  get stateFile(): string {
+    return join(this.root, 'state.json');
+  }
+
+  packageFile(packageSha256: string): string {
+    return join(this.root, 'downloads', `${packageSha256}.tar`);
+  }
+
+  partFile(packageSha256: string): string {
+    return `${this.packageFile(packageSha256)}.part`;
+  }
+
+  unpackDirectory(packageSha256: string): string {
+    return join(this.root, 'unpacking', packageSha256);
+  }
+
+  versionDirectory(model: Pick<ModelVersion, 'name' | 'version'>): string {
+    return join(this.root, 'versions', model.name, model.version);
+  }
+
+  async prepare(): Promise<void> {
+    for (const directory of ['downloads', 'unpacking', 'versions']) await mkdir(join(this.root, directory), { recursive: true });
+  }
+
+  /** Removes every download and unpacking directory, and the versions not in `keep`; resolves with what it removed. */
+  async prune(keep: readonly Pick<ModelVersion, 'name' | 'version'>[]): Promise<string[]> {
+    const removed: string[] = [];
+    const remove = async (path: string) => {
+      await rm(path, { recursive: true, force: true });
+      removed.push(path);
+    };
+    for (const file of await listing(join(this.root, 'downloads'))) await remove(join(this.root, 'downloads', file));
+    for (const directory of await listing(join(this.root, 'unpacking'))) await remove(join(this.root, 'unpacking', directory));
+    const kept = new Set(keep.map((model) => this.versionDirectory(model)));
+    for (const name of await listing(join(this.root, 'versions'))) {
+      for (const version of await listing(join(this.root, 'versions', name))) {
+        const directory = join(this.root, 'versions', name, version);
+        if (!kept.has(directory)) await remove(directory);
+      }
+      if ((await listing(join(this.root, 'versions', name))).length === 0) await remove(join(this.root, 'versions', name));
+    }
+    return removed;
+  }
+}
+
+async function listing(directory: string): Promise<string[]> {
+  return readdir(directory).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+}

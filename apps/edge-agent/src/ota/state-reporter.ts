@@ -1,0 +1,100 @@
+import type { ModelSlot } from '@loupe/inference';
+import { MqttNotConnectedError, type MqttLink } from '@loupe/mqtt';
+import type { ModelVersion } from '@loupe/ota';
+import { ModelUpdateStatus, ReportedState } from '@loupe/proto';
+import type { DeviceTopics } from '@loupe/topics';
+import type { Logger } from 'pino';
+import type { BoxStateFile, UpdateStatus } from './box-state-file';
+import type { OtaMetrics } from './ota-metrics';
+
+const STATUS: Record<UpdateStatus, ModelUpdateStatus> = {
+  idle: ModelUpdateStatus.MODEL_UPDATE_STATUS_IDLE,
+  downloading: ModelUpdateStatus.MODEL_UPDATE_STATUS_DOWNLOADING,
+  verifying: ModelUpdateStatus.MODEL_UPDATE_STATUS_VERIFYING,
+  'warming-up': ModelUpdateStatus.MODEL_UPDATE_STATUS_WARMING_UP,
+  'self-testing': ModelUpdateStatus.MODEL_UPDATE_STATUS_SELF_TESTING,
+  active: ModelUpdateStatus.MODEL_UPDATE_STATUS_ACTIVE,
+  'rolled-back': ModelUpdateStatus.MODEL_UPDATE_STATUS_ROLLED_BACK,
+  failed: ModelUpdateStatus.MODEL_UPDATE_STATUS_FAILED,
+};
+
+// The cloud refuses longer errors; people need the first lines anyway.
+const MAX_ERROR_LENGTH = 2_000;
+
+/** One ReportedState (proto/loupe/v1/state.proto) from the box state and the model actually in the slot. */
+export function buildReportedState(identity: { siteId: string; deviceId: string }, state: BoxStateFile['current'], slot: ModelSlot, now: Date): ReportedState {
+  const running = slot.current?.model;
+  return ReportedState.fromPartial({
+    device: identity,
+    reportedAt: now,
+    generation: state.report.generation,
+    ...refs({ active: state.active, staged: state.staged, previous: state.previous }),
+    status: STATUS[state.report.status],
+    error: state.report.error.slice(0, MAX_ERROR_LENGTH),
+    provider: running?.provider ?? '',
+    runningSha256: running?.sha256 ?? '',
+    rolloutId: state.report.rolloutId,
+    crashes: state.probation?.crashes ?? state.report.crashes,
+  });
+}
+
+function refs(models: Record<'active' | 'staged' | 'previous', ModelVersion | undefined>) {
+  return Object.fromEntries(
+    Object.entries(models)
+      .filter((entry): entry is [string, ModelVersion] => entry[1] !== undefined)
+      .map(([key, { name, version, sha256 }]) => [key, { name, version, sha256 }]),
+  );
+}
+
+/**
+ * Publishes the box's model state on its `reported` topic (QoS 1) at every
+ * status change and on every (re)connect, so the cloud learns where a
+ * returning box stands. Reports go out one at a time, in order; one that
+ * cannot go while the link is down is dropped, since the reconnect sends
+ * the state as it is then.
+ */
+export class StateReporter {
+  private readonly topic: string;
+  private readonly log: Logger;
+  private publishing: Promise<void> = Promise.resolve();
+  private readonly onConnected = () => void this.publish();
+
+  constructor(
+    private readonly link: MqttLink,
+    topics: DeviceTopics,
+    private readonly identity: { siteId: string; deviceId: string },
+    private readonly state: BoxStateFile,
+    private readonly slot: ModelSlot,
+    private readonly metrics: OtaMetrics,
+    logger: Logger,
+  ) {
+    this.topic = topics.forDevice(identity.siteId, identity.deviceId, 'reported');
+    this.log = logger.child({ component: 'state-reporter' });
+  }
+
+  start(): void {
+    this.link.on('connected', this.onConnected);
+  }
+
+  async stop(): Promise<void> {
+    this.link.off('connected', this.onConnected);
+    await this.publishing;
+  }
+
+  publish(): Promise<void> {
+    this.publishing = this.publishing.then(() => this.publishNow());
+    return this.publishing;
+  }
+
+  private async publishNow(): Promise<void> {
+    const report = buildReportedState(this.identity, this.state.current, this.slot, new Date());
+    this.metrics.setStatus(this.state.current.report.status);
+    try {
+      await this.link.publish(this.topic, ReportedState.encode(report).finish(), { qos: 1 });
+      this.log.debug({ status: this.state.current.report.status, generation: report.generation }, 'state reported');
+    } catch (error) {
+      if (error instanceof MqttNotConnectedError) return;
+      this.log.warn({ err: (error as Error).message }, 'state report not published; the next connect sends it');
+    }
+  }
+}

@@ -1,0 +1,94 @@
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { packedPackage, publicKeyToPem, signedPackage, type PackageManifest, type SigningKey } from '@loupe/model-package';
+import type { ModelVersion } from '@loupe/ota';
+import { DesiredState } from '@loupe/proto';
+import { DEMO_MODEL_DIR } from './test-agent';
+
+export interface TestPackage {
+  bytes: Buffer;
+  sha256: string;
+  model: ModelVersion;
+  manifest: PackageManifest;
+}
+
+/**
+ * The real pcb-aoi demo model as a package of `version`, signed by
+ * `signer`. Versions other than the demo's own ("1") are distinct builds:
+ * their ONNX file has its own SHA-256 (see distinctBuild) and answers the
+ * same. `decision` replaces the manifest's decision rule before signing, for
+ * a build whose verdicts differ. `after` edits the model directory after
+ * signing, as a tamperer (or a bad disk) would, and the package is packed
+ * again.
+ */
+export async function pcbAoiPackage(
+  workDir: string,
+  { version, signer, decision, after }: { version: string; signer: SigningKey; decision?: object; after?: (directory: string) => Promise<void> },
+): Promise<TestPackage> {
+  const directory = await mkdtemp(join(workDir, 'model-'));
+  for (const file of ['manifest.json', 'pcb-aoi.opset11.onnx', 'sample-images']) await cp(join(DEMO_MODEL_DIR, file), join(directory, file), { recursive: true });
+  const manifestPath = join(directory, 'manifest.json');
+  await writeFile(manifestPath, JSON.stringify({ ...(JSON.parse(await readFile(manifestPath, 'utf8')) as object), version, ...(decision ? { decision } : {}) }));
+  if (version !== '1') await distinctBuild(join(directory, 'pcb-aoi.opset11.onnx'), `loupe test build ${version}`);
+  const signed = await signedPackage(directory, signer);
+  let bytes = signed.bytes;
+  if (after) {
+    await after(directory);
+    bytes = await packedPackage(directory);
+  }
+  const onnx = signed.manifest.files.find((file) => file.path.endsWith('.onnx'))!;
+  return {
+    bytes,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    model: { name: signed.manifest.model.name, version, sha256: onnx.sha256 },
+    manifest: signed.manifest,
+  };
+}
+
+/**
+ * Appends a `doc_string` (ModelProto field 6) to an ONNX file. Protobuf
+ * takes the last occurrence of a non-repeated field, so the model is the
+ * same; only its bytes, and so its SHA-256, differ.
+ */
+async function distinctBuild(onnxFile: string, docString: string): Promise<void> {
+  const text = Buffer.from(docString, 'utf8');
+  if (text.length > 127) throw new Error('a one-byte varint length keeps this simple: use a shorter doc string');
+  const field = Buffer.from([(6 << 3) | 2, text.length]);
+  await writeFile(onnxFile, Buffer.concat([await readFile(onnxFile), field, text]));
+}
+
+/** Flips one byte in the middle of a file. */
+export async function flipByte(file: string): Promise<void> {
+  const bytes = await readFile(file);
+  const middle = Math.floor(bytes.length / 2);
+  bytes[middle] = bytes[middle]! ^ 0xff;
+  await writeFile(file, bytes);
+}
+
+/** A DesiredState naming `pkg` at `url` (and `shadow` to run beside it), as the cloud publishes it. */
+export function desiredStateOf(pkg: TestPackage, url: string, generation: number, rolloutId = '', shadow?: { pkg: TestPackage; url: string }): Buffer {
+  const signature = pkg.manifest.signature!;
+  return Buffer.from(
+    DesiredState.encode(
+      DesiredState.fromPartial({
+        generation,
+        model: pkg.model,
+        packageUrl: url,
+        packageSize: pkg.bytes.length,
+        packageSha256: pkg.sha256,
+        signature: Buffer.from(signature.value, 'base64'),
+        signingKeyId: signature.keyId,
+        rolloutId,
+        ...(shadow
+          ? { shadowModel: shadow.pkg.model, shadowPackageUrl: shadow.url, shadowPackageSize: shadow.pkg.bytes.length, shadowPackageSha256: shadow.pkg.sha256 }
+          : {}),
+      }),
+    ).finish(),
+  );
+}
+
+/** Writes the registry's public keys as `GET /api/registry/keys` returns them, where REGISTRY_KEYS_FILE points. */
+export async function writeRegistryKeys(file: string, keys: SigningKey[]): Promise<void> {
+  await writeFile(file, JSON.stringify({ keys: keys.map((key) => ({ keyId: key.keyId, publicKeyPem: publicKeyToPem(key.publicKey) })) }));
+}
