@@ -18,9 +18,8 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppProcess } from '@loupe/service';
-import { startTestBroker, startTestDatabase } from '@loupe/testing';
+import { startTestBroker, startTestDatabase, startCloudProcess } from '@loupe/testing';
 import pg from 'pg';
-import { startBenchCloud } from './bench-cloud';
 
 const SMALL = Number(process.env.BENCH_EXPORT_SMALL ?? 20_000);
 const LARGE = Number(process.env.BENCH_EXPORT_LARGE ?? 200_000);
@@ -75,7 +74,7 @@ const db = new pg.Client({ connectionString: database.url });
 let cloud: AppProcess | undefined;
 
 try {
-  const bench = await startBenchCloud({
+  const bench = await startCloudProcess({
     database,
     broker,
     dataDir,

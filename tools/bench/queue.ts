@@ -19,9 +19,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AppProcess } from '@loupe/service';
-import { startTestBroker, startTestDatabase } from '@loupe/testing';
+import { startTestBroker, startTestDatabase, startCloudProcess } from '@loupe/testing';
 import pg from 'pg';
-import { startBenchCloud } from './bench-cloud';
 
 const LABELERS = Number(process.env.BENCH_LABELERS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -87,7 +86,7 @@ const pool = new pg.Pool({ connectionString: database.url, max: POOL });
 
 try {
   log(`database: ${database.kind}; ${LABELERS} labelers for ${SECONDS} s each phase; pool of ${POOL} connections`);
-  const bench = await startBenchCloud({ database, broker, dataDir, poolSize: POOL });
+  const bench = await startCloudProcess({ database, broker, dataDir, poolSize: POOL });
   cloud = bench.app;
   const { post } = bench;
   const adminToken = bench.admin.token;

@@ -8,3 +8,4 @@ export { freePort } from './free-port';
 export { discoverViaReflection } from './grpc-reflection-client';
 export { bmp24, bmpWithPalette, pngClaimingSize } from './hostile-images';
 export { startBrokerProcess, type BrokerProcess } from './broker-process';
+export { startCloudProcess, type CloudProcess } from './cloud-process';

@@ -1,27 +1,31 @@
 import http from 'node:http';
 import { join, resolve } from 'node:path';
 import { AppProcess } from '@loupe/service';
-import { freePort, type TestBroker, type TestDatabase } from '@loupe/testing';
+import { freePort } from './free-port';
+import type { TestBroker } from './test-broker';
+import type { TestDatabase } from './test-database';
 
-const ADMIN = { email: 'admin@bench.local', password: 'bench-admin-password' };
-const workspace = resolve(import.meta.dirname, '..', '..');
+const ADMIN = { email: 'admin@loupe.test', password: 'admin-password-for-tests' };
+const workspace = resolve(import.meta.dirname, '..', '..', '..');
 
-export interface BenchCloud {
+export interface CloudProcess {
   app: AppProcess;
   httpUrl: string;
   admin: { id: string; token: string };
   /** POSTs JSON, with a session token if given; throws on an error status. */
   post: (path: string, body: unknown, token?: string) => Promise<Record<string, unknown> | undefined>;
+  /** Calls the REST API as the admin; throws on an error status with the cloud's answer. */
+  call: <T>(method: 'GET' | 'POST', path: string, body?: unknown) => Promise<T>;
 }
 
-/** A cloud process for a benchmark on the given database and broker, signed in as its admin. */
-export async function startBenchCloud(options: {
+/** A cloud process on the given database and broker, signed in as its admin, for end-to-end tests and benchmarks. */
+export async function startCloudProcess(options: {
   database: TestDatabase;
   broker: TestBroker;
   dataDir: string;
   poolSize: number;
   env?: NodeJS.ProcessEnv;
-}): Promise<BenchCloud> {
+}): Promise<CloudProcess> {
   const httpPort = await freePort();
   const app = new AppProcess({
     name: 'cloud',
@@ -51,25 +55,32 @@ export async function startBenchCloud(options: {
   // the client about as much CPU as the server spends on a request, and
   // client and server share this machine's cores.
   const agent = new http.Agent({ keepAlive: true });
-  const post = (path: string, body: unknown, token?: string) =>
-    new Promise<Record<string, unknown> | undefined>((done, fail) => {
-      const payload = JSON.stringify(body);
-      const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+  const send = (method: 'GET' | 'POST', path: string, body: unknown, token?: string) =>
+    new Promise<unknown>((done, fail) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const headers: http.OutgoingHttpHeaders = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
       if (token) headers.authorization = `Bearer ${token}`;
-      const request = http.request(`${httpUrl}${path}`, { method: 'POST', agent, headers }, (response) => {
+      const request = http.request(`${httpUrl}${path}`, { method, agent, headers }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('error', fail);
         response.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const status = response.statusCode ?? 0;
-          if (status < 200 || status >= 300) fail(new Error(`POST ${path} answered ${status}: ${text}`));
-          else done(status === 204 ? undefined : (JSON.parse(text) as Record<string, unknown>));
+          if (status < 200 || status >= 300) fail(new Error(`${method} ${path} answered ${status}: ${text}`));
+          else done(status === 204 ? undefined : (JSON.parse(text) as unknown));
         });
       });
       request.on('error', fail);
       request.end(payload);
     });
+  const post = (path: string, body: unknown, token?: string) => send('POST', path, body, token) as Promise<Record<string, unknown> | undefined>;
   const session = (await post('/api/auth/login', ADMIN)) as { token: string; user: { id: string } };
-  return { app, httpUrl, admin: { id: session.user.id, token: session.token }, post };
+  return {
+    app,
+    httpUrl,
+    admin: { id: session.user.id, token: session.token },
+    post,
+    call: <T>(method: 'GET' | 'POST', path: string, body?: unknown) => send(method, path, body, session.token) as Promise<T>,
+  };
 }
