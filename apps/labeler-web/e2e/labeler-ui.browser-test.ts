@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { generateSigningKey, publicKeyToPem, signedPackage } from '@loupe/model-package';
@@ -128,6 +128,44 @@ describe('the labeler UI in a browser', () => {
     return (await page.locator('img.sample').getAttribute('src')) ?? '';
   }
 
+  /** Pushes the demo model under `modelName` as its next version (the registry numbers and signs it), with an engineer's token. */
+  async function pushDemoModel(modelName: string, token: string): Promise<number> {
+    const model = await mkdtemp(join(dataDir, 'model-'));
+    for (const file of ['manifest.json', 'pcb-aoi.opset11.onnx', 'sample-images']) await cp(join(PCB_AOI, file), join(model, file), { recursive: true });
+    const manifest = JSON.parse(await readFile(join(model, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(join(model, 'manifest.json'), JSON.stringify({ ...manifest, name: modelName }));
+    const pushed = await fetch(`${httpUrl}/api/models`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-tar' },
+      body: new Uint8Array((await signedPackage(model, publisher)).bytes),
+    });
+    if (pushed.status !== 201) throw new Error(`pushing ${modelName} answered ${pushed.status}: ${await pushed.text()}`);
+    return Number(((await pushed.json()) as { version: number }).version);
+  }
+
+  /** An enrolled device of `group` that reports running `model` version `version`, as if its agent had said so. */
+  async function enrollRunning(siteId: string, deviceId: string, group: string, model: string, version: number): Promise<void> {
+    await db.query(`INSERT INTO device_credentials (site_id, device_id, secret_hash, fleet_group) VALUES ($1, $2, 'not-a-real-secret-hash', $3)`, [
+      siteId,
+      deviceId,
+      group,
+    ]);
+    const reported = {
+      generation: 0,
+      reportedAt: new Date().toISOString(),
+      status: 'ACTIVE',
+      active: { name: model, version: String(version), sha256: '' },
+      staged: null,
+      previous: null,
+      error: '',
+      provider: 'cpu',
+      runningSha256: '',
+      rolloutId: '',
+      crashes: 0,
+    };
+    await db.query(`INSERT INTO device_model_states (site_id, device_id, reported) VALUES ($1, $2, $3::jsonb)`, [siteId, deviceId, JSON.stringify(reported)]);
+  }
+
   const answersOf = async (projectId: string, email: string) =>
     (
       await db.query<{ answer: { className: string } }>(
@@ -231,6 +269,63 @@ describe('the labeler UI in a browser', () => {
     await expect.poll(async () => (await page.locator('main').textContent()) ?? '').toMatch(/golden samples checked on cpu.*first cut/s);
     await expect.poll(async () => (await page.locator('main').textContent()) ?? '').toContain('passed the line trial');
     await page.screenshot({ path: join(SCREENSHOTS, 'models.png') });
+    await page.close();
+  });
+
+  it("shows a rollout's stages, devices and both cohorts, pauses it with a reason, and shows the fleet's model updates", async () => {
+    const engineer = String((await api('/api/auth/login', ENGINEER)).token);
+    const modelName = 'pcb-aoi-rollout';
+    const from = await pushDemoModel(modelName, engineer);
+    const to = await pushDemoModel(modelName, engineer);
+    const group = 'line-rollout';
+    for (const device of ['aoi-1', 'aoi-2', 'aoi-3']) await enrollRunning('plant-r', device, group, modelName, from);
+    const plan = { stages: [{ name: 'canary', devices: ['plant-r/aoi-1'], bakeSeconds: 600 }, { name: 'all', percent: 100 }] };
+    const rollout = await api('/api/rollouts', { model: modelName, version: to, fleetGroup: group, plan }, engineer);
+    const rolloutId = String(rollout.id);
+
+    const page = await signIn(ENGINEER, `rollouts/${rolloutId}`);
+    await page.getByRole('heading', { name: 'Stages' }).waitFor();
+    const text = async (selector: string) => (await page.locator(selector).first().textContent()) ?? '';
+    expect(await page.locator('ol.stages > li strong').allTextContents()).toEqual(['canary', 'all']);
+    expect(await text('ol.stages > li[aria-current="step"]')).toContain('canary');
+    // No agent answers in this test: the controller asks the canary to update, and it stays updating.
+    await expect.poll(() => text('ol.stages > li[aria-current="step"]')).toContain('1 updating');
+    expect(await text('ol.stages > li:nth-child(2)')).toContain('2 pending');
+    await expect.poll(() => text('table.rollout-devices')).toMatch(/plant-r\/aoi-1canaryupdating.*plant-r\/aoi-2allpending.*plant-r\/aoi-3allpending/);
+    expect(await page.locator('table.cohorts thead th').allTextContents()).toEqual(['Metric', `Candidate v${to}`, `Baseline v${from}`]);
+    expect(await page.locator('table.cohorts tbody th').allTextContents()).toContain('Uncertain rate');
+    expect(await text('table.gates')).toContain('no data');
+    expect(await text('table.audit-log')).toContain('started');
+
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await page.getByLabel(/Reason for pause/).fill('line 3 is down for maintenance');
+    await page.getByRole('button', { name: 'Pause rollout' }).click();
+    await page.getByRole('status').filter({ hasText: 'the rollout is paused' }).waitFor();
+    await expect.poll(() => text('.rollout-state')).toContain('paused');
+    await expect.poll(() => text('table.audit-log')).toContain('line 3 is down for maintenance');
+    expect(await page.getByRole('button', { name: 'Pause', exact: true }).isDisabled()).toBe(true);
+    const { rows } = await db.query('SELECT state, reason FROM rollouts WHERE id = $1', [rolloutId]);
+    expect(rows).toEqual([{ state: 'paused', reason: 'line 3 is down for maintenance' }]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'rollout.png'), fullPage: true });
+
+    // Someone else resumes it while this page has the Resume form open: the cloud refuses the second resume and says why.
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    await page.getByLabel(/Reason for resume/).fill('maintenance done');
+    await api(`/api/rollouts/${rolloutId}/resume`, { reason: 'resumed from the CLI' }, engineer);
+    await page.getByRole('button', { name: 'Resume rollout' }).click();
+    await page.getByRole('alert').filter({ hasText: 'resume needs it paused' }).waitFor();
+    await expect.poll(() => text('.rollout-state')).toContain('running');
+
+    await page.getByRole('link', { name: 'All rollouts' }).click();
+    await expect.poll(() => text('main table')).toMatch(new RegExp(`${modelName}v${from} → v${to}${group}runningcanary`));
+    await page.getByRole('link', { name: modelName }).click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    expect(page.url()).toBe(`${httpUrl}/#/rollouts/${rolloutId}`);
+
+    await page.getByRole('link', { name: 'Fleet' }).click();
+    await expect.poll(() => text('main table')).toMatch(new RegExp(`aoi-1.*never.*${group}.*${modelName}@${to}\\s*rollout.*ACTIVE.*${modelName}@${from}`));
+    expect(await page.locator('main table tbody tr').filter({ hasText: 'plant-r' }).count()).toBe(3);
+    await page.screenshot({ path: join(SCREENSHOTS, 'fleet.png'), fullPage: true });
     await page.close();
   });
 });

@@ -5,39 +5,85 @@ import { QueuePage } from './labeling/queue-page';
 import { ModelsPage } from './models/models-page';
 import { ProjectsPage } from './projects/projects-page';
 import { ReviewPage } from './review/review-page';
+import { rolloutIdOf } from './rollouts/rollout-route';
+import { RolloutsPage } from './rollouts/rollouts-page';
 import { SessionGate } from './session/session-gate';
 
-// Each screen by its hash route (`#/review`), with its header link.
-const SCREENS = { label: 'Label', review: 'Review', projects: 'Projects', models: 'Models', fleet: 'Fleet' } as const;
-type Screen = keyof typeof SCREENS;
+type Role = UserDto['role'];
 
-const screenOf = (hash: string): Screen => (Object.keys(SCREENS) as Screen[]).find((screen) => hash === `#/${screen}`) ?? 'label';
+// The roles the cloud serves the fleet and rollout routes to.
+const ENGINEERS: readonly Role[] = ['engineer', 'admin'];
+
+type Screen = 'label' | 'review' | 'projects' | 'models' | 'fleet' | 'rollouts';
+
+// Each screen by its hash route (`#/review`, or below it: `#/rollouts/<id>`),
+// with its header link, and the roles it is for when not everyone's.
+const SCREENS: Record<Screen, { title: string; roles?: readonly Role[] }> = {
+  label: { title: 'Label' },
+  review: { title: 'Review' },
+  projects: { title: 'Projects' },
+  models: { title: 'Models' },
+  fleet: { title: 'Fleet', roles: ENGINEERS },
+  rollouts: { title: 'Rollouts', roles: ENGINEERS },
+};
+
+const screenOf = (hash: string): Screen =>
+  (Object.keys(SCREENS) as Screen[]).find((screen) => hash === `#/${screen}` || hash.startsWith(`#/${screen}/`)) ?? 'label';
+
+/** Screens for everyone, and those for the user's role; signed out, those for everyone. */
+function allows(screen: Screen, user: UserDto | null): boolean {
+  const { roles } = SCREENS[screen];
+  return roles === undefined || (user !== null && roles.includes(user.role));
+}
 
 export function App() {
-  const [screen, setScreen] = useState<Screen>(screenOf(window.location.hash));
+  const [hash, setHash] = useState(window.location.hash);
   const [sessionCheck, setSessionCheck] = useState(0);
   useEffect(() => {
-    const onHash = () => setScreen(screenOf(window.location.hash));
+    const onHash = () => setHash(window.location.hash);
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
   const expired = useCallback(() => setSessionCheck((count) => count + 1), []);
+  const screen = screenOf(hash);
   return (
-    <>
-      <header>
-        Loupe
-        {Object.entries(SCREENS).map(([route, title]) => (
-          <a key={route} href={`#/${route}`}>
-            {title}
-          </a>
-        ))}
-      </header>
-      <SessionGate key={sessionCheck}>{(user) => <ScreenView screen={screen} user={user} onSessionExpired={expired} />}</SessionGate>
-    </>
+    <SessionGate key={sessionCheck} header={(user) => <Header user={user} />}>
+      {(user) =>
+        allows(screen, user) ? (
+          <ScreenView screen={screen} hash={hash} user={user} onSessionExpired={expired} />
+        ) : (
+          <main>
+            <p className="notice">The {SCREENS[screen].title} screen is for engineers and admins.</p>
+          </main>
+        )
+      }
+    </SessionGate>
   );
 }
 
-function ScreenView({ screen, user, onSessionExpired }: { screen: Screen; user: UserDto; onSessionExpired: () => void }) {
+function Header({ user }: { user: UserDto | null }) {
+  return (
+    <header>
+      Loupe
+      {(Object.keys(SCREENS) as Screen[])
+        .filter((screen) => allows(screen, user))
+        .map((screen) => (
+          <a key={screen} href={`#/${screen}`}>
+            {SCREENS[screen].title}
+          </a>
+        ))}
+    </header>
+  );
+}
+
+interface ScreenViewProps {
+  screen: Screen;
+  hash: string;
+  user: UserDto;
+  onSessionExpired: () => void;
+}
+
+function ScreenView({ screen, hash, user, onSessionExpired }: ScreenViewProps) {
   switch (screen) {
     case 'label':
       return <QueuePage onSessionExpired={onSessionExpired} />;
@@ -48,6 +94,8 @@ function ScreenView({ screen, user, onSessionExpired }: { screen: Screen; user: 
     case 'models':
       return <ModelsPage onSessionExpired={onSessionExpired} />;
     case 'fleet':
-      return <FleetPage />;
+      return <FleetPage onSessionExpired={onSessionExpired} />;
+    case 'rollouts':
+      return <RolloutsPage rolloutId={rolloutIdOf(hash)} onSessionExpired={onSessionExpired} />;
   }
 }

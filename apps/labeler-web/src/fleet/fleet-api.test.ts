@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { fetchFleet, FleetUnavailableError } from './fleet-api';
+import { SessionExpiredError } from '../api/cloud-api';
+import { fetchEnrolledDevices, fetchFleet, FleetUnavailableError } from './fleet-api';
+
+const enrolled = {
+  siteId: 'plant-7',
+  deviceId: 'aoi-03',
+  fleetGroup: 'line-3',
+  revoked: false,
+  lastSeenAt: null,
+  agentVersion: null,
+  desired: { generation: 2, model: { name: 'pcb-aoi', version: '4', sha256: 'b'.repeat(64) }, rolloutId: 'r-1' },
+  reported: null,
+};
 
 const device = {
   siteId: 'plant-7',
@@ -37,6 +49,19 @@ describe('fetchFleet', () => {
     const cloud = answering(() => Response.json({ devices: [device] }));
     expect(await fetchFleet(cloud.fetchFn, never)).toEqual([device]);
     expect(cloud.requested).toEqual(['/api/devices']);
+  });
+
+  it('asks for the enrolled devices with their OTA state, checked against the contract', async () => {
+    const cloud = answering(() => Response.json({ devices: [enrolled] }));
+    expect(await fetchEnrolledDevices(cloud.fetchFn, never)).toEqual([enrolled]);
+    expect(cloud.requested).toEqual(['/api/fleet/devices']);
+    const broken = answering(() => Response.json({ devices: [{ ...enrolled, fleetGroup: 7 }] }));
+    expect(await problemOf(fetchEnrolledDevices(broken.fetchFn, never))).toContain('list of enrolled devices this page does not understand (devices.0.fleetGroup');
+  });
+
+  it('turns 401 into an expired session, so the page asks to sign in again', async () => {
+    const cloud = answering(() => Response.json({ statusCode: 401, error: 'unauthenticated', message: 'sign in first' }, { status: 401 }));
+    await expect(fetchFleet(cloud.fetchFn, never)).rejects.toThrow(SessionExpiredError);
   });
 
   it('says the cloud is unreachable when the request fails', async () => {

@@ -1,4 +1,6 @@
-import { apiErrorSchema, deviceListResponseSchema, type DeviceDto } from '@loupe/api-contracts';
+import { apiErrorSchema, deviceListResponseSchema, fleetDeviceListResponseSchema, type DeviceDto, type FleetDeviceDto } from '@loupe/api-contracts';
+import type { z } from 'zod';
+import { SessionExpiredError } from '../api/cloud-api';
 
 // The page keeps polling; a request the cloud never answers must not stall it.
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -14,15 +16,28 @@ export class FleetUnavailableError extends Error {
 }
 
 /**
- * `GET /api/devices` from the cloud that served this page, checked against
- * the shared contract. Rejects with FleetUnavailableError, or with the abort
- * reason when `signal` aborts.
+ * `GET /api/devices` from the cloud that served this page: the devices it
+ * has heard from, with their telemetry. Rejects as fetchChecked does.
  */
 export async function fetchFleet(fetchFn: typeof fetch, signal: AbortSignal): Promise<DeviceDto[]> {
+  return (await fetchChecked(fetchFn, '/api/devices', deviceListResponseSchema, 'device list', signal)).devices;
+}
+
+/** `GET /api/fleet/devices`: every enrolled device with its desired and reported model. Rejects as fetchChecked does. */
+export async function fetchEnrolledDevices(fetchFn: typeof fetch, signal: AbortSignal): Promise<FleetDeviceDto[]> {
+  return (await fetchChecked(fetchFn, '/api/fleet/devices', fleetDeviceListResponseSchema, 'list of enrolled devices', signal)).devices;
+}
+
+/**
+ * One GET, its answer checked against the shared contract. Rejects with
+ * SessionExpiredError on 401, FleetUnavailableError on any other failure,
+ * or with the abort reason when `signal` aborts.
+ */
+async function fetchChecked<T>(fetchFn: typeof fetch, path: string, schema: z.ZodType<T>, what: string, signal: AbortSignal): Promise<T> {
   let response: Response;
   let body: string;
   try {
-    response = await fetchFn('/api/devices', {
+    response = await fetchFn(path, {
       headers: { accept: 'application/json' },
       signal: AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]),
     });
@@ -38,16 +53,17 @@ export async function fetchFleet(fetchFn: typeof fetch, signal: AbortSignal): Pr
   if (response.status >= 400) throw errorForStatus(response, json?.value);
   if (json === undefined) throw new FleetUnavailableError('The cloud answered with something other than JSON.');
 
-  const result = deviceListResponseSchema.safeParse(json.value);
-  if (result.success) return result.data.devices;
+  const result = schema.safeParse(json.value);
+  if (result.success) return result.data;
   const problem = result.error.issues[0];
   throw new FleetUnavailableError(
-    `The cloud sent a device list this page does not understand (${problem?.path.join('.') ?? ''}: ${problem?.message ?? ''}). ` +
+    `The cloud sent a ${what} this page does not understand (${problem?.path.join('.') ?? ''}: ${problem?.message ?? ''}). ` +
       'Reload the page: the cloud may have been updated.',
   );
 }
 
-function errorForStatus(response: Response, json: unknown): FleetUnavailableError {
+function errorForStatus(response: Response, json: unknown): Error {
+  if (response.status === 401) return new SessionExpiredError();
   const apiError = apiErrorSchema.safeParse(json);
   if (apiError.success) {
     return new FleetUnavailableError(`The cloud answered ${response.status}: ${apiError.data.message}`);

@@ -1,12 +1,12 @@
-import { toFleetRows } from './fleet-rows';
-import type { FleetState } from './fleet-state';
+import type { PolledState } from '../api/polled-state';
+import { toFleetRows, type Fleet } from './fleet-rows';
 import { FleetTable } from './fleet-table';
 import { useFleet } from './use-fleet';
 import { useNow } from './use-now';
 
-/** Every edge device the cloud has heard from, refreshed while the page is open. */
-export function FleetPage() {
-  const fleet = useFleet();
+/** Every edge device the cloud has heard from or enrolled, with its model update, refreshed while the page is open. */
+export function FleetPage({ onSessionExpired }: { onSessionExpired: () => void }) {
+  const fleet = useFleet(onSessionExpired);
   const now = useNow(1_000);
   return (
     <main>
@@ -16,7 +16,7 @@ export function FleetPage() {
   );
 }
 
-function FleetContent({ fleet, now }: { fleet: FleetState; now: Date }) {
+function FleetContent({ fleet, now }: { fleet: PolledState<Fleet>; now: Date }) {
   switch (fleet.status) {
     case 'loading':
       return <p className="notice">Loading devices…</p>;
@@ -26,7 +26,8 @@ function FleetContent({ fleet, now }: { fleet: FleetState; now: Date }) {
           {fleet.problem} Retrying…
         </p>
       );
-    case 'loaded':
+    case 'loaded': {
+      const rows = toFleetRows(fleet.value, now);
       return (
         <>
           {fleet.problem !== null && (
@@ -34,12 +35,9 @@ function FleetContent({ fleet, now }: { fleet: FleetState; now: Date }) {
               {fleet.problem} Showing the devices as last loaded; retrying…
             </p>
           )}
-          {fleet.devices.length === 0 ? (
-            <p className="notice">No devices yet: start an edge agent, see README</p>
-          ) : (
-            <FleetTable rows={toFleetRows(fleet.devices, now)} />
-          )}
+          {rows.length === 0 ? <p className="notice">No devices yet: start an edge agent, see README</p> : <FleetTable rows={rows} />}
         </>
       );
+    }
   }
 }

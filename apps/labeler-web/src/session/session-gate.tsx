@@ -4,8 +4,14 @@ import { fetchSignedInUser, signIn, signOut } from './session-api';
 
 type Session = { status: 'checking' } | { status: 'signed-out'; problem: string | null } | { status: 'signed-in'; user: UserDto };
 
+interface SessionGateProps {
+  /** Above everything, for whoever is signed in (null while checking or signed out): the header links depend on the role. */
+  header: (user: UserDto | null) => ReactNode;
+  children: (user: UserDto) => ReactNode;
+}
+
 /** Shows its children to a signed-in user, and a sign-in form to anyone else. */
-export function SessionGate({ children }: { children: (user: UserDto) => ReactNode }) {
+export function SessionGate({ header, children }: SessionGateProps) {
   const [session, setSession] = useState<Session>({ status: 'checking' });
   const check = useCallback(() => {
     fetchSignedInUser(fetch).then(
@@ -17,12 +23,23 @@ export function SessionGate({ children }: { children: (user: UserDto) => ReactNo
 
   switch (session.status) {
     case 'checking':
-      return <p className="notice">Checking your session…</p>;
+      return (
+        <>
+          {header(null)}
+          <p className="notice">Checking your session…</p>
+        </>
+      );
     case 'signed-out':
-      return <SignInForm problem={session.problem} onSignedIn={check} />;
+      return (
+        <>
+          {header(null)}
+          <SignInForm problem={session.problem} onSignedIn={check} />
+        </>
+      );
     case 'signed-in':
       return (
         <>
+          {header(session.user)}
           <p className="session">
             {session.user.name} ({session.user.role}){' '}
             <button type="button" onClick={() => void signOut(fetch).finally(check)}>
