@@ -8,6 +8,7 @@
  */
 import { join, resolve } from 'node:path';
 import { AppProcess } from '@loupe/service';
+import { demoAgentEnrollment } from './demo-enrollment';
 import { buildLabelerWebIfStale } from './labeler-web-build';
 import { LOCAL_ADMIN } from './local-admin';
 import { DEMO_PROJECT, LOCAL_LABELER, LOCAL_REVIEWER, localPublisherKey, publishDemoModel, setUpLocalDemo } from './local-demo';
@@ -73,6 +74,8 @@ if (localDemo) {
 }
 
 if (stopping) await new Promise<never>(() => undefined);
+const demoDevice = { siteId: process.env.SITE_ID || 'demo-site', deviceId: process.env.DEVICE_ID || 'edge-1' };
+const enrollment = await demoAgentEnrollment(httpUrl, admin, demoDevice, String(ready.dataDir));
 const agent = launch('edge-agent', {
   entry: 'apps/edge-agent/src/main.ts',
   tsconfig: 'apps/edge-agent/tsconfig.json',
@@ -80,8 +83,9 @@ const agent = launch('edge-agent', {
     ...process.env,
     // The ready log hides credentials; a configured broker URL keeps them.
     MQTT_URL: process.env.MQTT_URL || String(ready.mqttUrl),
-    SITE_ID: process.env.SITE_ID ?? 'demo-site',
-    DEVICE_ID: process.env.DEVICE_ID ?? 'edge-1',
+    SITE_ID: demoDevice.siteId,
+    DEVICE_ID: demoDevice.deviceId,
+    ...enrollment,
     TELEMETRY_INTERVAL: process.env.TELEMETRY_INTERVAL ?? '5s',
     GRPC_HOST: process.env.GRPC_HOST ?? '127.0.0.1',
     EXECUTION_PROVIDERS: process.env.EXECUTION_PROVIDERS ?? 'cpu',

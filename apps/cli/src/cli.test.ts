@@ -46,7 +46,7 @@ describe('loupe command line', () => {
   it.each([
     [[], 'loupe: missing command\nUsage: loupe'],
     [['--bogus'], "loupe: Unknown option '--bogus'\nRun \"loupe --help\""],
-    [['fleet'], 'loupe: unknown command "fleet"\nRun "loupe --help" to see the commands.'],
+    [['fleets'], 'loupe: unknown command "fleets"\nRun "loupe --help" to see the commands.'],
     [['devices'], 'loupe: "loupe devices" needs a command\nUsage: loupe devices <command>'],
     [['devices', 'remove'], 'loupe: unknown command "loupe devices remove"\nRun "loupe devices --help"'],
     [['devices', 'list', '--bogus'], "loupe: Unknown option '--bogus'\nRun \"loupe devices list --help\""],

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deviceListResponseSchema } from '@loupe/api-contracts';
+import { deviceListResponseSchema, enrollmentTokenSchema, enrollResponseSchema } from '@loupe/api-contracts';
 import { Telemetry } from '@loupe/proto';
 import { AppProcess } from '@loupe/service';
 import { eventually, freePort } from '@loupe/testing';
@@ -46,7 +46,13 @@ describe('the cloud after SIGKILL on embedded defaults', () => {
     });
 
     const first = await startCloud(env);
-    const device = await mqtt.connectAsync(first.mqttUrl, { protocolVersion: 4, reconnectPeriod: 0 });
+    // The embedded broker admits enrolled devices only.
+    const admin = (await signedInAsAdmin(first.httpUrl)).headers as Record<string, string>;
+    const post = async (path: string, headers: Record<string, string>, body: unknown) =>
+      (await fetch(`${first.httpUrl}${path}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+    const { token } = enrollmentTokenSchema.parse(await post('/api/fleet/enrollment-tokens', admin, { siteId: 'plant-7', deviceId: 'aoi-09' }));
+    const { username, password } = enrollResponseSchema.parse(await post('/api/fleet/enroll', {}, { token }));
+    const device = await mqtt.connectAsync(first.mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, clientId: username, username, password });
     const topic = new DeviceTopics().forDevice('plant-7', 'aoi-09', 'telemetry');
     await device.publishAsync(topic, Buffer.from(Telemetry.encode(Telemetry.fromPartial({ agentVersion: '0.1.0' })).finish()), {
       qos: 1,

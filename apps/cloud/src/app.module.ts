@@ -21,13 +21,23 @@ import {
   INGEST_LINKS,
   MQTT_SHARE_GROUP,
   LABELING_SETTINGS,
+  PUBLIC_URL,
   REGISTRY_KEYS,
+  ROLLOUT_SETTINGS,
   SAMPLE_LIMITS,
   TOPICS,
 } from './infrastructure.tokens';
 import type { CloudMetrics } from './metrics/cloud-metrics';
 import { MetricsController } from './metrics/metrics.controller';
+import { FleetStateModule } from './fleet/state/fleet-state.module';
+import type { ServiceAccount } from './fleet/identity/broker-access';
+import { DeviceCredentials } from './fleet/identity/device-credentials';
+import { DeviceIdentityModule } from './fleet/identity/device-identity.module';
+import { IdentityMetrics } from './fleet/identity/identity-metrics';
+import { BROKER_SERVICE_ACCOUNT } from './fleet/identity/identity.tokens';
+import { DevicePackagesModule } from './fleet/packages/device-packages.module';
 import { RegistryModule } from './registry/registry.module';
+import { RolloutsModule, type RolloutSettings } from './rollouts/rollouts.module';
 import type { RegistryKeys } from './registry/registry-keys';
 import { SamplesModule } from './samples/samples.module';
 import { TelemetryModule } from './telemetry/telemetry.module';
@@ -44,6 +54,11 @@ export interface Infrastructure {
   sampleLimits: { maxSampleBytes: number };
   labeling: { leaseSeconds: number };
   registryKeys: RegistryKeys;
+  rollouts: RolloutSettings;
+  /** The URL devices reach this cloud at; known once HTTP listens. */
+  publicUrl: () => string;
+  /** Device credentials, shared with the embedded broker; the configured broker account, if any. */
+  identity: { credentials: DeviceCredentials; metrics: IdentityMetrics; serviceAccount?: ServiceAccount };
   metrics: CloudMetrics;
   clock: Clock;
   logger: Logger;
@@ -63,6 +78,11 @@ class InfrastructureModule {
       { provide: SAMPLE_LIMITS, useValue: infrastructure.sampleLimits },
       { provide: LABELING_SETTINGS, useValue: infrastructure.labeling },
       { provide: REGISTRY_KEYS, useValue: infrastructure.registryKeys },
+      { provide: ROLLOUT_SETTINGS, useValue: infrastructure.rollouts },
+      { provide: PUBLIC_URL, useValue: infrastructure.publicUrl },
+      { provide: DeviceCredentials, useValue: infrastructure.identity.credentials },
+      { provide: IdentityMetrics, useValue: infrastructure.identity.metrics },
+      { provide: BROKER_SERVICE_ACCOUNT, useValue: infrastructure.identity.serviceAccount ?? null },
       { provide: CLOUD_METRICS, useValue: infrastructure.metrics },
       { provide: Clock, useValue: infrastructure.clock },
       { provide: LOGGER, useValue: infrastructure.logger },
@@ -85,6 +105,10 @@ export class AppModule {
         SamplesModule,
         LabelingModule,
         RegistryModule,
+        FleetStateModule,
+        DeviceIdentityModule,
+        DevicePackagesModule,
+        RolloutsModule,
         HealthModule,
       ],
       controllers: [MetricsController, OpenApiController],

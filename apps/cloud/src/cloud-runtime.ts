@@ -3,7 +3,7 @@ import { redactUrl } from '@loupe/config';
 import { Backoff, MqttLink, registerLinkMetrics } from '@loupe/mqtt';
 import { DESCRIPTOR_SET_BASE64, ModelRegistryServiceService } from '@loupe/proto';
 import { startGrpcServer } from '@loupe/service';
-import { DeviceTopics } from '@loupe/topics';
+import { DeviceAcl, DeviceTopics, deviceUsername } from '@loupe/topics';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
@@ -17,11 +17,16 @@ import { openDatabase } from './database/database';
 import { DataDirectoryLock } from './embedded/data-directory-lock';
 import { startEmbeddedBroker } from './embedded/embedded-broker';
 import { startEmbeddedDatabase } from './embedded/embedded-database';
+import { BrokerAccess, generatedServiceAccount } from './fleet/identity/broker-access';
+import { DeviceCredentials } from './fleet/identity/device-credentials';
+import { DeviceIdentityRepository } from './fleet/identity/device-identity.repository';
+import { IdentityMetrics } from './fleet/identity/identity-metrics';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { NestLogger } from './http/nest-logger';
 import { ModelRegistry } from './registry/model-registry';
 import { MODEL_REGISTRY_SERVICE_NAME, modelRegistryService } from './registry/registry-grpc';
 import { loadRegistryKeys } from './registry/registry-keys';
+import { RolloutController } from './rollouts/rollout-controller';
 import { AuthService } from './auth/auth.service';
 import { CloudMetrics } from './metrics/cloud-metrics';
 
@@ -71,31 +76,45 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
       databaseUrl = config.database.url;
     }
 
-    let mqttUrl: string;
-    if (config.mqtt.broker.kind === 'embedded') {
-      const broker = await startEmbeddedBroker(config.mqtt.broker, logger.child({ component: 'embedded-broker' }));
-      closers.push(() => broker.stop());
-      mqttUrl = broker.url;
-    } else {
-      mqttUrl = config.mqtt.broker.url;
-    }
-
+    // The database opens before the embedded broker: the broker checks device credentials in it.
     const database = await openDatabase(
       { url: databaseUrl, poolSize: config.database.poolSize, migrate: config.database.migrateOnStart },
       logger,
     );
     closers.push(() => database.close());
 
+    const metrics = new CloudMetrics();
+    const topics = new DeviceTopics(config.mqtt.topicRoot);
+    const identityMetrics = new IdentityMetrics(metrics.registry);
+    const deviceCredentials = new DeviceCredentials(new DeviceIdentityRepository(database.pool));
+    const configuredAccount =
+      config.mqtt.username !== undefined && config.mqtt.password !== undefined ? { username: config.mqtt.username, password: config.mqtt.password } : undefined;
+    // How the cloud's own links sign in: as configured, or on the embedded broker with an account made up for this process.
+    let brokerLogin: { username?: string; password?: string } = {
+      ...(config.mqtt.username === undefined ? {} : { username: config.mqtt.username }),
+      ...(config.mqtt.password === undefined ? {} : { password: config.mqtt.password }),
+    };
+    let mqttUrl: string;
+    if (config.mqtt.broker.kind === 'embedded') {
+      const serviceAccount = configuredAccount ?? generatedServiceAccount();
+      brokerLogin = serviceAccount;
+      const access = new BrokerAccess(serviceAccount, deviceCredentials, new DeviceAcl(topics), identityMetrics);
+      const broker = await startEmbeddedBroker(config.mqtt.broker, access, logger.child({ component: 'embedded-broker' }));
+      closers.push(() => broker.stop());
+      deviceCredentials.onInvalidated((device) => broker.disconnect(deviceUsername(device.siteId, device.deviceId)));
+      mqttUrl = broker.url;
+    } else {
+      mqttUrl = config.mqtt.broker.url;
+    }
+
     const blobs = openBlobStore(config);
     closers.push(() => (blobs instanceof S3BlobStore ? blobs.close() : undefined));
 
-    const metrics = new CloudMetrics();
     const linkTo = (clientId: string) =>
       new MqttLink({
         url: mqttUrl,
         clientId,
-        ...(config.mqtt.username === undefined ? {} : { username: config.mqtt.username }),
-        ...(config.mqtt.password === undefined ? {} : { password: config.mqtt.password }),
+        ...brokerLogin,
         persistentSession: false,
         // The embedded broker is Aedes, which speaks 3.1.1 only.
         ...(config.mqtt.broker.kind === 'embedded' ? { protocolVersion: 4 as const } : {}),
@@ -111,17 +130,21 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
     const ingestLinks = Array.from({ length: extraIngest }, (_, i) => linkTo(`${config.mqtt.clientId}-ingest-${i + 1}`));
     for (const ingestLink of ingestLinks) closers.push(() => ingestLink.stop());
 
+    let publicUrl = config.publicUrl ?? '';
     const app = await NestFactory.create<NestFastifyApplication>(
       AppModule.register({
         database,
         link,
         ingestLinks,
-        topics: new DeviceTopics(config.mqtt.topicRoot),
+        topics,
         shareGroup: config.mqtt.shareGroup,
         blobs,
         sampleLimits: config.samples,
         labeling: config.labeling,
         registryKeys: await loadRegistryKeys(config.registry, logger.child({ component: 'registry' })),
+        rollouts: config.rollouts,
+        identity: { credentials: deviceCredentials, metrics: identityMetrics, ...(configuredAccount ? { serviceAccount: configuredAccount } : {}) },
+        publicUrl: () => publicUrl,
         metrics,
         clock: new SystemClock(),
         logger,
@@ -156,6 +179,11 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     const httpUrl = `http://${config.http.host}:${port}`;
+    publicUrl = config.publicUrl ?? httpUrl;
+    const rolloutController = app.get(RolloutController);
+    rolloutController.start();
+    // Before the app closes: the last pass finishes and the lease is handed on.
+    closers.push(() => rolloutController.stop());
     logger.info(
       {
         httpUrl,

@@ -13,3 +13,6 @@ export const SAMPLE_LIMITS = Symbol('SampleLimits');
 export const LABELING_SETTINGS = Symbol('LabelingSettings');
 export const INGEST_LINKS = Symbol('IngestLinks');
 export const REGISTRY_KEYS = Symbol('RegistryKeys');
+/** A function returning the URL devices reach this cloud at (known once HTTP listens). */
+export const PUBLIC_URL = Symbol('PublicUrl');
+export const ROLLOUT_SETTINGS = Symbol('RolloutSettings');

@@ -2,12 +2,17 @@ import { redactUrl } from '@loupe/config';
 import { ModelSlot } from '@loupe/inference';
 import { Backoff, MqttLink, registerLinkMetrics } from '@loupe/mqtt';
 import { SampleSelector } from '@loupe/sampling';
-import { DeviceTopics } from '@loupe/topics';
+import { DeviceTopics, deviceUsername } from '@loupe/topics';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config/agent-config';
+import { deviceLogin } from './identity/device-login';
 import { InspectHandlers } from './inspect/inspect.handlers';
 import { startInspectServer } from './inspect/inspect-server';
 import { ModelActivation } from './models/model-activation';
+import { ModelStats } from './models/model-stats';
+import { startModelUpdates } from './ota/model-updates';
+import { ShadowComparison } from './shadow/shadow-comparison';
+import { ShadowMetrics } from './shadow/shadow-metrics';
 import { SampleCapture } from './samples/sample-capture';
 import { SampleOutbox } from './samples/sample-outbox';
 import { SampleUplink } from './samples/sample-uplink';
@@ -29,15 +34,27 @@ export interface RunningAgent {
 /**
  * The agent's composition root. It starts without waiting for the broker: a
  * box must come up and serve its line while the network is still away.
+ * Only a box's very first start with an ENROLLMENT_TOKEN waits, for the
+ * cloud to enroll it.
  */
-export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
-  const identity = { siteId: config.siteId, deviceId: config.deviceId };
+export async function startAgent(configured: AgentConfig, logger: Logger): Promise<RunningAgent> {
+  const identity = { siteId: configured.siteId, deviceId: configured.deviceId };
   const log = logger.child(identity);
+  // Enrolled credentials sign in to the broker and to package downloads, as MQTT_USERNAME/MQTT_PASSWORD would.
+  const login = await deviceLogin({
+    ...identity,
+    configured: configured.mqtt,
+    enrollment: configured.enrollment,
+    registryKeysFile: configured.ota.registryKeysFile,
+    log: log.child({ component: 'enrollment' }),
+  });
+  const config: AgentConfig = { ...configured, mqtt: { ...configured.mqtt, ...login } };
   const metrics = new AgentMetrics();
   const status = new AgentStatus(AGENT_VERSION);
   const link = new MqttLink({
     url: config.mqtt.url,
-    clientId: `loupe-agent-${config.siteId}-${config.deviceId}`,
+    // The broker admits a device only under its own user name as client id, so it never takes over another's session.
+    clientId: deviceUsername(config.siteId, config.deviceId),
     ...(config.mqtt.username === undefined ? {} : { username: config.mqtt.username }),
     ...(config.mqtt.password === undefined ? {} : { password: config.mqtt.password }),
     persistentSession: true,
@@ -70,6 +87,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     },
     log,
   );
+  const modelStats = new ModelStats();
   const capture = new SampleCapture(
     new SampleSelector(config.sampling.policy),
     outbox,
@@ -77,13 +95,16 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     identity,
     config.sampling.maxImageBytes,
     metrics,
+    modelStats,
     log,
   );
 
   const slot = new ModelSlot();
   metrics.trackInferenceQueue(() => slot.current?.queueDepth ?? 0);
-  const inspectServer = await startInspectServer(config.grpc, new InspectHandlers(slot, capture, metrics, log), log);
-  const activation = new ModelActivation(slot, config.inference, status, metrics, (serving) => inspectServer.setServing(serving), log);
+  const shadowMetrics = new ShadowMetrics(metrics.registry);
+  const shadow = new ShadowComparison(config.shadow.queueSize, modelStats, shadowMetrics, log);
+  const inspectServer = await startInspectServer(config.grpc, new InspectHandlers(slot, capture, metrics, modelStats, shadow, log), log);
+  const activation = new ModelActivation(slot, config.inference, status, metrics, modelStats, (serving) => inspectServer.setServing(serving), log);
   const statusServer = await startStatusServer({ ...config.status, ...identity }, { status, metrics, link });
   const telemetry = new TelemetryPublisher(
     link,
@@ -93,6 +114,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     metrics,
     config.telemetryIntervalMs,
     log,
+    modelStats,
   );
   telemetry.start();
   await uplink.start();
@@ -102,18 +124,34 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     'edge agent started',
   );
   // Loading (warm-up, golden samples; on TensorRT the engine build) runs in
-  // the background: health says NOT_SERVING until the model is ready.
-  const initialModel = config.modelManifest ? activation.activate(config.modelManifest) : Promise.resolve(false);
+  // the background: health says NOT_SERVING until the model is ready. The
+  // model comes from the box's OTA state, or MODEL_MANIFEST on a fresh box.
+  const updates = startModelUpdates({
+    settings: config.ota,
+    ...(config.modelManifest ? { bootManifest: config.modelManifest } : {}),
+    identity,
+    link,
+    topics,
+    ...(config.mqtt.username === undefined ? {} : { credentials: { username: config.mqtt.username, password: config.mqtt.password ?? '' } }),
+    slot,
+    activation,
+    stats: modelStats,
+    shadow: { comparison: shadow, metrics: shadowMetrics },
+    registry: metrics.registry,
+    logger: log,
+  });
+  updates.started.catch((error: unknown) => log.error({ err: error }, 'model updates did not start; the box keeps what it serves'));
 
   return {
     statusUrl: statusServer.url,
     grpcAddress: inspectServer.address,
     activateModel: (manifestPath) => activation.activate(manifestPath),
     stop: async () => {
-      await initialModel;
+      await updates.stop();
       inspectServer.setServing(false);
       await inspectServer.stop(config.shutdownTimeoutMs / 2);
       await slot.close();
+      await shadow.stop();
       // Selected samples reach the disk before the process goes; unsent ones
       // wait there for the next start.
       await capture.settle();

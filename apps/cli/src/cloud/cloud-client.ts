@@ -1,4 +1,22 @@
-import { apiErrorSchema, deviceListResponseSchema, loginResponseSchema, type DeviceListResponse, type LoginResponse } from '@loupe/api-contracts';
+import {
+  apiErrorSchema,
+  deviceListResponseSchema,
+  loginResponseSchema,
+  enrollmentTokenSchema,
+  mosquittoConfigResponseSchema,
+  revokeDeviceResponseSchema,
+  rolloutDetailSchema,
+  rolloutListResponseSchema,
+  rolloutSchema,
+  type CreateEnrollmentTokenRequest,
+  type DeviceListResponse,
+  type EnrollmentTokenDto,
+  type MosquittoConfigResponse,
+  type LoginResponse,
+  type RolloutDetailDto,
+  type RolloutDto,
+  type StartRolloutRequest,
+} from '@loupe/api-contracts';
 import type { z } from 'zod';
 import { CloudFailedError, CloudRefusedError } from './cloud.errors';
 import { describeNetworkFailure } from './network-failure';
@@ -20,6 +38,35 @@ export class CloudClient {
 
   listDevices(): Promise<DeviceListResponse> {
     return this.getJson('api/devices', deviceListResponseSchema);
+  }
+
+  startRollout(request: StartRolloutRequest): Promise<RolloutDto> {
+    return this.postJson('api/rollouts', request, rolloutSchema);
+  }
+
+  listRollouts(): Promise<{ rollouts: RolloutDto[] }> {
+    return this.getJson('api/rollouts', rolloutListResponseSchema);
+  }
+
+  rollout(id: string): Promise<RolloutDetailDto> {
+    return this.getJson(`api/rollouts/${encodeURIComponent(id)}`, rolloutDetailSchema);
+  }
+
+  rolloutCommand(id: string, command: 'pause' | 'resume' | 'abort' | 'promote', reason: string): Promise<RolloutDto> {
+    return this.postJson(`api/rollouts/${encodeURIComponent(id)}/${command}`, { reason }, rolloutSchema);
+  }
+
+  createEnrollmentToken(request: CreateEnrollmentTokenRequest): Promise<EnrollmentTokenDto> {
+    return this.postJson('api/fleet/enrollment-tokens', request, enrollmentTokenSchema);
+  }
+
+  revokeDevice(siteId: string, deviceId: string): Promise<{ siteId: string; deviceId: string; revokedAt: string }> {
+    return this.postJson(`api/fleet/devices/${encodeURIComponent(siteId)}/${encodeURIComponent(deviceId)}/revoke`, {}, revokeDeviceResponseSchema);
+  }
+
+  mosquittoConfig(query: { directory: string; devicePort: number; servicePort: number }): Promise<MosquittoConfigResponse> {
+    const search = new URLSearchParams({ directory: query.directory, devicePort: String(query.devicePort), servicePort: String(query.servicePort) });
+    return this.getJson(`api/fleet/mosquitto-config?${search.toString()}`, mosquittoConfigResponseSchema);
   }
 
   /** Signs in with email and password; the answer carries the session token. */
@@ -45,6 +92,15 @@ export class CloudClient {
     const url = new URL(path, this.baseUrl);
     const request = `GET ${url.href}`;
     const response = await this.send(url);
+    const body = await readBody(response, request);
+    if (response.status >= 400) throw errorForStatus(response, body, request);
+    return decode(body, schema, request);
+  }
+
+  private async postJson<T>(path: string, payload: unknown, schema: z.ZodType<T>): Promise<T> {
+    const url = new URL(path, this.baseUrl);
+    const request = `POST ${url.href}`;
+    const response = await this.send(url, true, { method: 'POST', body: JSON.stringify(payload) });
     const body = await readBody(response, request);
     if (response.status >= 400) throw errorForStatus(response, body, request);
     return decode(body, schema, request);

@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, ForbiddenException, Inject, In
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { AuthService } from './auth.service';
-import { ALLOWED_ROLES, type Role } from './roles';
+import { ALLOWED_ROLES, type RouteAccess } from './roles';
 import type { User } from './user.repository';
 
 export type SignedInRequest = FastifyRequest & { user: User; sessionToken: string };
@@ -19,9 +19,10 @@ export function sessionToken(request: FastifyRequest): string | undefined {
 }
 
 /**
- * Runs before every route: public routes pass, the rest need a live session
- * whose role the route allows. A route that names no roles is refused to
- * everyone, so a forgotten rule fails closed.
+ * Runs before every route: public routes pass, device routes are left to
+ * their own guard (which every @DeviceRoute() carries), the rest need a live
+ * session whose role the route allows. A route that names no roles is
+ * refused to everyone, so a forgotten rule fails closed.
  */
 @Injectable()
 export class SessionGuard implements CanActivate {
@@ -31,8 +32,8 @@ export class SessionGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const allowed = this.reflector.getAllAndOverride<Role[] | 'public' | undefined>(ALLOWED_ROLES, [context.getHandler(), context.getClass()]);
-    if (allowed === 'public') return true;
+    const allowed = this.reflector.getAllAndOverride<RouteAccess | undefined>(ALLOWED_ROLES, [context.getHandler(), context.getClass()]);
+    if (allowed === 'public' || allowed === 'device') return true;
     const request = context.switchToHttp().getRequest<SignedInRequest>();
     const token = sessionToken(request);
     if (!token) throw new UnauthorizedException('sign in first: POST /api/auth/login, then send Authorization: Bearer <token>');

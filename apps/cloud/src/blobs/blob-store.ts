@@ -19,8 +19,12 @@ export interface BlobStore {
   exists(key: string): Promise<boolean>;
   /** The bytes under `key`, or undefined when there are none. */
   get(key: string): Promise<Buffer | undefined>;
-  /** The bytes under `key` as a stream, with their count, for objects too big to hold in memory; undefined when there are none. */
-  open(key: string): Promise<{ stream: Readable; bytes: number } | undefined>;
+  /**
+   * The bytes under `key` as a stream, for objects too big to hold in
+   * memory, from byte `from` on (to resume a cut download); `bytes` is the
+   * whole object's size. Undefined when there are none.
+   */
+  open(key: string, from?: number): Promise<{ stream: Readable; bytes: number } | undefined>;
   /**
    * A URL anyone holding it can fetch the object from for `seconds`, so big
    * downloads bypass the cloud (S3 presigned GET); undefined when the store

@@ -56,13 +56,13 @@ export class FolderBlobStore implements BlobStore {
     }
   }
 
-  async open(key: string): Promise<{ stream: Readable; bytes: number } | undefined> {
+  async open(key: string, from = 0): Promise<{ stream: Readable; bytes: number } | undefined> {
     const path = this.pathOf(key);
     const stats = await stat(path).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;
       throw error;
     });
-    return stats && { stream: createReadStream(path), bytes: stats.size };
+    return stats && { stream: createReadStream(path, { start: from }), bytes: stats.size };
   }
 
   /** Files are only reached through the cloud. */

@@ -53,12 +53,16 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async open(key: string): Promise<{ stream: Readable; bytes: number } | undefined> {
+  async open(key: string, from = 0): Promise<{ stream: Readable; bytes: number } | undefined> {
     assertValidBlobKey(key);
     try {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key }));
+      const object = await this.client.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: key, ...(from > 0 ? { Range: `bytes=${from}-` } : {}) }),
+      );
+      // A ranged answer's Content-Range ends with the whole size: `bytes 100-999/1000`.
+      const whole = object.ContentRange ? Number(object.ContentRange.split('/')[1]) : object.ContentLength;
       // In Node the SDK's body is an http.IncomingMessage, a Readable.
-      return { stream: object.Body as Readable, bytes: object.ContentLength ?? 0 };
+      return { stream: object.Body as Readable, bytes: whole ?? 0 };
     } catch (error) {
       if (error instanceof NoSuchKey) return undefined;
       throw error;

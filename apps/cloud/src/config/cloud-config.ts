@@ -54,8 +54,22 @@ export const cloudEnvSchema = z
     REGISTRY_SIGNING_KEY_FILE: z.string().min(1).optional(),
     REGISTRY_PUBLISHER_KEYS_FILE: z.string().min(1).optional(),
     REGISTRY_MAX_PACKAGE_BYTES: z.coerce.number().int().min(1_024).max(4 * 1024 ** 3).default(512 * 1024 * 1024),
+
+    PUBLIC_URL: envUrl(['http', 'https']).optional(),
+    ROLLOUT_TICK: envDurationMs()
+      .refine((ms) => ms >= 50 && ms <= 60_000, 'must be between 50ms and 1m')
+      .prefault('1s'),
+    ROLLOUT_LEADER_TTL: envDurationMs()
+      .refine((ms) => ms >= 500, 'must be at least 500ms')
+      .prefault('10s'),
+    ROLLOUT_REPUBLISH_AFTER: envDurationMs()
+      .refine((ms) => ms >= 1_000, 'must be at least 1s')
+      .prefault('30s'),
   })
   .superRefine((env, context) => {
+    if (env.ROLLOUT_LEADER_TTL < 3 * env.ROLLOUT_TICK) {
+      context.addIssue({ code: 'custom', path: ['ROLLOUT_LEADER_TTL'], message: 'must be at least 3 times ROLLOUT_TICK, so the leader renews its lease in time' });
+    }
     if (env.S3_ENDPOINT && !env.S3_BUCKET) {
       context.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required when S3_ENDPOINT is set' });
     }
@@ -111,6 +125,9 @@ export interface CloudConfig {
     publisherKeysFile: string;
     maxPackageBytes: number;
   };
+  /** The URL devices download model packages from; by default the HTTP listener's. */
+  publicUrl?: string;
+  rollouts: { tickMs: number; leaderTtlMs: number; republishAfterMs: number };
 }
 
 export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
@@ -164,5 +181,7 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
       publisherKeysFile: resolve(e.REGISTRY_PUBLISHER_KEYS_FILE ?? resolve(dataDir, 'cloud', 'registry', 'publisher-keys.pem')),
       maxPackageBytes: e.REGISTRY_MAX_PACKAGE_BYTES,
     },
+    ...(e.PUBLIC_URL === undefined ? {} : { publicUrl: e.PUBLIC_URL }),
+    rollouts: { tickMs: e.ROLLOUT_TICK, leaderTtlMs: e.ROLLOUT_LEADER_TTL, republishAfterMs: e.ROLLOUT_REPUBLISH_AFTER },
   };
 }

@@ -28,6 +28,15 @@ const DOMAIN_ERRORS: Record<string, number> = {
   AlreadyAnsweredError: 409,
   UndoRefusedError: 409,
   NoAnswerToUndoError: 404,
+  EnrollmentRefusedError: 403,
+  DeviceNotEnrolledError: 404,
+  BrokerConfigUnavailableError: 409,
+  InvalidRolloutPlanError: 400,
+  UnknownCanaryError: 422,
+  UndeployableVersionError: 422,
+  RolloutNotFoundError: 404,
+  RolloutConflictError: 409,
+  RolloutRefusedError: 422,
 };
 
 /**

@@ -17,12 +17,17 @@ export class OpenApiController {
         summary: route.doc?.summary ?? '',
         'x-roles': route.roles,
         ...(route.roles === 'public' ? { security: [] } : {}),
+        ...(route.roles === 'device' ? { security: [{ device: [] }] } : {}),
         ...(route.doc?.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(route.doc.body, { io: 'input' }) } } } } : {}),
         responses: {
           default: route.doc?.response
             ? { description: 'success', content: { 'application/json': { schema: z.toJSONSchema(route.doc.response) } } }
             : { description: 'success' },
-          ...(route.roles === 'public' ? {} : { 401: { description: 'not signed in' }, 403: { description: 'the role may not call this' } }),
+          ...(route.roles === 'public'
+            ? {}
+            : route.roles === 'device'
+              ? { 401: { description: "not an enrolled device's user name and secret" } }
+              : { 401: { description: 'not signed in' }, 403: { description: 'the role may not call this' } }),
         },
       };
       (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
@@ -30,7 +35,13 @@ export class OpenApiController {
     return {
       openapi: '3.1.0',
       info: { title: 'Loupe cloud API', version: '1' },
-      components: { securitySchemes: { session: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          session: { type: 'http', scheme: 'bearer' },
+          // Enrolled devices: their broker user name and secret, as HTTP Basic.
+          device: { type: 'http', scheme: 'basic' },
+        },
+      },
       security: [{ session: [] }],
       paths,
     };

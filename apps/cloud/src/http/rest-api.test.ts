@@ -75,6 +75,7 @@ describe('the REST API on Postgres', () => {
       expect(routes.filter((route) => route.roles === undefined)).toEqual([]);
       expect(routes.filter((route) => route.roles === 'public').map((route) => `${route.method} ${route.path}`)).toEqual([
         'POST /api/auth/login',
+        'POST /api/fleet/enroll',
         'GET /api/openapi.json',
         'GET /api/registry/keys',
         'GET /healthz',

@@ -1,13 +1,13 @@
 import { Inject, Injectable, RequestMethod } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { ALLOWED_ROLES, type Role } from '../auth/roles';
+import { ALLOWED_ROLES, type RouteAccess } from '../auth/roles';
 import { API_ROUTE, type ApiRouteDoc } from './api-route';
 
 export interface RouteEntry {
   method: string;
   /** In OpenAPI form: `/api/claims/{sampleId}/submit`. */
   path: string;
-  roles: Role[] | 'public' | undefined;
+  roles: RouteAccess | undefined;
   doc: ApiRouteDoc | undefined;
 }
 
@@ -39,7 +39,7 @@ export class RouteTable {
         routes.push({
           method: RequestMethod[this.reflector.get<RequestMethod>('method', handler)],
           path: `/${[base, path].filter((part) => part && part !== '/').join('/')}`.replace(/:(\w+)/g, '{$1}'),
-          roles: this.reflector.getAllAndOverride<Role[] | 'public' | undefined>(ALLOWED_ROLES, [handler, metatype]),
+          roles: this.reflector.getAllAndOverride<RouteAccess | undefined>(ALLOWED_ROLES, [handler, metatype]),
           doc: this.reflector.get<ApiRouteDoc | undefined>(API_ROUTE, handler),
         });
       }

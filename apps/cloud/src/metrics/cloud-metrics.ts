@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Every number an operator watches on the cloud, in one registry per process. */
 export class CloudMetrics {
@@ -59,6 +59,47 @@ export class CloudMetrics {
     name: 'loupe_cloud_http_requests_total',
     help: 'HTTP requests answered, by method, route pattern and status code.',
     labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly desiredStatesPublished = new Counter({
+    name: 'loupe_cloud_desired_states_published_total',
+    help: 'Retained DesiredState messages sent to devices, by outcome: published, or failed (sent again later).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reportedStates = new Counter({
+    name: 'loupe_cloud_reported_states_total',
+    help: 'ReportedState messages consumed, by outcome: recorded, rejected (invalid payload) or failed (could not be stored).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rolloutLeader = new Gauge({
+    name: 'loupe_cloud_rollout_leader',
+    help: '1 while this replica runs the rollout controller (holds the leader lease), 0 otherwise.',
+    registers: [this.registry],
+  });
+
+  readonly rollouts = new Gauge({
+    name: 'loupe_cloud_rollouts',
+    help: 'Rollouts by state (running, paused, rolling_back, succeeded, rolled_back, aborted), as the leader last saw them.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rolloutGateVerdicts = new Counter({
+    name: 'loupe_cloud_rollout_gate_verdicts_total',
+    help: 'Gate judgements of rollout stages, by verdict: pass, fail, no-data.',
+    labelNames: ['verdict'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rolloutTickSeconds = new Histogram({
+    name: 'loupe_cloud_rollout_tick_seconds',
+    help: 'Time the rollout controller takes for one pass over the running rollouts.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
 

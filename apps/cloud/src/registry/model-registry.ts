@@ -26,6 +26,8 @@ export class ModelVersionNotFoundError extends Error {
 }
 
 /** What the pusher says about the model beyond its package. */
+export type PackageDownload = { url: string } | { bytes: number; sha256: string; open(from?: number): Promise<Readable> };
+
 export interface PushDetails {
   metrics?: Record<string, number>;
   datasetExport?: string;
@@ -178,26 +180,41 @@ export class ModelRegistry {
     };
   }
 
-  /** The signed package as stored, streamed, with its size and SHA-256. */
-  async openPackage(modelName: string, version: number): Promise<{ stream: Readable; bytes: number; sha256: string }> {
+  /** The signed package as stored, streamed from byte `from` on, with its whole size and SHA-256. */
+  async openPackage(modelName: string, version: number, from = 0): Promise<{ stream: Readable; bytes: number; sha256: string }> {
     const { key, sha256 } = await this.packageOf(modelName, version);
-    const opened = await this.blobs.open(key);
+    const opened = await this.blobs.open(key, from);
     if (!opened) throw new ModelVersionNotFoundError(modelName, version);
     return { ...opened, sha256 };
   }
 
-  /** A URL to fetch the package from directly for `seconds` (S3 presigned), or undefined when it is only reached through the cloud. */
-  async packageUrl(modelName: string, version: number, seconds: number): Promise<string | undefined> {
-    return this.blobs.downloadUrl((await this.packageOf(modelName, version)).key, seconds);
+  /**
+   * How to hand the package out, from one lookup: a URL valid for `seconds`
+   * where the blob store has them (S3 presigned), else its size, SHA-256 and
+   * a stream of it from any byte, through the cloud.
+   */
+  async packageDownload(modelName: string, version: number, seconds: number): Promise<PackageDownload> {
+    const { key, bytes, sha256 } = await this.packageOf(modelName, version);
+    const url = await this.blobs.downloadUrl(key, seconds);
+    if (url) return { url };
+    return {
+      bytes,
+      sha256,
+      open: async (from = 0) => {
+        const opened = await this.blobs.open(key, from);
+        if (!opened) throw new ModelVersionNotFoundError(modelName, version);
+        return opened.stream;
+      },
+    };
   }
 
-  private async packageOf(modelName: string, version: number): Promise<{ key: string; sha256: string }> {
-    const { rows } = await this.pool.query<{ package_key: string; package_sha256: string }>(
-      'SELECT package_key, package_sha256 FROM model_versions WHERE model_name = $1 AND version = $2',
+  private async packageOf(modelName: string, version: number): Promise<{ key: string; bytes: number; sha256: string }> {
+    const { rows } = await this.pool.query<{ package_key: string; package_bytes: number; package_sha256: string }>(
+      'SELECT package_key, package_bytes, package_sha256 FROM model_versions WHERE model_name = $1 AND version = $2',
       [modelName, version],
     );
     if (!rows[0]) throw new ModelVersionNotFoundError(modelName, version);
-    return { key: rows[0].package_key, sha256: rows[0].package_sha256 };
+    return { key: rows[0].package_key, bytes: rows[0].package_bytes, sha256: rows[0].package_sha256 };
   }
 
   /** Points the alias at the version, and records who moved it, from where, and why. */

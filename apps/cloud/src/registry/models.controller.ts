@@ -75,14 +75,14 @@ export class ModelsController {
       'x-package-sha256 is its SHA-256.',
   })
   async download(@Param('name') name: string, @Param('version', ParseIntPipe) version: number, @Res() reply: FastifyReply) {
-    const url = await this.registry.packageUrl(name, version, PRESIGNED_URL_SECONDS);
-    if (url) return reply.redirect(url, 307);
-    const { stream, bytes, sha256 } = await this.registry.openPackage(name, version);
+    const download = await this.registry.packageDownload(name, version, PRESIGNED_URL_SECONDS);
+    if ('url' in download) return reply.redirect(download.url, 307);
+    const stream = await download.open();
     return reply
       .header('content-type', 'application/x-tar')
-      .header('content-length', String(bytes))
+      .header('content-length', String(download.bytes))
       .header('content-disposition', `attachment; filename="${name}-${version}.tar"`)
-      .header('x-package-sha256', sha256)
+      .header('x-package-sha256', download.sha256)
       .send(stream);
   }
 

@@ -19,5 +19,6 @@ import type { RegistryKeys } from './registry-keys';
       inject: [DATABASE, BLOB_STORE, REGISTRY_KEYS, LOGGER, CLOUD_METRICS],
     },
   ],
+  exports: [ModelRegistry],
 })
 export class RegistryModule {}

@@ -15,6 +15,7 @@ export function testCloudConfig(options: {
   maxSampleBytes?: number;
   /** A PEM file of publisher public keys whose packages the registry accepts. */
   publisherKeysFile?: string;
+  rollouts?: Partial<CloudConfig['rollouts']>;
 }): CloudConfig {
   return {
     logLevel: 'silent',
@@ -45,5 +46,7 @@ export function testCloudConfig(options: {
       publisherKeysFile: options.publisherKeysFile ?? join(options.dataDir, 'registry', 'publisher-keys.pem'),
       maxPackageBytes: 64 * 1024 * 1024,
     },
+    // Fast passes and a short lease, so tests see rollouts move and replicas fail over in seconds.
+    rollouts: { tickMs: 200, leaderTtlMs: 2_000, republishAfterMs: 5_000, ...options.rollouts },
   };
 }

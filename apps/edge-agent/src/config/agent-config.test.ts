@@ -22,6 +22,16 @@ describe('loadAgentConfig', () => {
     expect(() => loadAgentConfig({ DEVICE_ID: 'line/3' })).toThrow(/DEVICE_ID: must be 1-64 letters/);
   });
 
+  it('needs CLOUD_URL to enroll with an ENROLLMENT_TOKEN, and never echoes the token', () => {
+    expect(() => loadAgentConfig({ ENROLLMENT_TOKEN: 'secret-token' })).toThrow(/CLOUD_URL: is required with ENROLLMENT_TOKEN/);
+    expect(() => loadAgentConfig({ ENROLLMENT_TOKEN: 'secret-token' })).not.toThrow(/secret-token/);
+    expect(loadAgentConfig({ ENROLLMENT_TOKEN: 'secret-token', CLOUD_URL: 'https://loupe.example.com' }).enrollment).toMatchObject({
+      cloudUrl: 'https://loupe.example.com',
+      token: 'secret-token',
+      credentialsFile: expect.stringMatching(/\.data\/edge\/credentials\.json$/) as unknown,
+    });
+  });
+
   it('refuses a telemetry interval that would flood the broker', () => {
     expect(() => loadAgentConfig({ TELEMETRY_INTERVAL: '10ms' })).toThrow(/TELEMETRY_INTERVAL: must be at least 100ms/);
   });

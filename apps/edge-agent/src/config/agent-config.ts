@@ -6,6 +6,8 @@ import { LOG_LEVELS } from '@loupe/service';
 import { InvalidSamplingPolicyError, parseSamplingPolicy, type SamplingPolicy } from '@loupe/sampling';
 import { DEFAULT_TOPIC_ROOT, isTopicRoot, isTopicSegment, TOPIC_ROOT_RULE } from '@loupe/topics';
 import { z } from 'zod';
+import type { EnrollmentSettings } from '../identity/device-login';
+import type { OtaSettings } from '../ota/model-updates';
 
 const topicSegment = z
   .string()
@@ -29,6 +31,9 @@ export const agentEnvSchema = z.object({
   MQTT_USERNAME: z.string().optional(),
   MQTT_PASSWORD: z.string().optional(),
   MQTT_TOPIC_ROOT: z.string().refine(isTopicRoot, TOPIC_ROOT_RULE).default(DEFAULT_TOPIC_ROOT),
+  CLOUD_URL: envUrl(['http', 'https']).optional(),
+  ENROLLMENT_TOKEN: z.string().min(1).max(200).optional(),
+  DEVICE_CREDENTIALS_FILE: z.string().min(1).default('.data/edge/credentials.json'),
   TELEMETRY_INTERVAL: envDurationMs()
     .refine((ms) => ms >= 100, 'must be at least 100ms')
     .prefault('10s'),
@@ -81,6 +86,27 @@ export const agentEnvSchema = z.object({
     .refine((ms) => ms >= 100, 'must be at least 100ms')
     .prefault('30s'),
   UPLINK_MAX_BYTES_PER_SECOND: z.coerce.number().int().min(0).default(0),
+
+  MODELS_DIR: z.string().min(1).default('.data/edge/models'),
+  REGISTRY_KEYS_FILE: z.string().min(1).default('.data/edge/registry-keys.json'),
+  OTA_DOWNLOAD_STALL_TIMEOUT: envDurationMs()
+    .refine((ms) => ms >= 100, 'must be at least 100ms')
+    .prefault('30s'),
+  OTA_SELFTEST_LATENCY_BUDGET: envDurationMs()
+    .refine((ms) => ms >= 1, 'must be at least 1ms')
+    .prefault('2s'),
+  OTA_PROBATION_WINDOW: envDurationMs().prefault('10m'),
+  OTA_PROBATION_MAX_CRASHES: z.coerce.number().int().min(1).default(2),
+  OTA_PROBATION_MAX_ERROR_RATE: z.coerce.number().min(0).max(1).default(0.05),
+  OTA_PROBATION_P99_BUDGET: envDurationMs()
+    .refine((ms) => ms >= 1, 'must be at least 1ms')
+    .prefault('1s'),
+  OTA_PROBATION_MIN_INSPECTIONS: z.coerce.number().int().min(1).default(20),
+  SHADOW_QUEUE_SIZE: z.coerce.number().int().min(1).max(1_024).default(4),
+}).superRefine((env, context) => {
+  if (env.ENROLLMENT_TOKEN !== undefined && env.CLOUD_URL === undefined) {
+    context.addIssue({ code: 'custom', path: ['CLOUD_URL'], message: 'is required with ENROLLMENT_TOKEN: the box enrolls at this cloud' });
+  }
 });
 
 export interface AgentConfig {
@@ -88,6 +114,8 @@ export interface AgentConfig {
   siteId: string;
   deviceId: string;
   mqtt: { url: string; username?: string; password?: string; topicRoot: string };
+  /** How the box gets its broker credentials at first start. */
+  enrollment: EnrollmentSettings;
   telemetryIntervalMs: number;
   status: { host: string; port: number };
   shutdownTimeoutMs: number;
@@ -98,6 +126,9 @@ export interface AgentConfig {
   sampling: { policy: SamplingPolicy; maxImageBytes: number };
   outbox: { directory: string; maxBytes: number; maxCount: number };
   uplink: { window: number; windowBytes: number; ackTimeoutMs: number; bytesPerSecond: number };
+  ota: OtaSettings;
+  /** Images waiting for the shadow model; more are skipped, never waited for. */
+  shadow: { queueSize: number };
 }
 
 export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
@@ -111,6 +142,11 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
       topicRoot: e.MQTT_TOPIC_ROOT,
       ...(e.MQTT_USERNAME === undefined ? {} : { username: e.MQTT_USERNAME }),
       ...(e.MQTT_PASSWORD === undefined ? {} : { password: e.MQTT_PASSWORD }),
+    },
+    enrollment: {
+      credentialsFile: resolve(e.DEVICE_CREDENTIALS_FILE),
+      ...(e.CLOUD_URL === undefined ? {} : { cloudUrl: e.CLOUD_URL }),
+      ...(e.ENROLLMENT_TOKEN === undefined ? {} : { token: e.ENROLLMENT_TOKEN }),
     },
     telemetryIntervalMs: e.TELEMETRY_INTERVAL,
     status: { host: e.STATUS_HOST, port: e.STATUS_PORT },
@@ -142,5 +178,21 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
     sampling: { policy: e.SAMPLING_POLICY, maxImageBytes: e.SAMPLE_MAX_IMAGE_BYTES },
     outbox: { directory: resolve(e.OUTBOX_DIR), maxBytes: e.OUTBOX_MAX_BYTES, maxCount: e.OUTBOX_MAX_SAMPLES },
     uplink: { window: e.UPLINK_WINDOW, windowBytes: e.UPLINK_WINDOW_BYTES, ackTimeoutMs: e.UPLINK_ACK_TIMEOUT, bytesPerSecond: e.UPLINK_MAX_BYTES_PER_SECOND },
+    ota: {
+      modelsDir: resolve(e.MODELS_DIR),
+      registryKeysFile: resolve(e.REGISTRY_KEYS_FILE),
+      downloadStallTimeoutMs: e.OTA_DOWNLOAD_STALL_TIMEOUT,
+      selfTestLatencyBudgetMs: e.OTA_SELFTEST_LATENCY_BUDGET,
+      probation: {
+        windowMs: e.OTA_PROBATION_WINDOW,
+        budget: {
+          maxCrashes: e.OTA_PROBATION_MAX_CRASHES,
+          maxErrorRate: e.OTA_PROBATION_MAX_ERROR_RATE,
+          maxP99Ms: e.OTA_PROBATION_P99_BUDGET,
+          minInspections: e.OTA_PROBATION_MIN_INSPECTIONS,
+        },
+      },
+    },
+    shadow: { queueSize: e.SHADOW_QUEUE_SIZE },
   };
 }

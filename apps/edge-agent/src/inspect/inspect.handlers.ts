@@ -2,6 +2,8 @@ import { Metadata, type ServerDuplexStream, type ServerUnaryCall, type sendUnary
 import type { Inspection, ModelSlot } from '@loupe/inference';
 import type { InspectRequest, InspectResponse, InspectServiceServer } from '@loupe/proto';
 import type { Logger } from 'pino';
+import type { ModelStats } from '../models/model-stats';
+import type { ShadowComparison } from '../shadow/shadow-comparison';
 import type { InspectedImage, SampleCapture } from '../samples/sample-capture';
 import type { AgentMetrics } from '../status/agent-metrics';
 import { toInspectFailure, toServiceError, type InspectFailure } from './inspect-errors';
@@ -20,6 +22,8 @@ export class InspectHandlers {
     private readonly slot: ModelSlot,
     private readonly capture: SampleCapture,
     private readonly metrics: AgentMetrics,
+    private readonly modelStats: ModelStats,
+    private readonly shadow: ShadowComparison,
     logger: Logger,
   ) {
     this.log = logger.child({ component: 'inspect' });
@@ -38,6 +42,7 @@ export class InspectHandlers {
     else {
       callback(null, outcome.response);
       this.capture.consider(outcome.inspected);
+      this.shadow.offer(outcome.inspected.image, outcome.inspected.inspection);
     }
   }
 
@@ -50,7 +55,10 @@ export class InspectHandlers {
             ? { requestId: request.requestId, provider: '', sampleId: '', error: { code: codeName(outcome.failure), message: outcome.failure.message } }
             : outcome.response;
         if (!call.writableEnded && !call.destroyed) call.write(response);
-        if ('inspected' in outcome) this.capture.consider(outcome.inspected);
+        if ('inspected' in outcome) {
+          this.capture.consider(outcome.inspected);
+          this.shadow.offer(outcome.inspected.image, outcome.inspected.inspection);
+        }
       });
       pending.add(work);
       void work.finally(() => pending.delete(work));
@@ -87,6 +95,8 @@ export class InspectHandlers {
     } catch (error) {
       const failure = toInspectFailure(error);
       this.metrics.inspectErrors.inc({ kind: failure.kind });
+      // Only failures of the model count against it; a bad image or a full queue says nothing about the model.
+      if (failure.kind === 'internal') this.modelStats.failed();
       const context = { stationId: request.stationId, unitSerial: request.unitSerial, requestId: request.requestId };
       if (failure.kind === 'internal') this.log.error({ ...context, err: error }, 'inspect failed');
       else this.log.debug({ ...context, reason: failure.message }, 'inspect refused');
@@ -94,7 +104,8 @@ export class InspectHandlers {
     }
   }
 
-  private record({ prediction, timings, batchSize }: Inspection): void {
+  private record(inspection: Inspection): void {
+    const { prediction, timings, batchSize } = inspection;
     const stages = this.metrics.stageSeconds;
     stages.observe({ stage: 'decode' }, timings.decodeMs / 1000);
     stages.observe({ stage: 'preprocess' }, timings.preprocessMs / 1000);
@@ -104,6 +115,7 @@ export class InspectHandlers {
     stages.observe({ stage: 'total' }, timings.totalMs / 1000);
     this.metrics.batchSize.observe(batchSize);
     this.metrics.verdicts.inc({ verdict: prediction.verdict });
+    this.modelStats.inspected(inspection);
   }
 }
 

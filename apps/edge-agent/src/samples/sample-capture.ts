@@ -3,6 +3,7 @@ import type { Inspection } from '@loupe/inference';
 import { SampleUpload, SelectionReason } from '@loupe/proto';
 import { differenceHash, type SampleSelector, type SelectionCandidate, type SelectionReasonName } from '@loupe/sampling';
 import type { Logger } from 'pino';
+import type { ModelStats } from '../models/model-stats';
 import type { AgentMetrics } from '../status/agent-metrics';
 import { fitSampleImage } from './sample-image';
 import type { SampleOutbox } from './sample-outbox';
@@ -44,6 +45,7 @@ export class SampleCapture {
     private readonly device: { siteId: string; deviceId: string },
     private readonly maxImageBytes: number,
     private readonly metrics: AgentMetrics,
+    private readonly modelStats: ModelStats,
     logger: Logger,
   ) {
     this.log = logger.child({ component: 'sample-capture' });
@@ -59,6 +61,8 @@ export class SampleCapture {
       ...(inspected.detectionScoreThreshold === undefined ? {} : { detectionScoreThreshold: inspected.detectionScoreThreshold }),
     };
     const picked = this.selector.pick(candidate);
+    // Uncertain by the policy's measure, whether or not a budget lets it be uploaded; random calibration picks are not.
+    if (picked && picked.reason !== 'random_calibration') this.modelStats.uncertain(inspected.inspection.model);
     if (!picked) {
       this.metrics.samplesConsidered.inc({ outcome: 'confident' });
       return;

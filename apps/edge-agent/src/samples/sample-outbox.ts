@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { syncDirectory } from '../storage/durable-files';
 
 export interface OutboxLimits {
   maxBytes: number;
@@ -203,7 +204,7 @@ export class SampleOutbox {
       });
       if (written.length > 0) {
         try {
-          await fsyncDirectory(join(this.directory, READY));
+          await syncDirectory(join(this.directory, READY));
         } catch (error) {
           // Not durable, so not accepted.
           this.log.error({ err: (error as Error).message }, 'outbox directory sync failed; samples dropped');
@@ -300,13 +301,4 @@ function parseFileName(name: string): NewSample | undefined {
   const match = FILE_NAME.exec(name);
   if (!match) return undefined;
   return { priority: Number(match[1]) / 1_000_000, capturedAtMs: Number(match[2]), id: match[3]! };
-}
-
-async function fsyncDirectory(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

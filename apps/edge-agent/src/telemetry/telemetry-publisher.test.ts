@@ -5,6 +5,7 @@ import { DeviceTopics } from '@loupe/topics';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ModelStats } from '../models/model-stats';
 import { AgentMetrics } from '../status/agent-metrics';
 import { AgentStatus } from '../status/agent-status';
 import { TelemetryPublisher, buildTelemetry } from './telemetry-publisher';
@@ -23,6 +24,17 @@ describe('buildTelemetry', () => {
       model: { name: 'pcb-aoi', version: '3', sha256: 'ab' },
       provider: 'cpu',
     });
+    expect(message.modelStats).toBeUndefined();
+  });
+
+  it("carries the active model's stats since its activation, for the rollout gates", () => {
+    const status = new AgentStatus('0.1.0', 0);
+    const model = { name: 'pcb-aoi', version: '3', sha256: 'ab' };
+    const stats = new ModelStats();
+    stats.reset(model);
+    stats.failed();
+    const message = buildTelemetry({ siteId: 's1', deviceId: 'd1' }, status, new Date(), stats);
+    expect(message.modelStats).toMatchObject({ model, inspections: 0, errors: 1, confidenceHistogram: new Array(10).fill(0) });
   });
 });
 

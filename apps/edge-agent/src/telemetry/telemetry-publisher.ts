@@ -3,6 +3,7 @@ import { MqttNotConnectedError } from '@loupe/mqtt';
 import { Telemetry } from '@loupe/proto';
 import type { DeviceTopics } from '@loupe/topics';
 import type { Logger } from 'pino';
+import type { ModelStats } from '../models/model-stats';
 import type { AgentMetrics } from '../status/agent-metrics';
 import type { AgentStatus } from '../status/agent-status';
 
@@ -11,9 +12,10 @@ export interface DeviceIdentity {
   deviceId: string;
 }
 
-/** Builds one Telemetry message (proto/loupe/v1/telemetry.proto) from the agent's status. */
-export function buildTelemetry(identity: DeviceIdentity, status: AgentStatus, sentAt: Date): Telemetry {
+/** Builds one Telemetry message (proto/loupe/v1/telemetry.proto) from the agent's status and the active model's stats. */
+export function buildTelemetry(identity: DeviceIdentity, status: AgentStatus, sentAt: Date, modelStats?: ModelStats): Telemetry {
   const snapshot = status.snapshot();
+  const stats = modelStats?.snapshot();
   return Telemetry.fromPartial({
     device: identity,
     sentAt,
@@ -21,6 +23,7 @@ export function buildTelemetry(identity: DeviceIdentity, status: AgentStatus, se
     ...(snapshot.model ? { model: snapshot.model } : {}),
     provider: snapshot.provider ?? '',
     uptimeSeconds: snapshot.uptimeSeconds,
+    ...(stats ? { modelStats: stats } : {}),
   });
 }
 
@@ -45,6 +48,7 @@ export class TelemetryPublisher {
     private readonly metrics: AgentMetrics,
     private readonly intervalMs: number,
     logger: Logger,
+    private readonly modelStats?: ModelStats,
   ) {
     this.topic = topics.forDevice(identity.siteId, identity.deviceId, 'telemetry');
     this.log = logger.child({ component: 'telemetry', ...identity });
@@ -69,7 +73,7 @@ export class TelemetryPublisher {
   }
 
   private async publish(): Promise<void> {
-    const payload = Telemetry.encode(buildTelemetry(this.identity, this.status, new Date())).finish();
+    const payload = Telemetry.encode(buildTelemetry(this.identity, this.status, new Date(), this.modelStats)).finish();
     try {
       await this.link.publish(this.topic, payload, { qos: 1 });
       this.metrics.telemetryMessages.inc({ outcome: 'sent' });
