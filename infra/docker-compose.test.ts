@@ -39,8 +39,8 @@ describe('infra/docker-compose.yml', () => {
   });
 
   it('retries a failed one-shot job', () => {
-    expect([...oneShot]).toEqual(['create-bucket']);
-    expect(compose.services['create-bucket']?.restart).toBe('on-failure');
+    expect([...oneShot].sort()).toEqual(['create-bucket', 'mosquitto-init']);
+    for (const name of oneShot) expect(compose.services[name]?.restart, name).toBe('on-failure');
   });
 
   it('takes every secret from the environment, never a literal', () => {
@@ -84,13 +84,16 @@ describe('infra/docker-compose.yml', () => {
     });
   });
 
-  it('runs Mosquitto on the generated files, with TLS for devices', () => {
-    const volumes = compose.services.mosquitto?.volumes ?? [];
-    expect(volumes).toContain('./mosquitto/generated:/mosquitto/loupe');
+  it('runs Mosquitto with the dynamic-security plugin the cloud keeps, initialised before it starts, with TLS for devices', () => {
+    expect(compose.services.mosquitto?.depends_on).toEqual({ 'mosquitto-init': { condition: 'service_completed_successfully' } });
+    expect(compose.services['mosquitto-init']?.volumes).toContain('mosquitto-data:/mosquitto/data');
+    expect(compose.services.mosquitto?.volumes).toContain('mosquitto-data:/mosquitto/data');
+    expect(compose.services.cloud?.environment).toMatchObject({ MQTT_DEVICE_ACCOUNTS: 'mosquitto-dynamic-security', MQTT_URL: 'mqtt://mosquitto:1883' });
     const conf = readFileSync(join(import.meta.dirname, 'mosquitto/mosquitto.conf'), 'utf8');
-    expect(conf).toMatch(/^include_dir \/mosquitto\/loupe$/m);
+    expect(conf).toMatch(/^plugin_opt_config_file \/mosquitto\/data\/dynamic-security\.json$/m);
     expect(conf).toMatch(/^listener 8883$/m);
     expect(conf).toMatch(/^certfile \/mosquitto\/certs\/server\.crt$/m);
+    expect(conf).not.toMatch(/^allow_anonymous true/m);
   });
 
   it('scrapes the cloud and charts only metrics the cloud exports', () => {

@@ -12,14 +12,15 @@ import { DeviceCredentials } from '../src/fleet/identity/device-credentials';
 import { DeviceIdentityRepository, type DeviceRef } from '../src/fleet/identity/device-identity.repository';
 import { EnrollmentService } from '../src/fleet/identity/enrollment.service';
 import { IdentityMetrics } from '../src/fleet/identity/identity-metrics';
-import { embeddedBroker, MOSQUITTO, mosquittoBroker, type BrokerUnderTest, type IdentityServices } from './brokers-under-test';
+import { composeMosquittoBroker, embeddedBroker, MOSQUITTO, MOSQUITTO_WITH_PLUGIN, mosquittoBroker, type BrokerUnderTest } from './brokers-under-test';
 
 /**
  * The ACL matrix of issue 7: every (device, other device's topic, action)
  * pair on 3 devices of 2 sites, plus wildcard and shared subscriptions, a
  * borrowed client id, a borrowed user name, an anonymous connect and revoked
- * devices, against the embedded broker and a real Mosquitto on the
- * generated configuration. Assertions are on what actually arrives: a
+ * devices, against the embedded broker, a real Mosquitto on the generated
+ * files, and a real Mosquitto on the compose stack's configuration with
+ * device accounts in its dynamic-security plugin. Assertions are on what actually arrives: a
  * privileged observer sees every publish that got through, and each device
  * records every message delivered to it.
  */
@@ -48,16 +49,16 @@ const subscribe = (client: MqttClient, filter: string) =>
 // with only Node and npm runs the embedded broker's leg alone.
 describe.each([
   { broker: 'the embedded broker (Aedes, credentials in Postgres)', start: embeddedBroker, available: true },
-  { broker: 'Mosquitto on the generated configuration', start: (services: IdentityServices) => mosquittoBroker(services), available: existsSync(MOSQUITTO) },
+  { broker: 'Mosquitto on the files loupe fleet mosquitto-config generates', start: mosquittoBroker, available: existsSync(MOSQUITTO) },
   {
-    broker: "Mosquitto on the compose stack's configuration, devices over TLS",
-    start: (services: IdentityServices) => mosquittoBroker(services, { compose: true }),
-    available: existsSync(MOSQUITTO),
+    broker: "Mosquitto on the compose stack's configuration, accounts kept in its dynamic-security plugin, devices over TLS",
+    start: composeMosquittoBroker,
+    available: MOSQUITTO_WITH_PLUGIN.every((path) => existsSync(path)),
   },
 ].filter((leg) => leg.available))('device ACLs on $broker', ({ start }) => {
   let testDatabase: TestDatabase;
   let database: Database;
-  let services: IdentityServices;
+  let services: { topics: DeviceTopics; enrollment: EnrollmentService };
   let broker: BrokerUnderTest;
   let observer: MqttClient;
   const observed: string[] = [];
@@ -97,19 +98,15 @@ describe.each([
     database = await openDatabase({ url: testDatabase.url, poolSize: 4, migrate: true }, pino({ level: 'silent' }));
     const repository = new DeviceIdentityRepository(database.pool);
     const credentials = new DeviceCredentials(repository);
-    services = {
-      topics: new DeviceTopics(`test/${uniqueName('acl')}/loupe/v1`),
-      repository,
-      credentials,
-      enrollment: new EnrollmentService(repository, credentials, new SystemClock(), new IdentityMetrics(new Registry())),
-    };
+    const topics = new DeviceTopics(`test/${uniqueName('acl')}/loupe/v1`);
+    broker = await start({ topics, repository, credentials });
+    services = { topics, enrollment: new EnrollmentService(repository, credentials, new SystemClock(), new IdentityMetrics(new Registry()), broker.accounts) };
     devices = await Promise.all([enroll(sites[0]!, 'd1'), enroll(sites[0]!, 'd2'), enroll(sites[1]!, 'd1')]);
     const extras = ['wild-all', 'wild-desired', 'wild-site', 'shared', 'borrower', 'doomed', 'revoked'];
     const [wildAll, wildDesired, wildSite, shared, borrower, doomed, revoked] = await Promise.all(extras.map((id) => enroll(sites[1]!, id)));
     special = { wildAll: wildAll!, wildDesired: wildDesired!, wildSite: wildSite!, shared: shared!, borrower: borrower!, doomed: doomed!, revoked: revoked! };
     await services.enrollment.revoke(special.revoked);
-    // Mosquitto is configured from the credentials as they are now: the revoked device is left out.
-    broker = await start(services);
+    await broker.applyEnrollments();
     observer = (await connect(broker.serviceUrl, { clientId: uniqueName('observer'), ...broker.service })).client;
     observer.on('message', (topic, payload) => {
       const text = payload.toString();
@@ -138,7 +135,8 @@ describe.each([
       [`$share/loupe-cloud/${root}/+/+/samples`]: await asDevice(special.shared),
     };
     // Another device's client id, with the borrower's own valid credentials:
-    // refused (embedded), or renamed to the borrower's user name (Mosquitto).
+    // refused (embedded, dynamic security), or renamed to the borrower's user
+    // name (Mosquitto's files).
     const borrowed: { received: string[] }[] = [];
     await settle(
       asDevice(special.borrower, devices[0]!.username).then(async (connection) => {
@@ -199,7 +197,8 @@ describe.each([
   it('disconnects a device when it is revoked, and refuses it afterwards', async () => {
     const { client } = await asDevice(special.doomed);
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-    await broker.revoke(special.doomed);
+    await services.enrollment.revoke(special.doomed);
+    await broker.applyRevocation();
     await closed;
     expect(await settle(asDevice(special.doomed))).toBe('refused');
   });

@@ -34,7 +34,8 @@ import type { ServiceAccount } from './fleet/identity/broker-access';
 import { DeviceCredentials } from './fleet/identity/device-credentials';
 import { DeviceIdentityModule } from './fleet/identity/device-identity.module';
 import { IdentityMetrics } from './fleet/identity/identity-metrics';
-import { BROKER_SERVICE_ACCOUNT } from './fleet/identity/identity.tokens';
+import type { BrokerAccounts } from './fleet/identity/enrollment.service';
+import { BROKER_ACCOUNTS, BROKER_SERVICE_ACCOUNT } from './fleet/identity/identity.tokens';
 import { DevicePackagesModule } from './fleet/packages/device-packages.module';
 import { RegistryModule } from './registry/registry.module';
 import { RolloutsModule, type RolloutSettings } from './rollouts/rollouts.module';
@@ -57,8 +58,11 @@ export interface Infrastructure {
   rollouts: RolloutSettings;
   /** The URL devices reach this cloud at; known once HTTP listens. */
   publicUrl: () => string;
-  /** Device credentials, shared with the embedded broker; the configured broker account, if any. */
-  identity: { credentials: DeviceCredentials; metrics: IdentityMetrics; serviceAccount?: ServiceAccount };
+  /**
+   * Device credentials, shared with the embedded broker; the configured
+   * broker account, if any; the broker's own device accounts, when it keeps them.
+   */
+  identity: { credentials: DeviceCredentials; metrics: IdentityMetrics; serviceAccount?: ServiceAccount; brokerAccounts?: BrokerAccounts };
   metrics: CloudMetrics;
   clock: Clock;
   logger: Logger;
@@ -83,6 +87,7 @@ class InfrastructureModule {
       { provide: DeviceCredentials, useValue: infrastructure.identity.credentials },
       { provide: IdentityMetrics, useValue: infrastructure.identity.metrics },
       { provide: BROKER_SERVICE_ACCOUNT, useValue: infrastructure.identity.serviceAccount ?? null },
+      { provide: BROKER_ACCOUNTS, useValue: infrastructure.identity.brokerAccounts ?? null },
       { provide: CLOUD_METRICS, useValue: infrastructure.metrics },
       { provide: Clock, useValue: infrastructure.clock },
       { provide: LOGGER, useValue: infrastructure.logger },

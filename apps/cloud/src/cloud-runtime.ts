@@ -19,6 +19,7 @@ import { startEmbeddedBroker } from './embedded/embedded-broker';
 import { startEmbeddedDatabase } from './embedded/embedded-database';
 import { BrokerAccess, generatedServiceAccount } from './fleet/identity/broker-access';
 import { DeviceCredentials } from './fleet/identity/device-credentials';
+import { MosquittoDynamicSecurity } from './fleet/identity/mosquitto-dynamic-security';
 import { DeviceIdentityRepository } from './fleet/identity/device-identity.repository';
 import { IdentityMetrics } from './fleet/identity/identity-metrics';
 import { ApiExceptionFilter } from './http/api-exception.filter';
@@ -121,6 +122,17 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
         backoff: new Backoff({ initialMs: 250, maxMs: 15_000 }),
         logger,
       });
+    let brokerAccounts: MosquittoDynamicSecurity | undefined;
+    if (config.mqtt.deviceAccounts === 'mosquitto-dynamic-security') {
+      const controlLink = linkTo(`${config.mqtt.clientId}-dynamic-security`);
+      closers.push(() => controlLink.stop());
+      brokerAccounts = new MosquittoDynamicSecurity(controlLink, topics);
+      await brokerAccounts.listen();
+      controlLink.start();
+      await controlLink.waitConnected(30_000);
+      // Before the cloud's links connect: their subscriptions need this role.
+      await brokerAccounts.grantService(config.mqtt.username!);
+    }
     const link = linkTo(config.mqtt.clientId);
     registerLinkMetrics(link, metrics.registry, 'loupe_cloud');
     closers.push(() => link.stop());
@@ -143,7 +155,12 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
         labeling: config.labeling,
         registryKeys: await loadRegistryKeys(config.registry, logger.child({ component: 'registry' })),
         rollouts: config.rollouts,
-        identity: { credentials: deviceCredentials, metrics: identityMetrics, ...(configuredAccount ? { serviceAccount: configuredAccount } : {}) },
+        identity: {
+          credentials: deviceCredentials,
+          metrics: identityMetrics,
+          ...(configuredAccount ? { serviceAccount: configuredAccount } : {}),
+          ...(brokerAccounts ? { brokerAccounts } : {}),
+        },
         publicUrl: () => publicUrl,
         metrics,
         clock: new SystemClock(),

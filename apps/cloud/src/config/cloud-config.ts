@@ -31,6 +31,7 @@ export const cloudEnvSchema = z
     MQTT_CLIENT_ID: z.string().min(1).default(`loupe-cloud-${hostname()}-${process.pid}`),
     MQTT_TOPIC_ROOT: z.string().refine(isTopicRoot, TOPIC_ROOT_RULE).default(DEFAULT_TOPIC_ROOT),
     MQTT_SHARE_GROUP: z.string().refine(isTopicSegment, 'must be a single topic level: letters, digits, . _ -').default('loupe-cloud'),
+    MQTT_DEVICE_ACCOUNTS: z.enum(['database', 'mosquitto-dynamic-security']).default('database'),
     EMBEDDED_MQTT_HOST: z.string().min(1).default('127.0.0.1'),
     EMBEDDED_MQTT_PORT: envPort().default(1884),
 
@@ -67,6 +68,13 @@ export const cloudEnvSchema = z
       .prefault('30s'),
   })
   .superRefine((env, context) => {
+    if (env.MQTT_DEVICE_ACCOUNTS === 'mosquitto-dynamic-security' && (!env.MQTT_URL || env.MQTT_USERNAME === undefined || env.MQTT_PASSWORD === undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['MQTT_DEVICE_ACCOUNTS'],
+        message: "mosquitto-dynamic-security needs MQTT_URL, and MQTT_USERNAME and MQTT_PASSWORD of the plugin's admin account",
+      });
+    }
     if (env.ROLLOUT_LEADER_TTL < 3 * env.ROLLOUT_TICK) {
       context.addIssue({ code: 'custom', path: ['ROLLOUT_LEADER_TTL'], message: 'must be at least 3 times ROLLOUT_TICK, so the leader renews its lease in time' });
     }
@@ -103,6 +111,8 @@ export interface CloudConfig {
     username?: string;
     password?: string;
     broker: { kind: 'external'; url: string } | { kind: 'embedded'; host: string; port: number };
+    /** Where device accounts live: only in the database (the embedded broker checks it), or also in Mosquitto's dynamic-security plugin. */
+    deviceAccounts: CloudEnv['MQTT_DEVICE_ACCOUNTS'];
   };
   blobs:
     | {
@@ -159,6 +169,7 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
       broker: e.MQTT_URL
         ? { kind: 'external', url: e.MQTT_URL }
         : { kind: 'embedded', host: e.EMBEDDED_MQTT_HOST, port: e.EMBEDDED_MQTT_PORT },
+      deviceAccounts: e.MQTT_DEVICE_ACCOUNTS,
     },
     blobs: e.S3_BUCKET
       ? {

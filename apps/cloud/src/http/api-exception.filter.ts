@@ -31,6 +31,7 @@ const DOMAIN_ERRORS: Record<string, number> = {
   EnrollmentRefusedError: 403,
   DeviceNotEnrolledError: 404,
   BrokerConfigUnavailableError: 409,
+  DynamicSecurityError: 503,
   InvalidRolloutPlanError: 400,
   UnknownCanaryError: 422,
   UndeployableVersionError: 422,

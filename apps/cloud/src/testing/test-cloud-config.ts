@@ -35,6 +35,7 @@ export function testCloudConfig(options: {
       shareGroup: 'loupe-cloud',
       clientId: uniqueName('cloud'),
       broker: { kind: 'external', url: options.brokerUrl },
+      deviceAccounts: 'database',
     },
     blobs: options.blobs,
     samples: { maxSampleBytes: options.maxSampleBytes ?? 16 * 1024 * 1024, ingestConnections: 4 },

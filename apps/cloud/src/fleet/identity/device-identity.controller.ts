@@ -66,7 +66,8 @@ export class DeviceIdentityController {
   @ApiRoute({
     summary:
       "Revokes a device's credentials: the embedded broker disconnects it and refuses it, and so does HTTP; unused tokens for it stop working. " +
-      'A Mosquitto broker applies it once its configuration is generated again and reloaded.',
+      "Mosquitto's dynamic-security plugin (MQTT_DEVICE_ACCOUNTS=mosquitto-dynamic-security) drops the device's account first (503 and nothing revoked when it cannot); " +
+      'a Mosquitto on generated files applies it once they are generated again and reloaded.',
     response: revokeDeviceResponseSchema,
   })
   async revoke(@Param('siteId') siteId: string, @Param('deviceId') deviceId: string) {

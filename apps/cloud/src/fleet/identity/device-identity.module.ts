@@ -7,9 +7,9 @@ import type { ServiceAccount } from './broker-access';
 import { DeviceCredentials } from './device-credentials';
 import { DeviceIdentityController } from './device-identity.controller';
 import { DeviceIdentityRepository } from './device-identity.repository';
-import { EnrollmentService } from './enrollment.service';
+import { EnrollmentService, type BrokerAccounts } from './enrollment.service';
 import { IdentityMetrics } from './identity-metrics';
-import { BROKER_SERVICE_ACCOUNT } from './identity.tokens';
+import { BROKER_ACCOUNTS, BROKER_SERVICE_ACCOUNT } from './identity.tokens';
 import { MosquittoConfigService } from './mosquitto-config.service';
 
 /** Enrollment, revocation and broker configuration. DeviceCredentials itself comes from the composition root: the embedded broker shares it. */
@@ -19,9 +19,9 @@ import { MosquittoConfigService } from './mosquitto-config.service';
     { provide: DeviceIdentityRepository, useFactory: (db: Database) => new DeviceIdentityRepository(db.pool), inject: [DATABASE] },
     {
       provide: EnrollmentService,
-      useFactory: (repository: DeviceIdentityRepository, credentials: DeviceCredentials, clock: Clock, metrics: IdentityMetrics) =>
-        new EnrollmentService(repository, credentials, clock, metrics),
-      inject: [DeviceIdentityRepository, DeviceCredentials, Clock, IdentityMetrics],
+      useFactory: (repository: DeviceIdentityRepository, credentials: DeviceCredentials, clock: Clock, metrics: IdentityMetrics, accounts: BrokerAccounts | null) =>
+        new EnrollmentService(repository, credentials, clock, metrics, accounts ?? undefined),
+      inject: [DeviceIdentityRepository, DeviceCredentials, Clock, IdentityMetrics, BROKER_ACCOUNTS],
     },
     {
       provide: MosquittoConfigService,

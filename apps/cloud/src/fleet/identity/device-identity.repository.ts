@@ -46,8 +46,15 @@ export class DeviceIdentityRepository {
    * row lock makes concurrent redemptions of one token wait for each other,
    * so exactly one finds it unused. A refusal changes nothing, not even the
    * token: a box that names the wrong device may try again with the right one.
+   * `beforeCommit` runs inside the transaction once the device is known;
+   * when it throws, the redemption is rolled back and the token stays unused.
    */
-  redeemToken(tokenHash: string, secretHash: string, at: Date, claimed?: DeviceRef): Promise<Redemption> {
+  redeemToken(
+    tokenHash: string,
+    secretHash: string,
+    at: Date,
+    { claimed, beforeCommit }: { claimed?: DeviceRef | undefined; beforeCommit?: (device: DeviceRef) => Promise<void> } = {},
+  ): Promise<Redemption> {
     return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<TokenRow>(
         'SELECT site_id, device_id, fleet_group, expires_at, used_at FROM enrollment_tokens WHERE token_hash = $1 FOR UPDATE',
@@ -68,6 +75,7 @@ export class DeviceIdentityRepository {
            secret_hash = EXCLUDED.secret_hash, fleet_group = EXCLUDED.fleet_group, enrolled_at = EXCLUDED.enrolled_at, revoked_at = NULL`,
         [token.site_id, token.device_id, secretHash, token.fleet_group, at],
       );
+      await beforeCommit?.({ siteId: token.site_id, deviceId: token.device_id });
       return { enrolled: { siteId: token.site_id, deviceId: token.device_id, fleetGroup: token.fleet_group } };
     });
   }
@@ -94,15 +102,17 @@ export class DeviceIdentityRepository {
    * Revokes the device's credential and drops its unused tokens, so a token
    * handed out before the revocation cannot bring it back. Returns when the
    * credential was revoked (the first time), or undefined when the device
-   * was never enrolled.
+   * was never enrolled. `beforeCommit` runs inside the transaction when
+   * there is a credential; when it throws, nothing is revoked.
    */
-  revoke(device: DeviceRef, at: Date): Promise<Date | undefined> {
+  revoke(device: DeviceRef, at: Date, { beforeCommit }: { beforeCommit?: () => Promise<void> } = {}): Promise<Date | undefined> {
     return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ revoked_at: Date }>(
         `UPDATE device_credentials SET revoked_at = COALESCE(revoked_at, $3) WHERE site_id = $1 AND device_id = $2 RETURNING revoked_at`,
         [device.siteId, device.deviceId, at],
       );
       await client.query('DELETE FROM enrollment_tokens WHERE site_id = $1 AND device_id = $2 AND used_at IS NULL', [device.siteId, device.deviceId]);
+      if (rows[0]) await beforeCommit?.();
       return rows[0]?.revoked_at;
     });
   }

@@ -7,7 +7,7 @@ import { Clock } from '../../clock';
 import { openDatabase, type Database } from '../../database/database';
 import { DeviceCredentials } from './device-credentials';
 import { DeviceIdentityRepository, type DeviceRef } from './device-identity.repository';
-import { EnrollmentService } from './enrollment.service';
+import { EnrollmentService, type BrokerAccounts } from './enrollment.service';
 import { DeviceNotEnrolledError, EnrollmentRefusedError } from './identity.errors';
 import { IdentityMetrics } from './identity-metrics';
 
@@ -120,5 +120,38 @@ describe('enrollment on Postgres', () => {
     const restored = await enrollment.enroll(fresh);
     expect(await credentials.verify(restored.username, restored.password)).toBeDefined();
     await expect(enrollment.revoke({ siteId: 'plant-7', deviceId: 'never-enrolled' })).rejects.toThrow(DeviceNotEnrolledError);
+  });
+
+  it("keeps a broker's own accounts in step: no token is spent and nothing is revoked while that broker is down", async () => {
+    const calls: string[] = [];
+    let brokerUp = false;
+    const accounts: BrokerAccounts = {
+      grantDevice: (device, password) => {
+        if (!brokerUp) return Promise.reject(new Error('broker unreachable'));
+        calls.push(`grant ${device.deviceId} ${password}`);
+        return Promise.resolve();
+      },
+      removeDevice: (device) => {
+        if (!brokerUp) return Promise.reject(new Error('broker unreachable'));
+        calls.push(`remove ${device.deviceId}`);
+        return Promise.resolve();
+      },
+    };
+    const withBroker = new EnrollmentService(repository, credentials, clock, new IdentityMetrics(new Registry()), accounts);
+    const { device, token } = await tokenFor();
+
+    await expect(withBroker.enroll(token)).rejects.toThrow('broker unreachable');
+    expect(await repository.activeCredential(device)).toBeUndefined();
+    brokerUp = true;
+    const enrolled = await withBroker.enroll(token);
+    expect(calls).toEqual([`grant ${device.deviceId} ${enrolled.password}`]);
+
+    brokerUp = false;
+    await expect(withBroker.revoke(device)).rejects.toThrow('broker unreachable');
+    expect(await credentials.verify(enrolled.username, enrolled.password)).toBeDefined();
+    brokerUp = true;
+    await withBroker.revoke(device);
+    expect(calls).toEqual([`grant ${device.deviceId} ${enrolled.password}`, `remove ${device.deviceId}`]);
+    expect(await credentials.verify(enrolled.username, enrolled.password)).toBeUndefined();
   });
 });

@@ -14,6 +14,18 @@ export interface EnrollmentTokenRequest extends DeviceRef {
   ttlSeconds: number;
 }
 
+/**
+ * A broker that keeps its own device accounts (Mosquitto's dynamic-security
+ * plugin) and must be told of every enrollment and revocation. The embedded
+ * broker needs none: it checks each CONNECT against the database.
+ */
+export interface BrokerAccounts {
+  /** Creates the device's account with this password, replacing any earlier one. */
+  grantDevice(device: DeviceRef, password: string): Promise<void>;
+  /** Removes the device's account and disconnects it. Removing an unknown device succeeds. */
+  removeDevice(device: DeviceRef): Promise<void>;
+}
+
 export interface EnrolledDevice extends DeviceRef {
   fleetGroup: string;
   username: string;
@@ -31,6 +43,7 @@ export class EnrollmentService {
     private readonly credentials: Pick<DeviceCredentials, 'invalidate'>,
     private readonly clock: Clock,
     private readonly metrics: Pick<IdentityMetrics, 'enrollments'>,
+    private readonly brokerAccounts?: BrokerAccounts,
   ) {}
 
   async createToken(request: EnrollmentTokenRequest, createdBy: string): Promise<{ token: string; expiresAt: Date }> {
@@ -43,11 +56,18 @@ export class EnrollmentService {
   /**
    * Trades a token for the device's credentials: 32 random bytes, kept as a
    * Mosquitto hash. A second enrollment of a device replaces its secret, so
-   * the old one stops working here at once.
+   * the old one stops working here at once. A broker with its own accounts
+   * gets the device's account before the token is spent: when the broker
+   * cannot be reached the enrollment fails and the box can try the same
+   * token again.
    */
   async enroll(token: string, claimed?: DeviceRef): Promise<EnrolledDevice> {
     const password = randomBytes(32).toString('base64url');
-    const redemption = await this.repository.redeemToken(tokenHash(token), await hashMosquittoPassword(password), this.clock.now(), claimed);
+    const brokerAccounts = this.brokerAccounts;
+    const redemption = await this.repository.redeemToken(tokenHash(token), await hashMosquittoPassword(password), this.clock.now(), {
+      claimed,
+      ...(brokerAccounts ? { beforeCommit: (device: DeviceRef) => brokerAccounts.grantDevice(device, password) } : {}),
+    });
     if ('refused' in redemption) {
       this.metrics.enrollments.inc({ outcome: redemption.refused });
       throw new EnrollmentRefusedError(redemption.refused, redemption.detail);
@@ -58,8 +78,10 @@ export class EnrollmentService {
     return { ...device, username: deviceUsername(device.siteId, device.deviceId), password };
   }
 
+  /** Revokes the device here and on a broker with its own accounts; when that broker cannot be reached, nothing is revoked. */
   async revoke(device: DeviceRef): Promise<{ revokedAt: Date }> {
-    const revokedAt = await this.repository.revoke(device, this.clock.now());
+    const brokerAccounts = this.brokerAccounts;
+    const revokedAt = await this.repository.revoke(device, this.clock.now(), brokerAccounts ? { beforeCommit: () => brokerAccounts.removeDevice(device) } : {});
     if (!revokedAt) throw new DeviceNotEnrolledError(device.siteId, device.deviceId);
     this.credentials.invalidate(device);
     return { revokedAt };
