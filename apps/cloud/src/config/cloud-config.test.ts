@@ -44,6 +44,15 @@ describe('loadCloudConfig', () => {
     expect(() => loadCloudConfig({ MQTT_TOPIC_ROOT: 'loupe/#' })).toThrow(/MQTT_TOPIC_ROOT: must be topic levels/);
   });
 
+  it("keeps device accounts in Mosquitto's plugin only with a broker and its admin account", () => {
+    const dynamicSecurity = { MQTT_DEVICE_ACCOUNTS: 'mosquitto-dynamic-security' };
+    expect(() => loadCloudConfig(dynamicSecurity)).toThrow(/MQTT_DEVICE_ACCOUNTS: mosquitto-dynamic-security needs MQTT_URL/);
+    expect(() => loadCloudConfig({ ...dynamicSecurity, MQTT_URL: 'mqtt://mosquitto:1883', MQTT_USERNAME: 'loupe-cloud' })).toThrow(/MQTT_USERNAME and MQTT_PASSWORD/);
+    const config = loadCloudConfig({ ...dynamicSecurity, MQTT_URL: 'mqtt://mosquitto:1883', MQTT_USERNAME: 'loupe-cloud', MQTT_PASSWORD: 'secret' });
+    expect(config.mqtt.deviceAccounts).toBe('mosquitto-dynamic-security');
+    expect(() => loadCloudConfig({ MQTT_DEVICE_ACCOUNTS: 'emqx' })).toThrow(/MQTT_DEVICE_ACCOUNTS/);
+  });
+
   it('names the missing bucket when an S3 endpoint is given', () => {
     expect(() => loadCloudConfig({ S3_ENDPOINT: 'http://minio:9000' })).toThrow(/S3_BUCKET: is required/);
   });
