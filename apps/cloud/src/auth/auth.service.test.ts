@@ -55,4 +55,29 @@ describe('AuthService sessions', () => {
     expect(await auth.authenticate('token-1')).toBeUndefined();
     expect(await auth.authenticate('unknown')).toBeUndefined();
   });
+
+  it('does not let a check that was in flight during a sign-out keep the session alive', async () => {
+    const hash = createHash('sha256').update('token-2').digest('hex');
+    const fake = fakeUsers(60_000);
+    fake.signIn(hash);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const sessionOf = fake.users.sessionOf.bind(fake.users);
+    let first = true;
+    fake.users.sessionOf = async (tokenHash: string) => {
+      const session = await sessionOf(tokenHash);
+      if (first) {
+        first = false;
+        await held;
+      }
+      return session;
+    };
+    const auth = new AuthService(fake.users, 60_000, () => fake.clock.now);
+
+    const inFlight = auth.authenticate('token-2');
+    await auth.logout('token-2');
+    release();
+    await inFlight;
+    expect(await auth.authenticate('token-2')).toBeUndefined();
+  });
 });

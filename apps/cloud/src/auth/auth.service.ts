@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { RecentlyChecked } from '../caching/recently-checked';
 import { hashPassword, verifyPassword } from './password-hash';
 import type { Role } from './roles';
 import type { User, UserRepository } from './user.repository';
@@ -20,19 +21,21 @@ const tokenHash = (token: string) => createHash('sha256').update(token).digest('
 // Every API call needs its session, and a lookup per call was a third of a
 // labeler's round trips to Postgres. So each process trusts a session it
 // checked for a few seconds: a sign-out takes effect at once on the process
-// that handled it, and on other replicas within this time.
+// that handled it (RecentlyChecked), and on other replicas within this time.
 const SESSION_RECHECK_MS = 5_000;
 const REMEMBERED_SESSIONS = 10_000;
 
 /** Sign-in with email and password, and the bearer tokens sessions travel in. */
 export class AuthService {
-  private readonly checked = new Map<string, { user: User; until: number }>();
+  private readonly sessions: RecentlyChecked<User>;
 
   constructor(
     private readonly users: UserRepository,
     private readonly sessionMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.sessions = new RecentlyChecked(SESSION_RECHECK_MS, REMEMBERED_SESSIONS, now);
+  }
 
   async login(email: string, password: string): Promise<{ token: string; expiresAt: Date; user: User }> {
     const found = await this.users.findByEmail(email.trim().toLowerCase());
@@ -47,20 +50,16 @@ export class AuthService {
 
   async authenticate(token: string): Promise<User | undefined> {
     const hash = tokenHash(token);
-    const remembered = this.checked.get(hash);
-    if (remembered && remembered.until > this.now()) return remembered.user;
-    this.checked.delete(hash);
-    const session = await this.users.sessionOf(hash);
-    if (!session) return undefined;
-    if (this.checked.size >= REMEMBERED_SESSIONS) this.checked.delete(this.checked.keys().next().value!);
-    this.checked.set(hash, { user: session.user, until: Math.min(this.now() + SESSION_RECHECK_MS, session.expiresAt.getTime()) });
-    return session.user;
+    return this.sessions.get(hash, async () => {
+      const session = await this.users.sessionOf(hash);
+      return session && { value: session.user, validUntil: session.expiresAt.getTime() };
+    });
   }
 
   async logout(token: string): Promise<void> {
     const hash = tokenHash(token);
-    this.checked.delete(hash);
     await this.users.endSession(hash);
+    this.sessions.forget(hash);
   }
 
   async createUser(user: { email: string; name: string; role: Role }, password: string): Promise<User> {
