@@ -99,7 +99,9 @@ describe('infra/docker-compose.yml', () => {
   it('scrapes the cloud and charts only metrics the cloud exports', () => {
     const prometheus = readFileSync(join(import.meta.dirname, 'prometheus/prometheus.yml'), 'utf8');
     expect(prometheus).toContain('cloud:8080');
-    const exported = readFileSync(join(import.meta.dirname, '../apps/cloud/src/metrics/cloud-metrics.ts'), 'utf8');
+    const exported = ['metrics/cloud-metrics.ts', 'labeling/labeling-queue-gauge.ts']
+      .map((file) => readFileSync(join(import.meta.dirname, '../apps/cloud/src', file), 'utf8'))
+      .join('\n');
     const names = new Set([...exported.matchAll(/name: '(loupe_cloud_\w+)'/g)].map((match) => match[1]));
     const dashboard = readFileSync(join(import.meta.dirname, 'grafana/dashboards/loupe-cloud.json'), 'utf8');
     const charted = [...dashboard.matchAll(/loupe_cloud_\w+/g)].map(([name]) => name.replace(/_(bucket|sum|count)$/, ''));

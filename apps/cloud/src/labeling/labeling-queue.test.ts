@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { startTestDatabase, type TestDatabase } from '@loupe/testing';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../database/database';
 import { AlreadyAnsweredError, LabelingQueue, LeaseLostError, NoAnswerToUndoError, UndoRefusedError, type ClaimedSample } from './labeling-queue';
+import { registerLabelingQueueGauge } from './labeling-queue-gauge';
 import { ReviewQueue } from './review-queue';
 
 const LEASE_SECONDS = 1;
@@ -72,6 +74,22 @@ describe('LabelingQueue on Postgres', () => {
     expect(claims.map((claim) => claim?.sampleId)).toEqual([...samples].reverse().map((s) => s.id));
     expect(await claimNext(id, d)).toBeUndefined();
     expect(await queue.depth(id)).toBe(3);
+  });
+
+  it('reports the tasks not yet done per project and state to Prometheus, at scrape time', async () => {
+    const { id, labelers } = await project({ samples: 3, labelers: 1 });
+    const registry = new Registry();
+    registerLabelingQueueGauge(registry, database.pool);
+    const scraped = async () =>
+      (await registry.getSingleMetricAsString('loupe_cloud_labeling_queue_tasks')).split('\n').filter((line) => line.includes(`project="project-${id}"`));
+    expect(await scraped()).toEqual([`loupe_cloud_labeling_queue_tasks{project="project-${id}",state="open"} 3`]);
+    const claimed = (await claimNext(id, labelers[0]!))!;
+    expect((await scraped()).sort()).toEqual([
+      `loupe_cloud_labeling_queue_tasks{project="project-${id}",state="leased"} 1`,
+      `loupe_cloud_labeling_queue_tasks{project="project-${id}",state="open"} 2`,
+    ]);
+    await queue.submit(holder(claimed, labelers[0]!), answer('ok'));
+    expect(await scraped()).toEqual([`loupe_cloud_labeling_queue_tasks{project="project-${id}",state="open"} 2`]);
   });
 
   it('ignores samples of models no project takes, and queues a sample once however often it comes', async () => {

@@ -1,9 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import type { Database } from '../database/database';
-import { DATABASE, LABELING_SETTINGS } from '../infrastructure.tokens';
+import { CLOUD_METRICS, DATABASE, LABELING_SETTINGS } from '../infrastructure.tokens';
+import type { CloudMetrics } from '../metrics/cloud-metrics';
 import { DatasetExport } from './dataset-export';
 import { ClaimsController, ProjectsController } from './labeling.controller';
 import { LabelingQueue } from './labeling-queue';
+import { registerLabelingQueueGauge } from './labeling-queue-gauge';
 import { ProjectRepository } from './project.repository';
 import { ReviewQueue } from './review-queue';
 import { ReviewsController } from './reviews.controller';
@@ -26,4 +28,13 @@ import { ReviewsController } from './reviews.controller';
   ],
   exports: [LabelingQueue],
 })
-export class LabelingModule {}
+export class LabelingModule implements OnModuleInit {
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    @Inject(CLOUD_METRICS) private readonly metrics: CloudMetrics,
+  ) {}
+
+  onModuleInit(): void {
+    registerLabelingQueueGauge(this.metrics.registry, this.database.pool);
+  }
+}
