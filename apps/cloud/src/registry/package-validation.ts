@@ -39,7 +39,8 @@ const CPU_ONLY: PipelineSettings = {
     chain: ['cpu'],
     tensorrt: { fp16: false, int8: false, engineCacheDir: tmpdir(), workspaceBytes: 0 },
     cuda: { deviceId: 0 },
-    cpu: { intraOpThreads: 1, interOpThreads: 1 },
+    // One thread that sleeps when idle: validation shares the machine with the cloud's requests.
+    cpu: { intraOpThreads: 1, interOpThreads: 1, spinWait: false },
   },
   batch: { maxBatch: 1, maxDelayMs: 0, maxQueue: 16, concurrentBatches: 1 },
   maxImagePixels: DEFAULT_MAX_IMAGE_PIXELS,

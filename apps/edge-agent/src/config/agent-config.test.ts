@@ -10,6 +10,11 @@ describe('loadAgentConfig', () => {
     expect(config.deviceId).toMatch(/^[a-z0-9][a-z0-9._-]*$/);
   });
 
+  it("lets CPU threads spin for work unless told not to, as ONNX Runtime does", () => {
+    expect(loadAgentConfig({}).inference.providers.cpu.spinWait).toBe(true);
+    expect(loadAgentConfig({ CPU_SPIN_WAIT: 'false' }).inference.providers.cpu.spinWait).toBe(false);
+  });
+
   it('reads the telemetry interval as a duration', () => {
     expect(loadAgentConfig({ TELEMETRY_INTERVAL: '2s' }).telemetryIntervalMs).toBe(2_000);
   });

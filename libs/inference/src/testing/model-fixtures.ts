@@ -19,7 +19,8 @@ export function testSettings(overrides: Partial<PipelineSettings> = {}): Pipelin
       chain: ['cpu'],
       tensorrt: { fp16: false, int8: false, engineCacheDir: join(tmpdir(), 'loupe-trt-cache'), workspaceBytes: 1 << 30 },
       cuda: { deviceId: 0 },
-      cpu: { intraOpThreads: 2, interOpThreads: 1 },
+      // Tests run side by side on small machines; spinning threads would take turns from each other.
+      cpu: { intraOpThreads: 2, interOpThreads: 1, spinWait: false },
     },
     batch: { maxBatch: 8, maxDelayMs: 2, maxQueue: 64, concurrentBatches: 2 },
     maxImagePixels: 50_000_000,
