@@ -10,11 +10,13 @@
  *
  * Targets: agent p50 at concurrency 1 within bare p50 + 2 ms; agent
  * throughput at concurrency 8 at least 90% of the bare pipeline's best.
+ * To tell the agent's share of the p50 overhead from gRPC's, it also times
+ * a server that holds each call for the bare p50 and does nothing else.
  * The four measurements alternate over BENCH_ROUNDS rounds and each figure
  * is the median over rounds, so a noisy neighbour skews both sides alike.
  * The last line is one JSON object with the figures.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -100,6 +102,33 @@ async function startBenchAgent() {
   };
 }
 
+/**
+ * What gRPC alone adds on this machine to a call that takes `holdMs`: the
+ * same client against a server that answers Inspect after holding each
+ * call that long and does nothing else.
+ */
+async function grpcFloorP50(holdMs: number): Promise<number> {
+  const port = await freePort();
+  const server = spawn(process.execPath, ['--import', 'tsx', 'tools/bench/inspect-echo-server.ts', String(port), String(holdMs)], {
+    cwd: workspace,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('listening') && resolve());
+      server.once('exit', (code) => reject(new Error(`the echo server exited with ${code}`)));
+    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'tools/bench/inspect-client.ts', `127.0.0.1:${port}`, '1', String(REQUESTS), ...imagePaths],
+      { cwd: workspace },
+    );
+    return (JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as LatencySummary).p50_ms;
+  } finally {
+    server.kill();
+  }
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
@@ -129,6 +158,8 @@ const bareP50 = median(runs.bare1.map((run) => run.p50_ms));
 const agentP50 = median(runs.agent1.map((run) => run.p50_ms));
 const bareBest = median(runs.bare1.map((run, i) => Math.max(run.throughput_rps, runs.bare8[i]!.throughput_rps)));
 const agentThroughput = median(runs.agent8.map((run) => run.throughput_rps));
+const grpcFloor = await grpcFloorP50(bareP50);
+console.log(`gRPC alone, for a call held ${bareP50} ms (the bare p50): ${grpcFloor} ms at p50`);
 console.log(
   JSON.stringify({
     model: 'pcb-aoi',
@@ -141,6 +172,8 @@ console.log(
     agent_inside_p50_ms: median(runs.agent1.map((run) => run.agent_total_p50_ms)),
     rpc_floor_p50_ms: median(runs.agent1.map((run) => run.rpc_floor_p50_ms)),
     p50_target_met: agentP50 <= bareP50 + 2,
+    grpc_floor_p50_ms: grpcFloor,
+    p50_overhead_beyond_grpc_ms: Math.round((agentP50 - grpcFloor) * 100) / 100,
     bare_throughput_rps: bareBest,
     agent_throughput_rps: agentThroughput,
     throughput_ratio: Math.round((agentThroughput / bareBest) * 1000) / 1000,
