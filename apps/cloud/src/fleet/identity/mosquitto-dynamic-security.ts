@@ -7,8 +7,12 @@ import type { BrokerAccounts } from './enrollment.service';
 const CONTROL_TOPIC = '$CONTROL/dynamic-security/v1';
 const RESPONSE_TOPIC = `${CONTROL_TOPIC}/response`;
 
-/** The role that gives the cloud's account its topics; the account itself is made when the broker's data is first initialised. */
-export const SERVICE_ROLE = 'loupe-cloud';
+/**
+ * The role that gives the cloud's account its topics, one per topic root,
+ * so deployments sharing a broker keep apart; the account itself is made
+ * when the broker's data is first initialised.
+ */
+const serviceRoleFor = (topicRoot: string) => `loupe-cloud:${topicRoot}`;
 const deviceRole = (username: string) => `loupe-device:${username}`;
 
 interface Command {
@@ -42,12 +46,14 @@ export class DynamicSecurityError extends Error {
  */
 export class MosquittoDynamicSecurity implements BrokerAccounts {
   private readonly waiting = new Map<string, (response: Response) => void>();
+  private readonly serviceRole: string;
 
   constructor(
     private readonly link: MqttLink,
     private readonly topics: DeviceTopics,
     private readonly timeoutMs = 10_000,
   ) {
+    this.serviceRole = serviceRoleFor(topics.root);
     link.onMessage((topic, payload) => {
       if (topic === RESPONSE_TOPIC) this.settle(payload);
     });
@@ -64,7 +70,7 @@ export class MosquittoDynamicSecurity implements BrokerAccounts {
    * skipped when already done, so every replica can run this at start.
    */
   async grantService(username: string): Promise<void> {
-    const [role] = await this.run([{ command: 'getRole', rolename: SERVICE_ROLE }], { tolerate: ['Role not found'] });
+    const [role] = await this.run([{ command: 'getRole', rolename: this.serviceRole }], { tolerate: ['Role not found'] });
     if (role?.error) {
       const everything = `${this.topics.root}/#`;
       const acls = [
@@ -75,25 +81,25 @@ export class MosquittoDynamicSecurity implements BrokerAccounts {
         { acltype: 'unsubscribePattern', topic: everything, allow: true },
         { acltype: 'unsubscribePattern', topic: `$share/+/${everything}`, allow: true },
       ];
-      await this.run([{ command: 'createRole', rolename: SERVICE_ROLE, acls }], { tolerate: ['Role already exists'] });
+      await this.run([{ command: 'createRole', rolename: this.serviceRole, acls }], { tolerate: ['Role already exists'] });
     }
     if (await this.holdsServiceRole(username)) return;
     // The plugin disconnects a client whose roles change, this link
     // included, so the answer may never come: check again once reconnected.
-    await this.run([{ command: 'addClientRole', username, rolename: SERVICE_ROLE }]).catch(() => undefined);
+    await this.run([{ command: 'addClientRole', username, rolename: this.serviceRole }]).catch(() => undefined);
     const deadline = Date.now() + this.timeoutMs;
     while (Date.now() < deadline) {
       await this.link.waitConnected(Math.max(1, deadline - Date.now()));
       if (await this.holdsServiceRole(username).catch(() => false)) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new DynamicSecurityError(`could not give ${username} the ${SERVICE_ROLE} role within ${this.timeoutMs} ms`);
+    throw new DynamicSecurityError(`could not give ${username} the ${this.serviceRole} role within ${this.timeoutMs} ms`);
   }
 
   private async holdsServiceRole(username: string): Promise<boolean> {
     const [client] = await this.run([{ command: 'getClient', username }]);
     const roles = (client?.data as { client?: { roles?: { rolename: string }[] } } | undefined)?.client?.roles ?? [];
-    return roles.some((held) => held.rolename === SERVICE_ROLE);
+    return roles.some((held) => held.rolename === this.serviceRole);
   }
 
   async grantDevice(device: DeviceRef, password: string): Promise<void> {
