@@ -16,6 +16,8 @@ export interface AppProcessOptions {
   print?: (line: string) => void;
 }
 
+const RECENT_LINES = 10;
+
 /**
  * One Loupe app run from source with tsx as a child process, for the local
  * stack (`npm start`) and for end-to-end tests. Its JSON log lines can be
@@ -24,6 +26,8 @@ export interface AppProcessOptions {
 export class AppProcess {
   private readonly child: ChildProcess;
   private readonly listeners = new Set<(entry: Record<string, unknown>) => void>();
+  // The last lines it printed, so a process that dies early can say why.
+  private readonly recent: string[] = [];
   readonly exited: Promise<number>;
 
   constructor(private readonly options: AppProcessOptions) {
@@ -37,6 +41,7 @@ export class AppProcess {
       if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => {
         print(line);
+        if (this.recent.push(line) > RECENT_LINES) this.recent.shift();
         this.notify(line);
       });
     }
@@ -62,7 +67,8 @@ export class AppProcess {
       this.listeners.add(listener);
       void this.exited.then((code) => {
         this.listeners.delete(listener);
-        reject(new Error(`${this.options.name} exited with code ${code} before "${message}"`));
+        const output = this.recent.length > 0 ? `; its last output:\n${this.recent.join('\n')}` : '';
+        reject(new Error(`${this.options.name} exited with code ${code} before "${message}"${output}`));
       });
     });
   }
