@@ -10,9 +10,9 @@ describe('loadAgentConfig', () => {
     expect(config.deviceId).toMatch(/^[a-z0-9][a-z0-9._-]*$/);
   });
 
-  it("lets CPU threads spin for work unless told not to, as ONNX Runtime does", () => {
-    expect(loadAgentConfig({}).inference.providers.cpu.spinWait).toBe(true);
-    expect(loadAgentConfig({ CPU_SPIN_WAIT: 'false' }).inference.providers.cpu.spinWait).toBe(false);
+  it('lets CPU threads spin for work only when told to', () => {
+    expect(loadAgentConfig({}).inference.providers.cpu.spinWait).toBe(false);
+    expect(loadAgentConfig({ CPU_SPIN_WAIT: 'true' }).inference.providers.cpu.spinWait).toBe(true);
   });
 
   it('reads the telemetry interval as a duration', () => {

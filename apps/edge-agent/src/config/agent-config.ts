@@ -57,7 +57,7 @@ export const agentEnvSchema = z.object({
   CUDA_DEVICE_ID: z.coerce.number().int().min(0).default(0),
   CPU_INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0),
   CPU_INTER_OP_THREADS: z.coerce.number().int().min(0).default(1),
-  CPU_SPIN_WAIT: envBoolean().default(true),
+  CPU_SPIN_WAIT: envBoolean().default(false),
   BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(256).default(8),
   BATCH_MAX_DELAY: envDurationMs().prefault('2ms'),
   BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),

@@ -45,8 +45,6 @@ export async function startTestAgent(env: Record<string, string>): Promise<TestA
     MODELS_DIR: join(dataDir, 'models'),
     REGISTRY_KEYS_FILE: join(dataDir, 'registry-keys.json'),
     WARMUP_RUNS: '1',
-    // The agent shares this process with the test's own client, and the machine with other test files.
-    CPU_SPIN_WAIT: 'false',
     ...env,
   });
   const agent = await startAgent(config, pino({ level: 'silent' }));
