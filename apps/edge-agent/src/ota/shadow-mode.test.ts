@@ -5,11 +5,11 @@ import { generateSigningKey } from '@loupe/model-package';
 import { ModelUpdateStatus } from '@loupe/proto';
 import { eventually } from '@loupe/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { desiredStateOf, flipByte, pcbAoiPackage, writeRegistryKeys, type TestPackage } from '../testing/model-packages';
-import { DEVICE, FleetObserver, inspectOnce } from '../testing/ota-harness';
+import { desiredStateOf, flipByte, pcbAoiPackage, type TestPackage } from '../testing/model-packages';
+import { inspectOnce, startOtaAgent, type FleetObserver } from '../testing/ota-harness';
 import { startPackageServer, type PackageServer } from '../testing/package-server';
 import { scrapeMetric } from '../testing/scrape-metric';
-import { DEMO_MODEL_DIR, startTestAgent, type TestAgent } from '../testing/test-agent';
+import type { TestAgent } from '../testing/test-agent';
 
 const registry = generateSigningKey();
 
@@ -39,18 +39,8 @@ describe('shadow mode on the box', () => {
   });
 
   async function start() {
-    running = await startTestAgent({
-      SITE_ID: DEVICE.siteId,
-      DEVICE_ID: DEVICE.deviceId,
-      MODEL_MANIFEST: join(DEMO_MODEL_DIR, 'manifest.json'),
-      EXECUTION_PROVIDERS: 'cpu',
-      TELEMETRY_INTERVAL: '200ms',
-    });
-    await writeRegistryKeys(running.config.ota.registryKeysFile, [registry]);
-    fleet = await FleetObserver.connect(running.broker.url, running.broker.topicRoot);
-    const client = running.client;
-    await eventually(async () => expect((await inspectOnce(client)).model?.version).toBe('1'));
-    return { agent: running, fleet, client };
+    ({ agent: running, fleet } = await startOtaAgent(registry));
+    return { agent: running, fleet, client: running.client };
   }
 
   const serve = (pkg: TestPackage) => server.serve(`/packages/${pkg.model.version}/${pkg.sha256}`, pkg.bytes);

@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReportedState, Telemetry, type InspectResponse, type InspectServiceClient } from '@loupe/proto';
-import { uniqueName } from '@loupe/testing';
+import type { SigningKey } from '@loupe/model-package';
+import { eventually, uniqueName } from '@loupe/testing';
 import { DeviceTopics } from '@loupe/topics';
 import mqtt, { type MqttClient } from 'mqtt';
-import { DEMO_MODEL_DIR } from './test-agent';
+import { writeRegistryKeys } from './model-packages';
+import { DEMO_MODEL_DIR, startTestAgent, type TestAgent } from './test-agent';
 
 export const DEVICE = { siteId: 'plant-7', deviceId: 'aoi-1' };
 const NORMAL_IMAGE = join(DEMO_MODEL_DIR, 'sample-images', 'Normal_33.png');
@@ -63,4 +65,33 @@ export async function inspectOnce(client: InspectServiceClient): Promise<Inspect
   return new Promise((resolve, reject) =>
     client.inspect({ requestId: uniqueName('r'), stationId: 'line-3-aoi', unitSerial: 'SN-1', image }, (error, response) => (error ? reject(error) : resolve(response))),
   );
+}
+
+/**
+ * An agent in this process serving the demo pcb-aoi (version 1) from
+ * MODEL_MANIFEST and trusting packages `registry` signs, with the cloud's
+ * side of its OTA; ready once it answers on version 1. The caller stops both.
+ */
+export async function startOtaAgent(registry: SigningKey, env: Record<string, string> = {}): Promise<{ agent: TestAgent; fleet: FleetObserver }> {
+  const agent = await startTestAgent({
+    SITE_ID: DEVICE.siteId,
+    DEVICE_ID: DEVICE.deviceId,
+    MODEL_MANIFEST: join(DEMO_MODEL_DIR, 'manifest.json'),
+    EXECUTION_PROVIDERS: 'cpu',
+    TELEMETRY_INTERVAL: '200ms',
+    ...env,
+  });
+  let fleet: FleetObserver | undefined;
+  try {
+    await writeRegistryKeys(agent.config.ota.registryKeysFile, [registry]);
+    fleet = await FleetObserver.connect(agent.broker.url, agent.broker.topicRoot);
+    await eventually(async () => {
+      if ((await inspectOnce(agent.client)).model?.version !== '1') throw new Error('not serving version 1 yet');
+    });
+    return { agent, fleet };
+  } catch (error) {
+    await fleet?.close();
+    await agent.stop();
+    throw error;
+  }
 }
