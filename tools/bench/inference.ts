@@ -67,6 +67,16 @@ interface AgentSummary extends LatencySummary {
   rpc_floor_p50_ms: number;
 }
 
+/** REQUESTS Inspect calls from the station process (inspect-client.ts) to a server on `port`. */
+async function stationCalls(port: number, concurrency: number): Promise<AgentSummary> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'tools/bench/inspect-client.ts', `127.0.0.1:${port}`, String(concurrency), String(REQUESTS), ...imagePaths],
+    { cwd: workspace },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as AgentSummary;
+}
+
 async function startBenchAgent() {
   const grpcPort = await freePort();
   const app = new AppProcess({
@@ -91,12 +101,7 @@ async function startBenchAgent() {
   await app.waitForLog('model serving');
   return {
     measure: async (concurrency: number): Promise<AgentSummary> => {
-      const { stdout } = await promisify(execFile)(
-        process.execPath,
-        ['--import', 'tsx', 'tools/bench/inspect-client.ts', `127.0.0.1:${grpcPort}`, String(concurrency), String(REQUESTS), ...imagePaths],
-        { cwd: workspace },
-      );
-      return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as AgentSummary;
+      return stationCalls(grpcPort, concurrency);
     },
     close: () => app.stop(),
   };
@@ -118,12 +123,7 @@ async function grpcFloorP50(holdMs: number): Promise<number> {
       server.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('listening') && resolve());
       server.once('exit', (code) => reject(new Error(`the echo server exited with ${code}`)));
     });
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'tools/bench/inspect-client.ts', `127.0.0.1:${port}`, '1', String(REQUESTS), ...imagePaths],
-      { cwd: workspace },
-    );
-    return (JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as LatencySummary).p50_ms;
+    return (await stationCalls(port, 1)).p50_ms;
   } finally {
     server.kill();
   }
