@@ -81,7 +81,7 @@ export const agentEnvSchema = z.object({
   OUTBOX_DIR: z.string().min(1).default('.data/edge/outbox'),
   OUTBOX_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(2 * 1024 ** 3),
   OUTBOX_MAX_SAMPLES: z.coerce.number().int().min(1).default(20_000),
-  UPLINK_WINDOW: z.coerce.number().int().min(1).max(1_000).default(64),
+  UPLINK_WINDOW: z.coerce.number().int().min(1).max(1_000).default(256),
   UPLINK_WINDOW_BYTES: z.coerce.number().int().min(1).default(16 * 1024 * 1024),
   UPLINK_ACK_TIMEOUT: envDurationMs()
     .refine((ms) => ms >= 100, 'must be at least 100ms')

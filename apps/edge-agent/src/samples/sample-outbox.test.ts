@@ -38,21 +38,37 @@ describe('SampleOutbox', () => {
       outbox.offer(sample('middle', 0.5), Buffer.from('m')),
     ]);
     const order: string[] = [];
-    for (let next = await outbox.takeNext(); next; next = await outbox.takeNext()) order.push(next.sample.id);
+    for (let next = await takeOne(outbox); next; next = await takeOne(outbox)) order.push(next.sample.id);
     expect(order).toEqual(['high-earlier', 'high-later', 'middle', 'low']);
   });
 
   it('keeps samples until they are removed, and puts released ones back in line', async () => {
     const outbox = await SampleOutbox.open(await freshDirectory(), roomy, recordingDrops().events, logger);
     await outbox.offer(sample('a', 0.5), Buffer.from('payload-a'));
-    const first = await outbox.takeNext();
+    const first = await takeOne(outbox);
     expect(first?.payload.toString()).toBe('payload-a');
-    expect(await outbox.takeNext()).toBeUndefined();
+    expect(await takeOne(outbox)).toBeUndefined();
     outbox.release('a');
-    expect((await outbox.takeNext())?.sample.id).toBe('a');
+    expect((await takeOne(outbox))?.sample.id).toBe('a');
     expect(await outbox.remove(['a', 'a', 'unknown'])).toBe(1);
     expect(outbox.count).toBe(0);
     expect(outbox.bytes).toBe(0);
+  });
+
+  it('takes as many samples as fit in a count and a byte budget, in order, the first whatever its size', async () => {
+    const outbox = await SampleOutbox.open(await freshDirectory(), roomy, recordingDrops().events, logger);
+    await Promise.all([
+      outbox.offer(sample('big', 0.9), Buffer.alloc(100, 1)),
+      outbox.offer(sample('small-1', 0.8), Buffer.alloc(10, 2)),
+      outbox.offer(sample('small-2', 0.7), Buffer.alloc(10, 3)),
+      outbox.offer(sample('small-3', 0.6), Buffer.alloc(10, 4)),
+    ]);
+    expect((await outbox.take(5, 50)).map((taken) => taken.sample.id)).toEqual(['big']);
+    const next = await outbox.take(5, 25);
+    expect(next.map((taken) => taken.sample.id)).toEqual(['small-1', 'small-2']);
+    expect(next.map((taken) => taken.payload[0])).toEqual([2, 3]);
+    expect((await outbox.take(5)).map((taken) => taken.sample.id)).toEqual(['small-3']);
+    expect(await outbox.take(5)).toEqual([]);
   });
 
   it('comes back after a restart with every accepted sample, in the same order', async () => {
@@ -66,8 +82,8 @@ describe('SampleOutbox', () => {
     const after = await SampleOutbox.open(directory, roomy, recordingDrops().events, logger);
     expect(after.count).toBe(2);
     expect(after.bytes).toBe(7);
-    expect((await after.takeNext())?.payload.toString()).toBe('high');
-    expect((await after.takeNext())?.payload.toString()).toBe('low');
+    expect((await takeOne(after))?.payload.toString()).toBe('high');
+    expect((await takeOne(after))?.payload.toString()).toBe('low');
   });
 
   it('discards a half-written file from a crash and ignores files it did not write', async () => {
@@ -99,7 +115,7 @@ describe('SampleOutbox', () => {
       expect(await outbox.offer(sample('c', 0.1), Buffer.from('c'))).toBe(false);
       expect(drops).toEqual([{ id: 'c', reason: 'outbox_full' }]);
       const left: string[] = [];
-      for (let next = await outbox.takeNext(); next; next = await outbox.takeNext()) left.push(next.sample.id);
+      for (let next = await takeOne(outbox); next; next = await takeOne(outbox)) left.push(next.sample.id);
       expect(left).toEqual(['b', 'a']);
     });
 
@@ -139,7 +155,7 @@ describe('SampleOutbox', () => {
 
     const outbox = await SampleOutbox.open(directory, roomy, recordingDrops().events, logger);
     const found = new Set<string>();
-    for (let next = await outbox.takeNext(); next; next = await outbox.takeNext()) {
+    for (let next = await takeOne(outbox); next; next = await takeOne(outbox)) {
       const digest = next.payload.subarray(0, 32);
       expect(createHash('sha256').update(next.payload.subarray(32)).digest().equals(digest)).toBe(true);
       found.add(next.sample.id);
@@ -152,7 +168,12 @@ describe('SampleOutbox', () => {
     const outbox = await SampleOutbox.open(await freshDirectory(), roomy, recordingDrops().events, logger);
     const ids = Array.from({ length: 20 }, () => randomUUID());
     await Promise.all(ids.map((id) => outbox.offer(sample(id, 0.5), Buffer.from(id))));
-    for (let next = await outbox.takeNext(); next; next = await outbox.takeNext()) expect(next.payload.toString()).toBe(next.sample.id);
+    for (let next = await takeOne(outbox); next; next = await takeOne(outbox)) expect(next.payload.toString()).toBe(next.sample.id);
     expect(outbox.count).toBe(20);
   });
 });
+
+async function takeOne(outbox: SampleOutbox) {
+  const [next] = await outbox.take(1);
+  return next;
+}

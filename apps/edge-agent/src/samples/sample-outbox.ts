@@ -135,21 +135,37 @@ export class SampleOutbox {
     });
   }
 
-  /** The most valuable sample not yet in flight, now marked in flight; undefined when none waits. */
-  async takeNext(): Promise<{ sample: StoredSample; payload: Buffer } | undefined> {
-    while (this.waiting.length > 0) {
+  /**
+   * The most valuable samples not yet in flight, in order, as many as fit in
+   * `count` and `bytes` (the first always, so no sample is too big to go),
+   * now marked in flight. Their files are read side by side, so a sender
+   * refilling a window does not wait on one read at a time.
+   */
+  async take(count: number, bytes = Number.POSITIVE_INFINITY): Promise<Array<{ sample: StoredSample; payload: Buffer }>> {
+    const chosen: StoredSample[] = [];
+    let chosenBytes = 0;
+    const fits = (sample: StoredSample) => chosen.length === 0 || chosenBytes + sample.bytes <= bytes;
+    while (chosen.length < count && this.waiting.length > 0 && fits(this.waiting[0]!)) {
       const sample = this.waiting.shift()!;
-      try {
-        const payload = await readFile(this.pathOf(sample));
-        this.sending.set(sample.id, sample);
-        return { sample, payload };
-      } catch (error) {
-        // Gone from disk under us: nothing to send, and nothing to count twice.
-        this.storedBytes -= sample.bytes;
-        this.log.error({ sampleId: sample.id, err: (error as Error).message }, 'outbox sample unreadable; skipped');
-      }
+      chosenBytes += sample.bytes;
+      chosen.push(sample);
+      this.sending.set(sample.id, sample);
     }
-    return undefined;
+    const read = await Promise.all(
+      chosen.map(async (sample) => {
+        try {
+          return { sample, payload: await readFile(this.pathOf(sample)) };
+        } catch (error) {
+          // Removed meanwhile (a late ack of an earlier send): already counted out.
+          if (!this.sending.delete(sample.id)) return undefined;
+          // Gone from disk under us: nothing to send, and nothing to count twice.
+          this.storedBytes -= sample.bytes;
+          this.log.error({ sampleId: sample.id, err: (error as Error).message }, 'outbox sample unreadable; skipped');
+          return undefined;
+        }
+      }),
+    );
+    return read.filter((taken): taken is NonNullable<typeof taken> => taken !== undefined && this.sending.has(taken.sample.id));
   }
 
   /** Puts an in-flight sample back in line (its send failed or was never acknowledged). */
@@ -162,15 +178,15 @@ export class SampleOutbox {
 
   /** Forgets samples the cloud has stored (or refused for good). Unknown ids are ignored: acks can repeat. */
   async remove(ids: Iterable<string>): Promise<number> {
-    let removed = 0;
+    const removed: StoredSample[] = [];
     for (const id of ids) {
       const sample = this.sending.get(id) ?? this.takeWaiting(id);
       if (!sample) continue;
       this.sending.delete(id);
-      await this.deleteFile(sample);
-      removed++;
+      removed.push(sample);
     }
-    return removed;
+    await Promise.all(removed.map((sample) => this.deleteFile(sample)));
+    return removed.length;
   }
 
   /** Finishes queued writes; later offers are dropped. */

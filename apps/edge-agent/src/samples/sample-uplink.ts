@@ -18,6 +18,9 @@ export interface UplinkSettings {
   bytesPerSecond: number;
 }
 
+/** Outbox files read at once while the window fills. */
+const READ_AHEAD = 16;
+
 export interface UplinkEvents {
   published(bytes: number): void;
   acknowledged(count: number): void;
@@ -85,23 +88,27 @@ export class SampleUplink {
 
   private async pump(): Promise<void> {
     while (!this.stopped) {
-      if (!this.link.connected || this.windowFull()) {
+      const room = this.room();
+      if (!this.link.connected || room.count === 0) {
         await this.sleep(1_000);
         continue;
       }
-      const next = await this.outbox.takeNext();
-      if (!next) {
+      const taken = await this.outbox.take(Math.min(room.count, READ_AHEAD), room.bytes);
+      if (taken.length === 0) {
         await this.sleep(1_000);
         continue;
       }
-      await this.throttle(next.payload.byteLength);
-      this.send(next.sample.id, next.payload);
+      for (const { sample, payload } of taken) {
+        await this.throttle(payload.byteLength);
+        this.send(sample.id, payload);
+      }
     }
   }
 
-  private windowFull(): boolean {
-    if (this.inFlight.size === 0) return false;
-    return this.inFlight.size >= this.settings.window || this.inFlightBytes >= this.settings.windowBytes;
+  /** What the window has room for; none once either bound is reached (the sample that crosses one still goes). */
+  private room(): { count: number; bytes: number } {
+    const bytes = this.settings.windowBytes - this.inFlightBytes;
+    return { count: bytes > 0 ? Math.max(0, this.settings.window - this.inFlight.size) : 0, bytes };
   }
 
   /** Publishes without waiting for the PUBACK, so the whole window is on the wire at once. */
@@ -149,9 +156,10 @@ export class SampleUplink {
     }
     const ids = [...ack.sampleIds, ...rejected];
     for (const id of ids) this.forget(id);
-    const removed = await this.outbox.remove(ids);
-    this.events.acknowledged(removed);
+    // The window has room again before the files are gone from disk.
+    const removing = this.outbox.remove(ids);
     this.notify();
+    this.events.acknowledged(await removing);
   }
 
   private resendOverdue(): void {
