@@ -12,11 +12,15 @@
  *     its broker connection is cut for BENCH_OUTAGE_S seconds (default 300);
  *     then the backlog drains. Drain rate over production rate, and the
  *     station's inspect p50 during the outage against one with the link up.
+ * (d) disk: with the blob folder of the embedded default (no S3_BUCKET), how
+ *     many images a bare writer makes durable per second on its disk, as the
+ *     folder store does (write, fsync, rename, fsync the folder), 16 at once
+ *     and nothing else: the most ingest can reach there, whatever the broker.
  *
  * Target: ingest at least 60% of the broker figure. The last line is JSON.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
@@ -83,6 +87,33 @@ async function brokerThroughput(url: string, topicRoot: string): Promise<number>
   const seconds = (performance.now() - started) / 1000;
   await Promise.all([publisher.endAsync(), subscriber.endAsync()]);
   return SAMPLES / seconds;
+}
+
+/** (d) Images of IMAGE_BYTES made durable per second in `folder`, 16 at once, one file each. */
+async function diskDurableWrites(folder: string): Promise<number> {
+  await mkdir(folder, { recursive: true });
+  const image = randomBytes(IMAGE_BYTES);
+  const count = Math.min(SAMPLES, 2_000);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < count) {
+        const path = join(folder, `${next++}.jpg`);
+        const file = await open(`${path}.partial`, 'w');
+        await file.writeFile(image);
+        await file.sync();
+        await file.close();
+        await rename(`${path}.partial`, path);
+        const directory = await open(folder, 'r');
+        await directory.sync();
+        await directory.close();
+      }
+    }),
+  );
+  const perSecond = count / ((performance.now() - started) / 1000);
+  await rm(folder, { recursive: true, force: true });
+  return perSecond;
 }
 
 /** A JPEG of random pixels of about 50 KB: unique, so never a near duplicate. */
@@ -228,6 +259,8 @@ try {
       `the first ${long.reconnectS.toFixed(1)} s after the link came back; inspect p50 during it ${long.p50.toFixed(2)} ms`,
   );
 
+  const diskRate = process.env.S3_BUCKET ? undefined : await diskDurableWrites(join(dataDir, 'cloud', 'disk-check'));
+  if (diskRate !== undefined) log(`(d) the blob folder's disk: ${diskRate.toFixed(1)} images/s made durable by a bare writer; ingest reached ${((ingestRate / diskRate) * 100).toFixed(0)}% of it`);
   log(
     JSON.stringify({
       samples: SAMPLES,
@@ -245,6 +278,7 @@ try {
       reconnect_after_outage_s: Math.round(long.reconnectS * 10) / 10,
       inspect_p50_ms_link_up: Math.round(linkedP50 * 100) / 100,
       inspect_p50_ms_outage: Math.round(long.p50 * 100) / 100,
+      ...(diskRate === undefined ? {} : { disk_durable_images_per_s: Math.round(diskRate * 10) / 10, ingest_vs_disk: Math.round((ingestRate / diskRate) * 1000) / 1000 }),
     }),
   );
 } finally {
