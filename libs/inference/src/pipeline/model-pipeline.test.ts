@@ -8,6 +8,7 @@ import {
   TEST_MODELS,
   indexedLabels,
   modelFolder,
+  removeModelFolders,
   silentLogger,
   squeezenetManifest,
   testSettings,
@@ -18,6 +19,8 @@ import { GoldenSampleMismatchError, ModelPipeline } from './model-pipeline';
 const PCB = DEMO_PCB_AOI_DIR;
 const SQUEEZENET = join(TEST_MODELS, 'squeezenet1.0');
 const YOLOX = join(TEST_MODELS, 'yolox-nano');
+
+afterAll(removeModelFolders);
 
 describe('pcb-aoi, the defect classifier', () => {
   let pipeline: ModelPipeline;

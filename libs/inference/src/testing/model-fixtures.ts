@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pino } from 'pino';
@@ -29,14 +29,26 @@ export function testSettings(overrides: Partial<PipelineSettings> = {}): Pipelin
   };
 }
 
-/** A model folder in a temporary directory: copies of the model and images, and the given manifest. */
+// Each test file has its own copy of this module, so these are its own folders.
+const createdFolders: string[] = [];
+
+/**
+ * A model folder in a temporary directory: copies of the model and images,
+ * and the given manifest. `removeModelFolders` deletes them.
+ */
 export async function modelFolder(modelFile: string, manifest: Record<string, unknown>, images: string[] = []): Promise<string> {
   const directory = await mkdtemp(join(tmpdir(), 'loupe-model-'));
+  createdFolders.push(directory);
   await copyFile(modelFile, join(directory, basename(modelFile)));
   for (const image of images) await copyFile(image, join(directory, basename(image)));
   const manifestPath = join(directory, 'manifest.json');
   await writeFile(manifestPath, JSON.stringify({ ...manifest, modelFile: basename(modelFile) }));
   return manifestPath;
+}
+
+/** Deletes the folders `modelFolder` made; for a test file's afterAll. */
+export async function removeModelFolders(): Promise<void> {
+  await Promise.all(createdFolders.splice(0).map((directory) => rm(directory, { recursive: true, force: true })));
 }
 
 /** Labels from a SqueezeNet-style `index,label` file. */
