@@ -97,7 +97,8 @@ describe('a rollout to a real edge agent', () => {
     eventually(
       async () => {
         const detail = await call<RolloutDetailDto>('GET', `/api/rollouts/${id}`);
-        expect(detail.state).toBe(state);
+        // A gate's verdict and figures are in the last events.
+        expect(detail.state, JSON.stringify(detail.events.slice(-3))).toBe(state);
         return detail;
       },
       { timeoutMs: 90_000, intervalMs: 250 },
@@ -111,7 +112,11 @@ describe('a rollout to a real edge agent', () => {
       model: 'pcb-aoi',
       version: 2,
       fleetGroup: 'line-7',
-      plan: { stages: [{ name: 'all', percent: 100, bakeSeconds: 2 }], gates: { minInspections: 20, dataTimeoutSeconds: 60 } },
+      // Both versions are the same model on the same image, so every gate
+      // but latency compares equal figures. The test suites run side by side,
+      // and a p99 over a few hundred inspections says more about them than
+      // about the model: CI rolled this rollout back twice in a dozen runs.
+      plan: { stages: [{ name: 'all', percent: 100, bakeSeconds: 2 }], gates: { minInspections: 20, dataTimeoutSeconds: 60, maxP99Ratio: 100 } },
     });
     expect(started.fromVersion).toBe(1);
     const done = await untilState(started.id, 'succeeded');
