@@ -100,9 +100,7 @@ async function startBenchAgent() {
   });
   await app.waitForLog('model serving');
   return {
-    measure: async (concurrency: number): Promise<AgentSummary> => {
-      return stationCalls(grpcPort, concurrency);
-    },
+    measure: (concurrency: number) => stationCalls(grpcPort, concurrency),
     close: () => app.stop(),
   };
 }
