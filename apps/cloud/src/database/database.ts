@@ -4,6 +4,7 @@ import { MIGRATIONS_DIR } from '../migrations-dir';
 import { PrismaClient } from './generated/client';
 import { applyMigrations, readMigrations } from './migration-runner';
 import { CatalogSafePool } from './pg-pool';
+import { forgetPreparedStatementsOnConnect } from './prepared-statement';
 
 export interface Database {
   prisma: PrismaClient;
@@ -19,6 +20,7 @@ export async function openDatabase(
 ): Promise<Database> {
   const pool = new CatalogSafePool({ connectionString: options.url, max: options.poolSize });
   pool.on('error', (error) => logger.warn({ err: error.message }, 'idle database connection failed'));
+  forgetPreparedStatementsOnConnect(pool, (error) => logger.warn({ err: error.message }, 'could not clear prepared statements on a new connection'));
   try {
     if (options.migrate) {
       const migrations = await readMigrations(options.migrationsDir ?? MIGRATIONS_DIR);
