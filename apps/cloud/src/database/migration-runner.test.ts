@@ -45,6 +45,7 @@ describe('applyMigrations', () => {
       'enrollment_tokens',
       'label_skips',
       'label_tasks',
+      'labeler_days',
       'labels',
       'leader_leases',
       'model_alias_moves',

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../database/database';
+import { recordAnswersAndClaim } from './answer-commit';
 import { AlreadyAnsweredError, LabelingQueue, LeaseLostError, NoAnswerToUndoError, UndoRefusedError, type ClaimedSample } from './labeling-queue';
 import { registerLabelingQueueGauge } from './labeling-queue-gauge';
 import { ReviewQueue } from './review-queue';
@@ -171,6 +172,72 @@ describe('LabelingQueue on Postgres', () => {
     });
     const last = await queue.submitAndClaim(holder(next.sample!, labeler), answer('ok'));
     expect(last.next).toEqual({ sample: undefined, answeredToday: 2 });
+  });
+
+  it('records a group of answers together and hands each labeler the best sample they have not answered, none twice', async () => {
+    const { id, samples, labelers } = await project({ samples: 6, labelers: 2, consensus: 2 });
+    const [a, b] = labelers as [string, string];
+    const [s3, s4, s5, s6] = samples.slice(2).map((sample) => sample.id);
+    // s6, the best, has a's answer and waits for a second one; a holds s5 and b holds s4.
+    expect(await queue.submit(holder((await claimNext(id, a))!, a), answer('ok'))).toBe('open');
+    const heldByA = (await claimNext(id, a))!;
+    const releasedByB = (await claimNext(id, b))!;
+    const heldByB = (await claimNext(id, b))!;
+    await queue.release(holder(releasedByB, b));
+    expect([releasedByB.sampleId, heldByA.sampleId, heldByB.sampleId]).toEqual([s6, s5, s4]);
+
+    const [byA, byB] = await recordAnswersAndClaim(
+      database.pool,
+      [
+        { holder: holder(heldByA, a), answer: answer('ok'), claimNext: true },
+        { holder: holder(heldByB, b), answer: answer('ok'), claimNext: true },
+      ],
+      LEASE_SECONDS,
+    );
+    // a answered s6 and s5; s4 now waits for its second answer and is a's best.
+    expect({ state: byA?.state, next: byA?.next?.sample.sampleId, answeredToday: byA?.next?.answeredToday }).toEqual({
+      state: 'open',
+      next: s4,
+      answeredToday: 2,
+    });
+    expect({ state: byB?.state, next: byB?.next?.sample.sampleId, answeredToday: byB?.next?.answeredToday }).toEqual({
+      state: 'open',
+      next: s6,
+      answeredToday: 1,
+    });
+    expect(await sql('SELECT sample_id, state, answers FROM label_tasks WHERE sample_id = ANY($1) ORDER BY priority DESC', [[s6, s5, s4, s3]])).toEqual([
+      { sample_id: s6, state: 'leased', answers: 1 },
+      { sample_id: s5, state: 'open', answers: 1 },
+      { sample_id: s4, state: 'leased', answers: 1 },
+      { sample_id: s3, state: 'open', answers: 0 },
+    ]);
+  });
+
+  it("keeps the current holder's answer when a stale call on the same sample is in its group, and a repeated call once", async () => {
+    const { id, samples, labelers } = await project({ samples: 2, labelers: 2 });
+    const [gone, current] = labelers as [string, string];
+    const stale = (await claimNext(id, gone))!;
+    await queue.release(holder(stale, gone));
+    const held = (await claimNext(id, current))!;
+    expect(held.sampleId).toBe(stale.sampleId);
+
+    const outcomes = await recordAnswersAndClaim(
+      database.pool,
+      [
+        { holder: holder(stale, gone), answer: answer('ok'), claimNext: false },
+        { holder: holder(held, current), answer: answer('scratch'), claimNext: true },
+        { holder: holder(held, current), answer: answer('ok'), claimNext: true },
+      ],
+      LEASE_SECONDS,
+    );
+    expect(outcomes.map((outcome) => outcome && { state: outcome.state, next: outcome.next?.sample.sampleId })).toEqual([
+      undefined,
+      { state: 'done', next: samples[0]!.id },
+      undefined,
+    ]);
+    expect(await sql('SELECT labeler_id, answer_key FROM labels WHERE sample_id = $1', [held.sampleId])).toEqual([
+      { labeler_id: current, answer_key: 'scratch' },
+    ]);
   });
 
   it('takes an answer back and hands the sample to its labeler again, while nothing was built on it', async () => {

@@ -1,5 +1,8 @@
 import type pg from 'pg';
+import { GroupCommit } from '../database/group-commit';
+import { preparedStatement } from '../database/prepared-statement';
 import { inTransaction } from '../database/transaction';
+import { answeredTodayBy, recordAnswersAndClaim, type Answer, type GivenAnswer, type RecordedAnswer, type SettledState } from './answer-commit';
 import { queuePriority } from './queue-priority';
 import { CachedCount } from './cached-count';
 import {
@@ -15,6 +18,7 @@ import {
 } from './task-leases';
 
 export { LeaseLostError, type ClaimedSample, type LeaseHolder } from './task-leases';
+export type { Answer } from './answer-commit';
 
 /** The labeler already answered this sample (HTTP 409). */
 export class AlreadyAnsweredError extends Error {
@@ -40,13 +44,6 @@ export class UndoRefusedError extends Error {
   }
 }
 
-export interface Answer {
-  /** What consensus compares: the class, or boxes in a canonical form. */
-  key: string;
-  value: unknown;
-  spentMs: number;
-}
-
 /** A stored sample, as the queue needs it to place it. */
 export interface IncomingSample {
   id: string;
@@ -68,45 +65,26 @@ const offerableIn = (project: string) => `t.project_id = ${project} AND t.state 
   AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.sample_id = t.sample_id AND l.labeler_id = $2)
   AND NOT EXISTS (SELECT 1 FROM label_skips k WHERE k.sample_id = t.sample_id AND k.labeler_id = $2)`;
 
-// Picks the best row offerable in the project; a concurrent claim's row is passed over, not waited for.
-const pickNext = (project: string) => `SELECT t.sample_id FROM label_tasks t
-  WHERE ${offerableIn(project)}
-  ORDER BY t.priority DESC, t.enqueued_at
-  LIMIT 1
-  FOR UPDATE OF t SKIP LOCKED`;
+// Leases the best row offerable in project $1 to labeler $2 for $3
+// seconds; a concurrent claim's row is passed over, not waited for.
+const claimBest = preparedStatement(
+  'labeling-claim',
+  `WITH next AS (
+     SELECT t.sample_id FROM label_tasks t
+     WHERE ${offerableIn('$1')}
+     ORDER BY t.priority DESC, t.enqueued_at
+     LIMIT 1
+     FOR UPDATE OF t SKIP LOCKED
+   )
+   UPDATE label_tasks t SET ${leaseTo('leased')}
+   FROM next, samples s
+   WHERE t.sample_id = next.sample_id AND s.id = t.sample_id AND t.state = 'open'
+   RETURNING ${CLAIMED_COLUMNS}, ${answeredTodayBy('$2')} AS answered_today`,
+);
 
-// Records answer $4 ($5 as given, $6 ms spent) of labeler $2 on sample $1
-// under lease token $3, and ends the lease. The vote counts the labels
-// already stored plus the one this statement adds, which the statement's
-// own snapshot does not show. The CTE `settled` has the outcome.
-const SETTLE = `held AS (
-    SELECT t.sample_id, t.project_id, p.consensus FROM label_tasks t JOIN projects p ON p.id = t.project_id
-    WHERE ${heldBy('leased')} FOR UPDATE OF t
-  ), answered AS (
-    INSERT INTO labels (sample_id, project_id, labeler_id, answer_key, answer, spent_ms)
-    SELECT sample_id, project_id, $2, $4, $5::jsonb, $6 FROM held
-    ON CONFLICT (sample_id, labeler_id) DO NOTHING
-    RETURNING sample_id, answer_key
-  ), votes AS (
-    SELECT l.answer_key FROM labels l JOIN answered a ON l.sample_id = a.sample_id
-    UNION ALL SELECT answer_key FROM answered
-  ), decided AS (
-    -- K agreeing answers settle a sample; any disagreement goes to a
-    -- reviewer, since more votes would only hide it.
-    SELECT CASE WHEN count(DISTINCT answer_key) > 1 THEN 'review'
-                WHEN count(*) >= (SELECT consensus FROM held) THEN 'done'
-                ELSE 'open' END AS state,
-           count(*)::int AS answers
-    FROM votes
-  ), settled AS (
-    UPDATE label_tasks t SET state = d.state, answers = d.answers, lease_holder = NULL, lease_expires_at = NULL
-    FROM decided d, answered a
-    WHERE t.sample_id = a.sample_id
-    RETURNING t.state, t.project_id
-  )`;
-
-// The answers a labeler gave since midnight: an index range scan on (labeler_id, created_at).
-const answeredTodayBy = (labeler: string) => `(SELECT count(*)::int FROM labels WHERE labeler_id = ${labeler} AND created_at >= date_trunc('day', now()))`;
+// Groups of up to 64 answers, two at a time: enough for two server cores to
+// work side by side, and few enough that most answers wait for a group.
+const ANSWER_GROUPS = { maxGroup: 64, concurrency: 2 };
 
 /**
  * A project's labeling queue in Postgres. A claim takes the most useful
@@ -118,6 +96,7 @@ const answeredTodayBy = (labeler: string) => `(SELECT count(*)::int FROM labels 
  */
 export class LabelingQueue {
   private readonly leases: TaskLeases;
+  private readonly answers: GroupCommit<GivenAnswer, RecordedAnswer | undefined>;
   private readonly depths: CachedCount;
   private classCounts: { at: number; byModel: Map<string, { total: number; byClass: Map<string, number> }> } | undefined;
 
@@ -127,6 +106,7 @@ export class LabelingQueue {
     private readonly now: () => number = Date.now,
   ) {
     this.leases = new TaskLeases(pool, leaseSeconds, now);
+    this.answers = new GroupCommit((given) => recordAnswersAndClaim(pool, given, leaseSeconds), ANSWER_GROUPS);
     this.depths = new CachedCount(async (projectId) => {
       const { rows } = await this.pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM label_tasks WHERE project_id = $1 AND state IN ('open', 'leased')`,
@@ -169,14 +149,7 @@ export class LabelingQueue {
     // A row another claim took between the pick and the update fails the
     // re-check; the next attempt picks another.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const { rows } = await this.pool.query<ClaimedRow & { answered_today: number }>(
-        `WITH next AS (${pickNext('$1')})
-         UPDATE label_tasks t SET ${leaseTo('leased')}
-         FROM next, samples s
-         WHERE t.sample_id = next.sample_id AND s.id = t.sample_id AND t.state = 'open'
-         RETURNING ${CLAIMED_COLUMNS}, ${answeredTodayBy('$2')} AS answered_today`,
-        [projectId, labelerId, this.leaseSeconds],
-      );
+      const { rows } = await this.pool.query<ClaimedRow & { answered_today: number }>(claimBest([projectId, labelerId, this.leaseSeconds]));
       const row = rows[0];
       if (row) return { sample: toClaimedSample(row), answeredToday: row.answered_today };
       if (!(await this.hasClaimable(projectId, labelerId))) break;
@@ -190,62 +163,34 @@ export class LabelingQueue {
   }
 
   /**
-   * Records the answer and ends the lease, in one statement: the sample is
-   * settled, goes to review on disagreement, or returns to the queue for the
-   * next of its K answers.
+   * Records the answer and ends the lease: the sample is settled, goes to
+   * review on disagreement, or returns to the queue for the next of its K
+   * answers. Answers that arrive together are recorded together.
    */
-  async submit(holder: LeaseHolder, answer: Answer): Promise<'open' | 'review' | 'done'> {
-    return (await this.settle(holder, answer)).state;
+  async submit(holder: LeaseHolder, answer: Answer): Promise<SettledState> {
+    return (await this.record({ holder, answer, claimNext: false })).state;
   }
 
   /**
    * Submits, and claims the labeler's next sample in the same project: one
-   * request per answer for the labeler UI, and one statement, so one round
-   * trip and one commit. The snapshot still shows the answered sample as
-   * leased, so it is not offered again.
+   * request per answer for the labeler UI. Concurrent labelers' answers and
+   * next claims share one transaction (see recordAnswersAndClaim).
    */
-  async submitAndClaim(holder: LeaseHolder, answer: Answer): Promise<{ state: 'open' | 'review' | 'done'; projectId: string; next: LabelerClaim }> {
-    const { rows } = await this.pool.query<{ state: 'open' | 'review' | 'done'; project_id: string; answered_today: number } & Partial<ClaimedRow>>(
-      `WITH ${SETTLE},
-       next AS (${pickNext('(SELECT project_id FROM settled)')}),
-       claimed AS (
-         UPDATE label_tasks t SET ${leaseTo('leased', { seconds: '$7' })}
-         FROM next, samples s
-         WHERE t.sample_id = next.sample_id AND s.id = t.sample_id AND t.state = 'open'
-         RETURNING ${CLAIMED_COLUMNS}
-       )
-       SELECT settled.state, settled.project_id, claimed.*, ${answeredTodayBy('$2')} + 1 AS answered_today
-       FROM settled LEFT JOIN claimed ON true`,
-      [...this.settleParameters(holder, answer), this.leaseSeconds],
-    );
-    const row = rows[0];
-    if (!row) throw await this.whyNotSubmitted(holder);
-    this.settled(row.state, row.project_id);
-    await this.leases.returnExpired(row.project_id);
-    // Nothing claimed: the queue is empty for this labeler, or its best row
-    // went to a concurrent claim between pick and update; claim tells which.
-    const next = row.sample_id ? { sample: toClaimedSample(row as ClaimedRow), answeredToday: row.answered_today } : await this.claim(row.project_id, holder.labelerId);
-    return { state: row.state, projectId: row.project_id, next };
+  async submitAndClaim(holder: LeaseHolder, answer: Answer): Promise<{ state: SettledState; projectId: string; next: LabelerClaim }> {
+    const recorded = await this.record({ holder, answer, claimNext: true });
+    await this.leases.returnExpired(recorded.projectId);
+    // Nothing claimed with the answer: the queue is empty for this labeler,
+    // or the group's rows ran out for them; claim tells which.
+    const next = recorded.next ?? (await this.claim(recorded.projectId, holder.labelerId));
+    return { state: recorded.state, projectId: recorded.projectId, next };
   }
 
-  private async settle(holder: LeaseHolder, answer: Answer): Promise<{ state: 'open' | 'review' | 'done'; projectId: string }> {
-    const { rows } = await this.pool.query<{ state: 'open' | 'review' | 'done'; project_id: string }>(
-      `WITH ${SETTLE} SELECT state, project_id FROM settled`,
-      this.settleParameters(holder, answer),
-    );
-    const settled = rows[0];
-    if (!settled) throw await this.whyNotSubmitted(holder);
-    this.settled(settled.state, settled.project_id);
-    return { state: settled.state, projectId: settled.project_id };
-  }
-
-  private settleParameters(holder: LeaseHolder, answer: Answer): unknown[] {
-    return [holder.sampleId, holder.labelerId, holder.token, answer.key, JSON.stringify(answer.value), Math.round(answer.spentMs)];
-  }
-
-  /** This process's own answers show in the depth it hands out at once. */
-  private settled(state: 'open' | 'review' | 'done', projectId: string): void {
-    if (state !== 'open') this.depths.subtract(projectId, 1);
+  private async record(given: GivenAnswer): Promise<RecordedAnswer> {
+    const recorded = await this.answers.add(given);
+    if (!recorded) throw await this.whyNotSubmitted(given.holder);
+    // This process's own answers show in the depth it hands out at once.
+    if (recorded.state !== 'open') this.depths.subtract(recorded.projectId, 1);
+    return recorded;
   }
 
   private async whyNotSubmitted(holder: LeaseHolder): Promise<Error> {
@@ -274,13 +219,15 @@ export class LabelingQueue {
          FOR UPDATE OF t
        ), taken_back AS (
          DELETE FROM labels l USING target WHERE l.sample_id = target.sample_id AND l.labeler_id = $2
-         RETURNING l.sample_id
+         RETURNING l.sample_id, l.created_at::date AS day
+       ), uncounted AS (
+         UPDATE labeler_days d SET answers = d.answers - 1 FROM taken_back WHERE d.labeler_id = $2 AND d.day = taken_back.day
        )
        UPDATE label_tasks t SET ${leaseTo('leased')}, answers = t.answers - 1
        FROM taken_back, samples s
        WHERE t.sample_id = taken_back.sample_id AND s.id = t.sample_id
-       -- The statement's snapshot still holds the answer it takes back.
-       RETURNING ${CLAIMED_COLUMNS}, ${answeredTodayBy('$2')} - 1 AS answered_today`,
+       -- The statement's snapshot still counts the answer it takes back.
+       RETURNING ${CLAIMED_COLUMNS}, ${answeredTodayBy('$2')} - (taken_back.day = current_date)::int AS answered_today`,
       [sampleId, labelerId, this.leaseSeconds],
     );
     const row = rows[0];
