@@ -1,9 +1,10 @@
 /**
  * The bare halves of `npm run bench:queue`: the labeling queue's SQL straight
  * at Postgres, from LABELER_IDS (comma-separated) concurrent workers on a
- * pool of POOL connections, for SECONDS. MODE=claim (default) only claims;
- * MODE=label answers each claimed sample with claimNext, as the labeler UI
- * does over HTTP. Prints one JSON line: claims and their latencies in ms.
+ * pool of POOL connections, for SECONDS after WARMUP_SECONDS uncounted.
+ * MODE=claim (default) only claims; MODE=label answers each claimed sample
+ * with claimNext, as the labeler UI does over HTTP. Prints one JSON line:
+ * claims and their latencies in ms.
  */
 import pg from 'pg';
 import { LabelingQueue, type ClaimedSample } from '../src/labeling/labeling-queue';
@@ -18,8 +19,8 @@ if (!env.DATABASE_URL || !projectId || labelers.length === 0 || !['claim', 'labe
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: Number(env.POOL ?? 16) });
 const queue = new LabelingQueue(pool, 120);
 const latencies: number[] = [];
-const started = performance.now();
-const until = started + Number(env.SECONDS ?? 20) * 1000;
+const counted = performance.now() + Number(env.WARMUP_SECONDS ?? 0) * 1000;
+const until = counted + Number(env.SECONDS ?? 20) * 1000;
 
 async function nextClaim(labelerId: string, held: ClaimedSample | undefined): Promise<ClaimedSample> {
   const claimed = held
@@ -36,12 +37,12 @@ try {
       while (performance.now() < until) {
         const at = performance.now();
         const claimed = await nextClaim(labelerId, mode === 'label' ? held : undefined);
-        latencies.push(performance.now() - at);
+        if (at >= counted) latencies.push(performance.now() - at);
         held = claimed;
       }
     }),
   );
-  process.stdout.write(`${JSON.stringify({ seconds: (performance.now() - started) / 1000, latencies })}\n`);
+  process.stdout.write(`${JSON.stringify({ seconds: (performance.now() - counted) / 1000, latencies })}\n`);
 } finally {
   await pool.end();
 }
