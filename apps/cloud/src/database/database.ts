@@ -4,7 +4,7 @@ import { MIGRATIONS_DIR } from '../migrations-dir';
 import { PrismaClient } from './generated/client';
 import { applyMigrations, readMigrations } from './migration-runner';
 import { CatalogSafePool } from './pg-pool';
-import { forgetPreparedStatementsOnConnect } from './prepared-statement';
+import { forgetPreparedStatements } from './prepared-statement';
 
 export interface Database {
   prisma: PrismaClient;
@@ -18,9 +18,14 @@ export async function openDatabase(
   options: { url: string; poolSize: number; migrate: boolean; migrationsDir?: string },
   logger: Logger,
 ): Promise<Database> {
-  const pool = new CatalogSafePool({ connectionString: options.url, max: options.poolSize });
+  const pool = new CatalogSafePool({
+    connectionString: options.url,
+    max: options.poolSize,
+    // @types/pg says onConnect returns void, but pg-pool awaits what it returns before handing the connection out.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
+    onConnect: forgetPreparedStatements,
+  });
   pool.on('error', (error) => logger.warn({ err: error.message }, 'idle database connection failed'));
-  forgetPreparedStatementsOnConnect(pool, (error) => logger.warn({ err: error.message }, 'could not clear prepared statements on a new connection'));
   try {
     if (options.migrate) {
       const migrations = await readMigrations(options.migrationsDir ?? MIGRATIONS_DIR);

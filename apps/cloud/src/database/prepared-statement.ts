@@ -18,13 +18,13 @@ export function preparedStatement(name: string, text: string): (values: unknown[
 }
 
 /**
- * PGlite serves every socket from one session, so statements prepared on a
- * connection the pool closed are still there when it opens the next one,
- * and preparing them again fails. A real server starts each connection
- * empty, and DEALLOCATE ALL costs it one round trip per connection.
+ * For pg's `onConnect`, which the pool awaits before it hands a new
+ * connection out. PGlite serves every socket from one session, so
+ * statements prepared on a connection the pool closed are still there when
+ * it opens the next one, and preparing them again fails. A real server
+ * starts each connection empty, and DEALLOCATE ALL costs it one round trip
+ * per connection.
  */
-export function forgetPreparedStatementsOnConnect(pool: pg.Pool, warn: (error: Error) => void): void {
-  pool.on('connect', (client) => {
-    client.query('DEALLOCATE ALL').catch(warn);
-  });
+export async function forgetPreparedStatements(client: pg.ClientBase): Promise<void> {
+  await client.query('DEALLOCATE ALL');
 }
