@@ -18,11 +18,17 @@ export interface GivenAnswer {
   claimNext: boolean;
 }
 
+/** The sample claimed for a labeler with their answer, and their answers today. */
+export interface NextClaim {
+  sample: ClaimedSample;
+  answeredToday: number;
+}
+
 /** A recorded answer: where its sample stands now, and the labeler's next sample if one was claimed. */
 export interface RecordedAnswer {
   state: SettledState;
   projectId: string;
-  next?: { sample: ClaimedSample; answeredToday: number };
+  next?: NextClaim;
 }
 
 /** The answers a labeler gave today, as the statement's snapshot has them (SQL, for a labeler id expression). */
@@ -151,7 +157,7 @@ async function claimNext(
   wanting: [number, RecordedAnswer][],
   given: GivenAnswer[],
   leaseSeconds: number,
-): Promise<Map<number, { sample: ClaimedSample; answeredToday: number }>> {
+): Promise<Map<number, NextClaim>> {
   const assigned: { index: number; sampleId: string; labelerId: string }[] = [];
   for (const projectId of new Set(wanting.map(([, outcome]) => outcome.projectId))) {
     const inProject = wanting.filter(([, outcome]) => outcome.projectId === projectId).map(([index]) => index);
@@ -168,7 +174,7 @@ async function claimNext(
       assigned.push({ index, sampleId: row.sample_id, labelerId });
     });
   }
-  const claims = new Map<number, { sample: ClaimedSample; answeredToday: number }>();
+  const claims = new Map<number, NextClaim>();
   if (assigned.length === 0) return claims;
   const { rows } = await client.query<ClaimedRow & { answered_today: number }>(LEASE_ROWS, [
     assigned.map((one) => one.sampleId),

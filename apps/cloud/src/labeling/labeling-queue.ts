@@ -7,6 +7,7 @@ import { queuePriority } from './queue-priority';
 import { CachedCount } from './cached-count';
 import {
   CLAIMED_COLUMNS,
+  claimBestRow,
   heldBy,
   LeaseLostError,
   leaseTo,
@@ -60,27 +61,12 @@ export interface LabelerClaim {
   answeredToday: number;
 }
 
-// Row t of the project can go to labeler $2: open, and neither answered nor skipped by them.
-const offerableIn = (project: string) => `t.project_id = ${project} AND t.state = 'open'
-  AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.sample_id = t.sample_id AND l.labeler_id = $2)
+// Labeler $2 has neither answered nor skipped row t.
+const NOT_PASSED_BY_LABELER = `NOT EXISTS (SELECT 1 FROM labels l WHERE l.sample_id = t.sample_id AND l.labeler_id = $2)
   AND NOT EXISTS (SELECT 1 FROM label_skips k WHERE k.sample_id = t.sample_id AND k.labeler_id = $2)`;
 
-// Leases the best row offerable in project $1 to labeler $2 for $3
-// seconds; a concurrent claim's row is passed over, not waited for.
-const claimBest = preparedStatement(
-  'labeling-claim',
-  `WITH next AS (
-     SELECT t.sample_id FROM label_tasks t
-     WHERE ${offerableIn('$1')}
-     ORDER BY t.priority DESC, t.enqueued_at
-     LIMIT 1
-     FOR UPDATE OF t SKIP LOCKED
-   )
-   UPDATE label_tasks t SET ${leaseTo('leased')}
-   FROM next, samples s
-   WHERE t.sample_id = next.sample_id AND s.id = t.sample_id AND t.state = 'open'
-   RETURNING ${CLAIMED_COLUMNS}, ${answeredTodayBy('$2')} AS answered_today`,
-);
+// Leases the best open row of project $1 labeler $2 has not passed by, for $3 seconds.
+const claimBest = preparedStatement('labeling-claim', claimBestRow('leased', NOT_PASSED_BY_LABELER, `${answeredTodayBy('$2')} AS answered_today`));
 
 // Groups of up to 64 answers, two at a time: enough for two server cores to
 // work side by side, and few enough that most answers wait for a group.
@@ -302,7 +288,7 @@ export class LabelingQueue {
   private async hasClaimable(projectId: string, labelerId: string): Promise<boolean> {
     const { rows } = await this.pool.query(
       `SELECT 1 FROM label_tasks t
-       WHERE ${offerableIn('$1')}
+       WHERE t.project_id = $1 AND t.state = 'open' AND ${NOT_PASSED_BY_LABELER}
        LIMIT 1`,
       [projectId, labelerId],
     );

@@ -3,10 +3,9 @@ import type pg from 'pg';
 import type { Answer } from './labeling-queue';
 import { CachedCount } from './cached-count';
 import {
-  CLAIMED_COLUMNS,
+  claimBestRow,
   heldBy,
   LeaseLostError,
-  leaseTo,
   TaskLeases,
   toClaimedSample,
   type ClaimedRow,
@@ -53,19 +52,12 @@ export class ReviewQueue {
   async claim(projectId: string, reviewerId: string): Promise<ClaimedReview | undefined> {
     await this.leases.returnExpired(projectId);
     const { rows } = await this.pool.query<ClaimedRow & { answers: GivenAnswer[] }>(
-      `WITH next AS (
-         SELECT t.sample_id FROM label_tasks t
-         WHERE t.project_id = $1 AND t.state = 'review'
-         ORDER BY t.priority DESC, t.enqueued_at
-         LIMIT 1
-         FOR UPDATE OF t SKIP LOCKED
-       )
-       UPDATE label_tasks t SET ${leaseTo('reviewing')}
-       FROM next, samples s
-       WHERE t.sample_id = next.sample_id AND s.id = t.sample_id AND t.state = 'review'
-       RETURNING ${CLAIMED_COLUMNS},
-         (SELECT json_agg(json_build_object('labeler', u.name, 'answer', l.answer, 'spentMs', l.spent_ms) ORDER BY l.id)
+      claimBestRow(
+        'reviewing',
+        'true',
+        `(SELECT json_agg(json_build_object('labeler', u.name, 'answer', l.answer, 'spentMs', l.spent_ms) ORDER BY l.id)
           FROM labels l JOIN users u ON u.id = l.labeler_id WHERE l.sample_id = t.sample_id) AS answers`,
+      ),
       [projectId, reviewerId, this.leaseSeconds],
     );
     const row = rows[0];

@@ -37,6 +37,27 @@ export function leaseTo(state: LeasedState, { holder = '$2', seconds = '$3' } = 
   return `state = '${state}', lease_holder = ${holder}, lease_token = t.lease_token + 1, lease_expires_at = clock_timestamp() + make_interval(secs => ${seconds})`;
 }
 
+/**
+ * Leases the best row of project $1 waiting in the state `state` is claimed
+ * from, that `offerable` (more conditions on row t) allows, to holder $2 for
+ * $3 seconds. A row a concurrent claim holds is passed over, not waited for,
+ * and the UPDATE checks the row's state again. Returns CLAIMED_COLUMNS and
+ * `returning` (more columns over t).
+ */
+export function claimBestRow(state: LeasedState, offerable: string, returning: string): string {
+  return `WITH next AS (
+     SELECT t.sample_id FROM label_tasks t
+     WHERE t.project_id = $1 AND t.state = '${CLAIMED_FROM[state]}' AND ${offerable}
+     ORDER BY t.priority DESC, t.enqueued_at
+     LIMIT 1
+     FOR UPDATE OF t SKIP LOCKED
+   )
+   UPDATE label_tasks t SET ${leaseTo(state)}
+   FROM next, samples s
+   WHERE t.sample_id = next.sample_id AND s.id = t.sample_id AND t.state = '${CLAIMED_FROM[state]}'
+   RETURNING ${CLAIMED_COLUMNS}, ${returning}`;
+}
+
 /** What a claim returns about task t and its sample s. */
 export const CLAIMED_COLUMNS = `t.sample_id, t.lease_token::text AS token, t.lease_expires_at, s.image_key, s.station_id,
   s.captured_at, s.model_version, s.verdict, s.prediction, s.reason`;
