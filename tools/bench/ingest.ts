@@ -8,6 +8,7 @@
  * (b) ingest: an agent inspects BENCH_SAMPLES images with its broker link
  *     cut, selecting every one (about 50 KB each); then the link comes back
  *     and the backlog goes to the cloud, until every row is in Postgres;
+ *     also the CPU time the cloud and the agent spent per sample meanwhile;
  * (c) outage: the agent inspects at full speed, selecting every image, while
  *     its broker connection is cut for BENCH_OUTAGE_S seconds (default 300);
  *     then the backlog drains. Drain rate over production rate, and the
@@ -20,7 +21,7 @@
  * Target: ingest at least 60% of the broker figure. The last line is JSON.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, open, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
@@ -121,6 +122,18 @@ function noiseJpeg(): Promise<Buffer> {
   return sharp(randomBytes(248 * 248 * 3), { raw: { width: 248, height: 248, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
 }
 
+/**
+ * CPU seconds a process has used (user + system, all its threads), from
+ * /proc; undefined where there is no /proc. USER_HZ is 100 on Linux.
+ */
+async function cpuSeconds(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+  const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields && (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function countRows(db: pg.Client): Promise<number> {
   const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM samples');
   return rows[0]?.n ?? 0;
@@ -142,7 +155,7 @@ const target = new URL(broker.url);
 const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 1883) });
 const apps: AppProcess[] = [];
 
-function startApp(name: 'cloud' | 'edge-agent', env: Record<string, string>, readyLog: string) {
+function startApp(name: 'cloud' | 'edge-agent', env: Record<string, string>, readyLog: string): Promise<AppProcess> {
   const app = new AppProcess({
     name,
     cwd: workspace,
@@ -159,7 +172,7 @@ try {
   const brokerRate = await brokerThroughput(broker.url, broker.topicRoot);
   log(`(a) broker QoS 1: ${brokerRate.toFixed(1)} msgs/s`);
 
-  await startApp(
+  const cloud = await startApp(
     'cloud',
     {
       LOG_LEVEL: 'info',
@@ -177,7 +190,7 @@ try {
 
   // One agent for both measurements, behind a link the bench can cut.
   const grpcPort = await freePort();
-  await startApp(
+  const agent = await startApp(
     'edge-agent',
     {
       LOG_LEVEL: 'info',
@@ -240,14 +253,22 @@ try {
     // the first sample in, so that wait is reported on its own.
     await waitForRows(db, before + 1, 600_000);
     const firstIn = performance.now();
+    const cpuBefore = await Promise.all([cpuSeconds(cloud.pid), cpuSeconds(agent.pid)]);
     await waitForRows(db, before + inspected, 3_600_000);
     const drained = (inspected - 1) / ((performance.now() - firstIn) / 1000);
-    return { inspected, produced, drained, reconnectS: (firstIn - restored) / 1000, p50: median(latencies) };
+    const cpuAfter = await Promise.all([cpuSeconds(cloud.pid), cpuSeconds(agent.pid)]);
+    // CPU per sample while draining: what each side spends on the work, however busy the machine.
+    const [cloudCpuMs, agentCpuMs] = cpuAfter.map((after, side) => {
+      const before = cpuBefore[side];
+      return after === undefined || before === undefined ? undefined : Math.round(((after - before) * 1000 * 100) / (inspected - 1)) / 100;
+    });
+    return { inspected, produced, drained, reconnectS: (firstIn - restored) / 1000, p50: median(latencies), cloudCpuMs, agentCpuMs };
   }
 
   const backlog = await outage((inspected) => inspected >= SAMPLES);
   const ingestRate = backlog.drained;
   log(`(b) edge to Postgres: ${ingestRate.toFixed(1)} samples/s (${((ingestRate / brokerRate) * 100).toFixed(0)}% of the broker), first sample ${backlog.reconnectS.toFixed(1)} s after the link came back`);
+  if (backlog.cloudCpuMs !== undefined) log(`(b) CPU per sample: cloud ${backlog.cloudCpuMs} ms, agent ${backlog.agentCpuMs} ms`);
 
   log(`(c) link cut for ${OUTAGE_S} s while the station inspects`);
   const long = await outage((_inspected, elapsedMs) => elapsedMs >= OUTAGE_S * 1000);
@@ -271,6 +292,7 @@ try {
       ingest_samples_per_s: Math.round(ingestRate * 10) / 10,
       ratio: Math.round((ingestRate / brokerRate) * 1000) / 1000,
       ratio_target_met: ingestRate >= 0.6 * brokerRate,
+      ...(backlog.cloudCpuMs === undefined ? {} : { cloud_cpu_ms_per_sample: backlog.cloudCpuMs, agent_cpu_ms_per_sample: backlog.agentCpuMs }),
       outage_s: OUTAGE_S,
       production_samples_per_s: Math.round(productionRate * 10) / 10,
       drain_samples_per_s: Math.round(drainRate * 10) / 10,
