@@ -15,8 +15,6 @@ export interface BlobStore {
   /** For logs and health output, e.g. `s3://loupe-samples`. */
   readonly location: string;
   put(key: string, body: Buffer, contentType: string): Promise<void>;
-  /** Whether anything is stored under `key`, without reading it. */
-  exists(key: string): Promise<boolean>;
   /** The bytes under `key`, or undefined when there are none. */
   get(key: string): Promise<Buffer | undefined>;
   /**

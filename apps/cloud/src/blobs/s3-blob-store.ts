@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { assertValidBlobKey, type BlobStore } from './blob-store';
 
@@ -29,17 +29,6 @@ export class S3BlobStore implements BlobStore {
   async put(key: string, body: Buffer, contentType: string): Promise<void> {
     assertValidBlobKey(key);
     await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: key, Body: body, ContentType: contentType }));
-  }
-
-  async exists(key: string): Promise<boolean> {
-    assertValidBlobKey(key);
-    try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }));
-      return true;
-    } catch (error) {
-      if (error instanceof NotFound || error instanceof NoSuchKey) return false;
-      throw error;
-    }
   }
 
   async get(key: string): Promise<Buffer | undefined> {

@@ -32,6 +32,7 @@ function fakes({ failInsert = false } = {}) {
   const rows = new Set<string>();
   const inserts: string[][] = [];
   const repository = {
+    storedIds: (ids: string[]) => Promise.resolve(new Set(ids.filter((id) => rows.has(id)))),
     insertManyIfAbsent(batch: SampleRow[]) {
       inserts.push(batch.map((row) => row.sample.id));
       if (failInsert) return Promise.reject(new Error('database unavailable'));
@@ -44,9 +45,10 @@ function fakes({ failInsert = false } = {}) {
       return Promise.resolve(inserted);
     },
   } as unknown as SampleRepository;
+  const puts: string[] = [];
   const store = {
-    exists: (key: string) => Promise.resolve(blobs.has(key)),
     put: (key: string, body: Buffer) => {
+      puts.push(key);
       blobs.set(key, body);
       return Promise.resolve();
     },
@@ -58,7 +60,7 @@ function fakes({ failInsert = false } = {}) {
       return Promise.resolve();
     },
   };
-  return { blobs, rows, inserts, repository, store, queue, queued };
+  return { blobs, puts, rows, inserts, repository, store, queue, queued };
 }
 
 describe('SampleBatchWriter', () => {
@@ -75,12 +77,23 @@ describe('SampleBatchWriter', () => {
   });
 
   it('counts a sample delivered twice in one group as inserted once', async () => {
-    const { repository, store, queue } = fakes();
+    const { repository, store, queue, puts } = fakes();
     const writer = new SampleBatchWriter(repository, store, queue, { maxBatch: 8, blobConcurrency: 2 });
     const first = writer.store(sample(), 'k/first');
     const twice = sample();
     const results = await Promise.all([first, writer.store(twice, `k/${twice.id}`), writer.store({ ...twice }, `k/${twice.id}`)]);
     expect(results).toEqual([true, true, false]);
+    expect(puts.filter((key) => key === `k/${twice.id}`)).toHaveLength(1);
+  });
+
+  it('leaves the image of a sample already stored alone, and queues the repeat again', async () => {
+    const { repository, store, queue, queued, puts } = fakes();
+    const writer = new SampleBatchWriter(repository, store, queue, { maxBatch: 8, blobConcurrency: 2 });
+    const repeated = sample();
+    expect(await writer.store(repeated, `k/${repeated.id}`)).toBe(true);
+    expect(await writer.store({ ...repeated }, `k/${repeated.id}`)).toBe(false);
+    expect(puts).toEqual([`k/${repeated.id}`]);
+    expect(queued.map((each) => each.id)).toEqual([repeated.id, repeated.id]);
   });
 
   it('fails every sample of a group the database refuses, and keeps writing later groups', async () => {

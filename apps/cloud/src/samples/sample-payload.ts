@@ -90,7 +90,8 @@ export function readSampleUpload(topic: DeviceTopic, payload: Buffer, maxBytes: 
       sample.sampleId,
     );
   }
-  const image = Buffer.from(sample.image);
+  // A view of the payload's bytes, not a copy: the payload lives as long as the sample.
+  const image = Buffer.from(sample.image.buffer, sample.image.byteOffset, sample.image.byteLength);
   return {
     id: sample.sampleId,
     siteId: topic.siteId,

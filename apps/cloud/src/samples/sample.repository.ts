@@ -71,6 +71,13 @@ export class SampleRepository {
     return new Set(inserted.map((row) => row.id));
   }
 
+  /** Which of these sample ids are stored already (in Postgres's lower-case form). */
+  async storedIds(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM samples WHERE id = ANY($1::uuid[])', [ids]);
+    return new Set(rows.map((row) => row.id));
+  }
+
   async deadLetter(entry: DeadLetterEntry): Promise<void> {
     await this.pool.query(
       `INSERT INTO dead_letters (topic, site_id, device_id, sample_id, reason, detail, payload_bytes, payload_head)
