@@ -4,6 +4,7 @@
  * answering each call after holding it for a fixed time and doing nothing
  * else. With the hold set to the bare pipeline's p50, a call to it costs
  * what gRPC alone adds to an inspection of that length on this machine.
+ * The hold keeps the event loop busy, so it serves one call at a time.
  * Usage: inspect-echo-server.ts <port> <hold ms>; prints "listening".
  */
 import type { sendUnaryData } from '@grpc/grpc-js';
@@ -12,6 +13,16 @@ import { startGrpcServer } from '@loupe/service';
 
 const [portArg = '0', holdArg = '0'] = process.argv.slice(2);
 const holdMs = Number(holdArg);
+
+/**
+ * Busy for exactly holdMs, as the agent's CPU is during an inspection. A
+ * timer would fire up to a millisecond late and count that against gRPC.
+ */
+function hold(): void {
+  const until = performance.now() + holdMs;
+  while (performance.now() < until);
+}
+
 const answer: InspectResponse = {
   requestId: '',
   prediction: { verdict: 'ok', scores: [{ label: 'ok', score: 0.9 }], boxes: [] },
@@ -30,7 +41,10 @@ await startGrpcServer({
       name: 'loupe.v1.InspectService',
       definition: InspectServiceService,
       implementation: {
-        inspect: (_call: unknown, callback: sendUnaryData<InspectResponse>) => void setTimeout(() => callback(null, answer), holdMs),
+        inspect: (_call: unknown, callback: sendUnaryData<InspectResponse>) => {
+          hold();
+          callback(null, answer);
+        },
         inspectStream: () => undefined,
       },
     },
