@@ -5,6 +5,8 @@
  * embedded defaults otherwise).
  *
  * (a) broker: a bare mqtt.js publisher and subscriber, QoS 1, nothing else;
+ *     with the CPU the two spent per message, and the CPU per sample that
+ *     all of this machine's cores leave at the target rate;
  * (b) ingest: an agent inspects BENCH_SAMPLES images with its broker link
  *     cut, selecting every one (about 50 KB each); then the link comes back
  *     and the backlog goes to the cloud, until every row is in Postgres;
@@ -22,7 +24,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, open, readFile, rename, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { InspectServiceClient } from '@loupe/proto';
@@ -61,8 +63,12 @@ function samplePayload(id: string): Uint8Array {
   ).finish();
 }
 
-/** (a) QoS 1 messages per second through the broker, publisher to subscriber, 16 in flight. */
-async function brokerThroughput(url: string, topicRoot: string): Promise<number> {
+/**
+ * (a) QoS 1 messages per second through the broker, publisher to subscriber,
+ * 16 in flight, and the CPU time the two clients (this process) spent per
+ * message.
+ */
+async function brokerThroughput(url: string, topicRoot: string): Promise<{ rate: number; clientsCpuMs: number }> {
   const topic = `${topicRoot}/bench/raw`;
   const payload = Buffer.from(samplePayload(randomUUID()));
   const subscriber = await mqtt.connectAsync(url, { clientId: uniqueName('bench-sub') });
@@ -75,6 +81,7 @@ async function brokerThroughput(url: string, topicRoot: string): Promise<number>
     }),
   );
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   let sent = 0;
   await Promise.all(
     Array.from({ length: 16 }, async () => {
@@ -86,8 +93,9 @@ async function brokerThroughput(url: string, topicRoot: string): Promise<number>
   );
   await allReceived;
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuAtStart);
   await Promise.all([publisher.endAsync(), subscriber.endAsync()]);
-  return SAMPLES / seconds;
+  return { rate: SAMPLES / seconds, clientsCpuMs: (cpu.user + cpu.system) / 1000 / SAMPLES };
 }
 
 /** (d) Images of IMAGE_BYTES made durable per second in `folder`, 16 at once, one file each. */
@@ -169,8 +177,12 @@ function startApp(name: 'cloud' | 'edge-agent', env: Record<string, string>, rea
 
 try {
   log(`broker: ${broker.kind} at ${broker.url}; database: ${database.kind}; ${SAMPLES} samples of ${IMAGE_BYTES / 1024} KB`);
-  const brokerRate = await brokerThroughput(broker.url, broker.topicRoot);
-  log(`(a) broker QoS 1: ${brokerRate.toFixed(1)} msgs/s`);
+  const { rate: brokerRate, clientsCpuMs } = await brokerThroughput(broker.url, broker.topicRoot);
+  // At the target rate, every core of this machine shared among the agent,
+  // the broker, the cloud and Postgres leaves this much CPU per sample.
+  const cpuBudgetMs = (availableParallelism() * 1000) / (0.6 * brokerRate);
+  log(`(a) broker QoS 1: ${brokerRate.toFixed(1)} msgs/s; its two clients spent ${clientsCpuMs.toFixed(2)} ms of CPU per message`);
+  log(`    at 60% of that rate, ${availableParallelism()} cores leave ${cpuBudgetMs.toFixed(2)} ms of CPU per sample for everything`);
 
   const cloud = await startApp(
     'cloud',
@@ -289,6 +301,8 @@ try {
       broker: broker.kind,
       database: database.kind,
       broker_msgs_per_s: Math.round(brokerRate * 10) / 10,
+      broker_clients_cpu_ms_per_msg: Math.round(clientsCpuMs * 1000) / 1000,
+      cpu_budget_ms_per_sample_at_target: Math.round(cpuBudgetMs * 100) / 100,
       ingest_samples_per_s: Math.round(ingestRate * 10) / 10,
       ratio: Math.round((ingestRate / brokerRate) * 1000) / 1000,
       ratio_target_met: ingestRate >= 0.6 * brokerRate,
