@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { inTransaction } from '../database/transaction';
-import { CLAIMED_COLUMNS, leaseTo, toClaimedSample, type ClaimedRow, type ClaimedSample, type LeaseHolder } from './task-leases';
+import { CLAIMED_COLUMNS, leaseTo, toClaimedSample, type ClaimedRow, type ClaimedSample, type LabelerClaim, type LeaseHolder } from './task-leases';
 
 export interface Answer {
   /** What consensus compares: the class, or boxes in a canonical form. */
@@ -18,11 +18,8 @@ export interface GivenAnswer {
   claimNext: boolean;
 }
 
-/** The sample claimed for a labeler with their answer, and their answers today. */
-export interface NextClaim {
-  sample: ClaimedSample;
-  answeredToday: number;
-}
+/** A claim that found a sample. */
+export type NextClaim = LabelerClaim & { sample: ClaimedSample };
 
 /** A recorded answer: where its sample stands now, and the labeler's next sample if one was claimed. */
 export interface RecordedAnswer {

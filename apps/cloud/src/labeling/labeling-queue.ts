@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { GroupCommit } from '../database/group-commit';
 import { preparedStatement } from '../database/prepared-statement';
 import { inTransaction } from '../database/transaction';
-import { answeredTodayBy, recordAnswersAndClaim, type Answer, type GivenAnswer, type RecordedAnswer, type SettledState } from './answer-commit';
+import { answeredTodayBy, recordAnswersAndClaim, type Answer, type GivenAnswer, type NextClaim, type RecordedAnswer, type SettledState } from './answer-commit';
 import { queuePriority } from './queue-priority';
 import { CachedCount } from './cached-count';
 import {
@@ -14,11 +14,11 @@ import {
   TaskLeases,
   toClaimedSample,
   type ClaimedRow,
-  type ClaimedSample,
+  type LabelerClaim,
   type LeaseHolder,
 } from './task-leases';
 
-export { LeaseLostError, type ClaimedSample, type LeaseHolder } from './task-leases';
+export { LeaseLostError, type ClaimedSample, type LabelerClaim, type LeaseHolder } from './task-leases';
 export type { Answer } from './answer-commit';
 
 /** The labeler already answered this sample (HTTP 409). */
@@ -53,12 +53,6 @@ export interface IncomingSample {
   predictedClass: string;
   samplerPriority: number;
   reason: string;
-}
-
-/** A claim as a labeler sees it: the sample, if any, and their answers since midnight. */
-export interface LabelerClaim {
-  sample: ClaimedSample | undefined;
-  answeredToday: number;
 }
 
 // Labeler $2 has neither answered nor skipped row t.
@@ -194,7 +188,7 @@ export class LabelingQueue {
    * answering, while no one else holds the sample and no reviewer has
    * decided it: after that, others may have built on the answer.
    */
-  async undo(labelerId: string, sampleId: string): Promise<LabelerClaim & { sample: ClaimedSample }> {
+  async undo(labelerId: string, sampleId: string): Promise<NextClaim> {
     const { rows } = await this.pool.query<ClaimedRow & { answered_today: number }>(
       `WITH target AS (
          SELECT t.sample_id FROM label_tasks t

@@ -76,6 +76,12 @@ export interface ClaimedSample {
   reason: string;
 }
 
+/** A claim as a labeler sees it: the sample, if any, and their answers since midnight. */
+export interface LabelerClaim {
+  sample: ClaimedSample | undefined;
+  answeredToday: number;
+}
+
 export interface ClaimedRow {
   sample_id: string;
   token: string;
