@@ -80,3 +80,4 @@ export {
   type EnrollResponse,
   type MosquittoConfigResponse,
 } from './device-identity.dto';
+export { controlCharacterMessage, findControlCharacter, printableText } from './text-fields';
