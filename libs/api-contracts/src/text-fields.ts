@@ -5,6 +5,7 @@ import { z } from 'zod';
 // in text columns outright, so a control character that gets past the edge
 // of the system fails far from where it came in. Tabs and newlines are no
 // exception: no id or serial has them.
+// eslint-disable-next-line no-control-regex -- finding control characters is this rule's whole purpose
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
 
 /** Where the first character that has no place in an id or serial is, if any. */
