@@ -7,6 +7,7 @@ export type RefusalReason =
   | 'missing-file'
   | 'hash-mismatch'
   | 'unlisted-file'
+  | 'invalid-tar'
   | 'unsafe-entry'
   | 'too-large'
   | 'manifest-mismatch'
