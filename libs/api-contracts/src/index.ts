@@ -41,7 +41,10 @@ export {
   MODEL_ALIAS_NAMES,
   aliasHistoryResponseSchema,
   modelListResponseSchema,
+  modelNameSchema,
   modelVersionSchema,
+  versionNumberSchema,
+  versionNumberTextSchema,
   promoteRequestSchema,
   promoteResponseSchema,
   pushModelQuerySchema,
@@ -80,4 +83,4 @@ export {
   type EnrollResponse,
   type MosquittoConfigResponse,
 } from './device-identity.dto';
-export { controlCharacterMessage, findControlCharacter, printableText } from './text-fields';
+export { controlCharacterMessage, findControlCharacter, printableText, storableText } from './text-fields';

@@ -1,6 +1,25 @@
 import { z } from 'zod';
+import { printableText, storableText } from './text-fields';
 
 export const MODEL_ALIAS_NAMES = ['candidate', 'staging', 'production', 'archived'] as const;
+
+/** A model's name: part of blob keys and URLs. */
+export const modelNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'a model name is 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit');
+
+// Versions are Postgres integers: 1 up to 2^31 - 1.
+const MAX_VERSION = 2_147_483_647;
+
+/** A model version number, as the registry numbers them. */
+export const versionNumberSchema = z.number().int().min(1, 'a version is 1 or more').max(MAX_VERSION, `a version is at most ${MAX_VERSION}`);
+
+/** A version in a path or query: decimal digits only, so "1e3", "0x10" and " 7" are refused rather than read as numbers. */
+export const versionNumberTextSchema = z
+  .string()
+  .regex(/^[0-9]{1,10}$/, 'a version is a whole number, e.g. 3')
+  .transform(Number)
+  .pipe(versionNumberSchema);
 
 function jsonOrUndefined(text: string): unknown {
   try {
@@ -12,19 +31,19 @@ function jsonOrUndefined(text: string): unknown {
 
 /** `POST /api/models` query: what the pusher says about the model beyond its package (the body is the package tar). */
 export const pushModelQuerySchema = z.object({
-  notes: z.string().max(10_000).optional(),
+  notes: storableText('notes', 10_000).optional(),
   /** The dataset export the model was trained on: a file name or URL. */
-  datasetExport: z.string().max(2_000).optional(),
-  parentVersion: z.coerce.number().int().min(1).optional(),
+  datasetExport: storableText('datasetExport', 2_000).optional(),
+  parentVersion: versionNumberTextSchema.optional(),
   /** JSON object of metric name to number, e.g. {"accuracy":0.97}. */
   metrics: z
     .string()
     .optional()
     .transform((text, context) => {
       if (text === undefined) return undefined;
-      const parsed = z.record(z.string(), z.number()).safeParse(jsonOrUndefined(text));
+      const parsed = z.record(printableText('a metric name', 100).min(1), z.number()).safeParse(jsonOrUndefined(text));
       if (parsed.success) return parsed.data;
-      context.addIssue({ code: 'custom', message: 'metrics must be a JSON object of numbers, e.g. {"accuracy":0.97}' });
+      context.addIssue({ code: 'custom', message: 'metrics must be a JSON object of numbers under printable names of at most 100 characters, e.g. {"accuracy":0.97}' });
       return z.NEVER;
     }),
 });
@@ -65,9 +84,9 @@ export type ModelListResponse = z.infer<typeof modelListResponseSchema>;
 
 /** `POST /api/models/:name/aliases/:alias` */
 export const promoteRequestSchema = z.object({
-  version: z.number().int().min(1),
+  version: versionNumberSchema,
   /** Kept in the audit trail. */
-  reason: z.string().min(3, 'say why, for the audit trail').max(2_000),
+  reason: storableText('reason', 2_000).min(3, 'say why, for the audit trail'),
 });
 export const promoteResponseSchema = z.object({ alias: z.enum(MODEL_ALIAS_NAMES), version: z.number().int(), fromVersion: z.number().int().nullable() });
 

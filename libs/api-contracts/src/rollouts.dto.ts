@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { versionNumberSchema } from './models.dto';
 
 export const ROLLOUT_STATE_NAMES = ['running', 'paused', 'rolling_back', 'aborting', 'succeeded', 'rolled_back', 'aborted'] as const;
 export const ROLLOUT_DEVICE_STATE_NAMES = ['pending', 'updating', 'active', 'failed', 'reverting', 'reverted', 'skipped'] as const;
@@ -6,10 +7,10 @@ export const ROLLOUT_DEVICE_STATE_NAMES = ['pending', 'updating', 'active', 'fai
 /** `POST /api/rollouts`: the plan is checked by the cloud, which names every field to fix. */
 export const startRolloutRequestSchema = z.object({
   model: z.string().min(1),
-  version: z.number().int().min(1),
+  version: versionNumberSchema,
   fleetGroup: z.string().min(1).max(64).default('default'),
   /** Defaults to the version most of the group runs. */
-  fromVersion: z.number().int().min(1).optional(),
+  fromVersion: versionNumberSchema.optional(),
   plan: z.unknown(),
 });
 export type StartRolloutRequest = z.input<typeof startRolloutRequestSchema>;

@@ -30,3 +30,11 @@ export function printableText(field: string, max: number) {
       if (found) context.addIssue({ code: 'custom', message: controlCharacterMessage(field, found) });
     });
 }
+
+/** A zod string of free text (newlines and tabs welcome) that Postgres can store: no NUL, at most `max` characters. */
+export function storableText(field: string, max: number) {
+  return z
+    .string()
+    .max(max, `${field} is longer than ${max} characters`)
+    .refine((value) => !value.includes('\u0000'), `${field} holds a NUL character (U+0000), which cannot be stored: send text without it`);
+}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { generateSigningKey, PackageRefusedError, TrustedKeys, unpackPackage, verifyPackage, type SigningKey } from '@loupe/model-package';
 import { startTestDatabase, type TestDatabase } from '@loupe/testing';
 import { pino } from 'pino';
@@ -59,7 +60,7 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
   });
 
   it('validates, numbers, signs and stores the real pcb-aoi model; its download verifies against the registry key', async () => {
-    const first = await registry.push(await pcbAoi(), { metrics: { accuracy: 0.97 }, notes: 'first cut', datasetExport: 'pcb-defects.jsonl' }, authorId);
+    const first = await registry.push(Readable.from(await pcbAoi()), { metrics: { accuracy: 0.97 }, notes: 'first cut', datasetExport: 'pcb-defects.jsonl' }, authorId);
     expect(first).toMatchObject({
       modelName: 'pcb-aoi',
       version: 1,
@@ -81,9 +82,9 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
     // The publisher's key alone no longer verifies it: the registry signed what it accepted.
     await expect(verifyPackage(unpacked, new TrustedKeys([publisher.publicKey]))).rejects.toMatchObject({ reason: 'unknown-key' });
 
-    const second = await registry.push(await pcbAoi(), { parentVersion: 1 }, authorId);
+    const second = await registry.push(Readable.from(await pcbAoi()), { parentVersion: 1 }, authorId);
     expect({ version: second.version, parentVersion: second.parentVersion }).toEqual({ version: 2, parentVersion: 1 });
-    await expect(registry.push(await pcbAoi(), { parentVersion: 9 }, authorId)).rejects.toThrow('no version 9 of model pcb-aoi');
+    await expect(registry.push(Readable.from(await pcbAoi()), { parentVersion: 9 }, authorId)).rejects.toThrow('no version 9 of model pcb-aoi');
 
     expect(await registry.promote({ modelName: 'pcb-aoi', alias: 'production', version: 2, reason: 'beat v1 on the holdout', actorId: authorId })).toEqual({ fromVersion: null });
     expect(await registry.promote({ modelName: 'pcb-aoi', alias: 'production', version: 1, reason: 'v2 misses solder bridges', actorId: authorId })).toEqual({ fromVersion: 2 });
@@ -147,6 +148,9 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
     ['a package signed by an unknown key', () => pcbAoi({ signer: generateSigningKey() }), 'unknown-key', /not trusted here/],
     ['a tar with a ../ entry', () => craftedTar([{ name: '../loupe-package.json', type: 'file' }]), 'unsafe-entry', /not a path inside a package/],
     ['a tar with a symlink', () => craftedTar([{ name: 'pcb-aoi.opset11.onnx', type: 'symlink', linkname: '/etc/passwd' }]), 'unsafe-entry', /symlink/],
+    ['a tar cut short', async () => (await pcbAoi()).subarray(0, 100_000), 'invalid-tar', /not a complete tar archive .*cut short/],
+    ['a tar with bytes after its end', async () => Buffer.concat([await pcbAoi(), Buffer.from('trailing')]), 'invalid-tar', /not a complete tar archive/],
+    ['a body that is not a tar', () => Promise.resolve(Buffer.from('{"model":"pcb-aoi"}')), 'invalid-tar', /not a complete tar archive/],
     [
       'the upstream opset-1 export onnxruntime cannot load',
       () => pcbAoi({ before: (directory) => cp(UPSTREAM_OPSET1, join(directory, 'pcb-aoi.opset11.onnx')) }),
@@ -156,7 +160,7 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
   ] as [string, () => Promise<Buffer>, string, RegExp][])('refuses %s, saying why, and stores nothing', async (_, build, reason, message) => {
     const before = await stored();
     const counted = await pushes(reason);
-    const error = await registry.push(await build(), {}, authorId).catch((failure: unknown) => failure);
+    const error = await registry.push(Readable.from(await build()), {}, authorId).catch((failure: unknown) => failure);
     expect(error instanceof PackageRefusedError || error instanceof ModelRefusedError).toBe(true);
     expect(error).toMatchObject({ reason, message: expect.stringMatching(message) as unknown });
     expect(await stored()).toEqual(before);

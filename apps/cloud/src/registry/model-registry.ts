@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { modelNameSchema } from '@loupe/api-contracts';
 import {
   MODEL_MANIFEST_FILE,
   PackageRefusedError,
@@ -52,9 +53,6 @@ export interface ModelVersion {
   aliases: ModelAlias[];
 }
 
-// A model name becomes part of blob keys and URLs.
-const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
 /**
  * Model versions per model name: a pushed package is validated, numbered,
  * signed by the registry and stored write-once in the blob store, and its
@@ -70,10 +68,11 @@ export class ModelRegistry {
   ) {}
 
   /**
-   * Validates the package and stores it as the model's next version. A
-   * refusal (PackageRefusedError, ModelRefusedError) stores nothing.
+   * Validates the package tar, read from the stream as it arrives, and
+   * stores it as the model's next version. A refusal (PackageRefusedError,
+   * ModelRefusedError) stores nothing.
    */
-  async push(tar: Buffer, details: PushDetails, authorId: string): Promise<ModelVersion> {
+  async push(tar: Readable, details: PushDetails, authorId: string): Promise<ModelVersion> {
     try {
       const pushed = await this.validatedPush(tar, details, authorId);
       this.metrics.modelPushes.inc({ outcome: 'accepted' });
@@ -85,12 +84,12 @@ export class ModelRegistry {
     }
   }
 
-  private async validatedPush(tar: Buffer, details: PushDetails, authorId: string): Promise<ModelVersion> {
+  private async validatedPush(tar: Readable, details: PushDetails, authorId: string): Promise<ModelVersion> {
     const validating = this.metrics.modelValidationSeconds.startTimer();
     const validated = await this.validation.validate(tar).finally(() => validating());
     try {
       const { model } = validated.verified;
-      if (!MODEL_NAME.test(model.name)) {
+      if (!modelNameSchema.safeParse(model.name).success) {
         throw new PackageRefusedError('manifest-mismatch', `model name ${JSON.stringify(model.name)} must be 1-100 letters, digits, ".", "_" or "-"`);
       }
       const version = await inTransaction(this.pool, async (client) => {

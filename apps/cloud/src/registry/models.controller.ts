@@ -1,20 +1,24 @@
+import { Readable } from 'node:stream';
 import {
   aliasHistoryResponseSchema,
   MODEL_ALIAS_NAMES,
   modelListResponseSchema,
+  modelNameSchema,
   modelVersionSchema,
   promoteRequestSchema,
   promoteResponseSchema,
   pushModelQuerySchema,
   registryKeysResponseSchema,
+  versionNumberTextSchema,
   type ModelVersionDto,
 } from '@loupe/api-contracts';
 import { publicKeyToPem } from '@loupe/model-package';
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, ParseIntPipe, Post, Query, Req, Res } from '@nestjs/common';
+import { BadRequestException, Body, UnsupportedMediaTypeException, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Allow, ANY_ROLE, Public } from '../auth/roles';
 import type { SignedInRequest } from '../auth/session.guard';
-import { ApiRoute, parseBody } from '../http/api-route';
+import { ApiRoute, parseBody, validParam } from '../http/api-route';
+import { StreamedBody } from '../http/streamed-body';
 import { ModelRegistry, type ModelAlias, type ModelVersion } from './model-registry';
 import { REGISTRY_KEYS } from '../infrastructure.tokens';
 import type { RegistryKeys } from './registry-keys';
@@ -34,6 +38,7 @@ export class ModelsController {
 
   @Post('models')
   @Allow('engineer', 'admin')
+  @StreamedBody()
   @ApiRoute({
     summary:
       'Push a model package (the tar as the body, content-type application/x-tar), signed by a publisher key. It is validated ' +
@@ -42,8 +47,8 @@ export class ModelsController {
     response: modelVersionSchema,
   })
   async push(@Body() body: unknown, @Query() query: unknown, @Req() request: SignedInRequest): Promise<ModelVersionDto> {
-    if (!Buffer.isBuffer(body)) throw new BadRequestException('send the package tar as the body, with content-type application/x-tar');
     const { metrics, datasetExport, parentVersion, notes } = parseBody(pushModelQuerySchema, query);
+    if (!(body instanceof Readable)) throw new UnsupportedMediaTypeException('send the package tar as the body, with content-type application/x-tar');
     const details = {
       ...(metrics === undefined ? {} : { metrics }),
       ...(datasetExport === undefined ? {} : { datasetExport }),
@@ -63,7 +68,7 @@ export class ModelsController {
   @Get('models/:name/versions/:version')
   @Allow(...ANY_ROLE)
   @ApiRoute({ summary: 'One version: its signed package manifest, validation, metrics and lineage.', response: modelVersionSchema })
-  async show(@Param('name') name: string, @Param('version', ParseIntPipe) version: number): Promise<ModelVersionDto> {
+  async show(@Param('name', validParam(modelNameSchema)) name: string, @Param('version', validParam(versionNumberTextSchema)) version: number): Promise<ModelVersionDto> {
     return toDto(await this.registry.show(name, version));
   }
 
@@ -74,7 +79,7 @@ export class ModelsController {
       'The signed package tar: on S3, a 307 redirect to a presigned URL valid 15 minutes; on the embedded blob folder, streamed. ' +
       'x-package-sha256 is its SHA-256.',
   })
-  async download(@Param('name') name: string, @Param('version', ParseIntPipe) version: number, @Res() reply: FastifyReply) {
+  async download(@Param('name', validParam(modelNameSchema)) name: string, @Param('version', validParam(versionNumberTextSchema)) version: number, @Res() reply: FastifyReply) {
     const download = await this.registry.packageDownload(name, version, PRESIGNED_URL_SECONDS);
     if ('url' in download) return reply.redirect(download.url, 307);
     const stream = await download.open();
@@ -90,7 +95,7 @@ export class ModelsController {
   @HttpCode(200)
   @Allow('engineer', 'admin')
   @ApiRoute({ summary: 'Point an alias (candidate, staging, production, archived) at a version, with a reason for the audit trail.', body: promoteRequestSchema, response: promoteResponseSchema })
-  async promote(@Param('name') name: string, @Param('alias') alias: string, @Body() body: unknown, @Req() request: SignedInRequest) {
+  async promote(@Param('name', validParam(modelNameSchema)) name: string, @Param('alias') alias: string, @Body() body: unknown, @Req() request: SignedInRequest) {
     if (!(MODEL_ALIAS_NAMES as readonly string[]).includes(alias)) throw new BadRequestException(`alias must be one of ${MODEL_ALIAS_NAMES.join(', ')}`);
     const { version, reason } = parseBody(promoteRequestSchema, body);
     const { fromVersion } = await this.registry.promote({ modelName: name, alias: alias as ModelAlias, version, reason, actorId: request.user.id });
@@ -100,7 +105,7 @@ export class ModelsController {
   @Get('models/:name/aliases/history')
   @Allow(...ANY_ROLE)
   @ApiRoute({ summary: "Every move of the model's aliases, newest first: who, when, from which version to which, and why.", response: aliasHistoryResponseSchema })
-  async history(@Param('name') name: string) {
+  async history(@Param('name', validParam(modelNameSchema)) name: string) {
     return { moves: (await this.registry.aliasHistory(name)).map((move) => ({ ...move, movedAt: move.movedAt.toISOString() })) };
   }
 

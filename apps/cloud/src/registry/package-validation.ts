@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { DEFAULT_MAX_IMAGE_PIXELS, GoldenSampleMismatchError, ModelLoadError, ModelPipeline, type PipelineSettings } from '@loupe/inference';
 import { MODEL_MANIFEST_FILE, unpackPackage, verifyPackage, type TrustedKeys, type VerifiedPackage } from '@loupe/model-package';
 import type { Logger } from 'pino';
@@ -59,12 +59,12 @@ export class PackageValidation {
     private readonly logger: Logger,
   ) {}
 
-  async validate(tar: Buffer): Promise<ValidatedPackage> {
+  async validate(tar: Readable): Promise<ValidatedPackage> {
     const scratch = await mkdtemp(join(tmpdir(), 'loupe-push-'));
     const dispose = () => rm(scratch, { recursive: true, force: true });
     try {
       const directory = join(scratch, 'package');
-      await unpackPackage(Readable.from(tar), directory);
+      await unpackPackage(tar, directory);
       const verified = await verifyPackage(directory, await this.publishers());
       const started = performance.now();
       const pipeline = await ModelPipeline.open(join(directory, MODEL_MANIFEST_FILE), CPU_ONLY, this.logger).catch((error: unknown) => {

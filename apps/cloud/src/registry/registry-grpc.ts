@@ -1,9 +1,13 @@
+import { Readable } from 'node:stream';
 import { Metadata, status, type ServerErrorResponse, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
+import { modelNameSchema, promoteRequestSchema, pushModelQuerySchema, versionNumberSchema } from '@loupe/api-contracts';
 import { PackageRefusedError } from '@loupe/model-package';
 import type { DownloadModelResponse, GetModelVersionRequest, ModelRegistryServiceServer, ModelVersion as ModelVersionMessage, PushHeader, PushModelRequest } from '@loupe/proto';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { AuthService } from '../auth/auth.service';
 import type { Role } from '../auth/roles';
+import { sessionToken } from '../auth/session.guard';
 import type { User } from '../auth/user.repository';
 import { MODEL_ALIASES, ModelVersionNotFoundError, type ModelAlias, type ModelRegistry, type ModelVersion, type PushDetails } from './model-registry';
 import { ModelRefusedError } from './package-validation';
@@ -35,10 +39,9 @@ class GrpcRefusal extends Error {
  */
 export function modelRegistryService(registry: ModelRegistry, auth: AuthService, maxPackageBytes: number, logger: Logger): ModelRegistryServiceServer {
   const caller = async (metadata: Metadata, allowed: readonly Role[]): Promise<User> => {
-    const header = String(metadata.get('authorization')[0] ?? '');
-    const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
-    if (!token) throw new GrpcRefusal(status.UNAUTHENTICATED, 'send authorization: Bearer <session token> metadata (POST /api/auth/login gives one)');
-    const user = await auth.authenticate(token);
+    const sent = sessionToken({ headers: { authorization: String(metadata.get('authorization')[0] ?? '') } });
+    if (typeof sent !== 'object') throw new GrpcRefusal(status.UNAUTHENTICATED, 'send authorization: Bearer <session token> metadata (POST /api/auth/login gives one)');
+    const user = await auth.authenticate(sent.token);
     if (!user) throw new GrpcRefusal(status.UNAUTHENTICATED, 'your session has expired or was ended; sign in again');
     if (!allowed.includes(user.role)) throw new GrpcRefusal(status.PERMISSION_DENIED, `this needs the role ${allowed.join(' or ')}; you are ${user.role}`);
     return user;
@@ -67,23 +70,13 @@ export function modelRegistryService(registry: ModelRegistry, auth: AuthService,
     pushModel(call, callback) {
       unary(async () => {
         const user = await caller(call.metadata, WRITERS);
-        let header: PushHeader | undefined;
-        const chunks: Buffer[] = [];
-        let bytes = 0;
-        for await (const message of call as AsyncIterable<PushModelRequest>) {
-          if (message.part?.$case === 'header' && header === undefined && chunks.length === 0) {
-            header = message.part.value;
-            if (header.packageBytes > maxPackageBytes) throw tooLarge(maxPackageBytes);
-          } else if (message.part?.$case === 'chunk' && header !== undefined) {
-            bytes += message.part.value.length;
-            if (bytes > maxPackageBytes) throw tooLarge(maxPackageBytes);
-            chunks.push(message.part.value);
-          } else {
-            throw new GrpcRefusal(status.INVALID_ARGUMENT, 'send one header first, then the package tar in chunks');
-          }
-        }
-        if (!header || bytes === 0) throw new GrpcRefusal(status.INVALID_ARGUMENT, 'the push ended before the package tar was sent');
-        return toMessage(await registry.push(Buffer.concat(chunks), pushDetails(header), user.id));
+        const messages = (call as AsyncIterable<PushModelRequest>)[Symbol.asyncIterator]();
+        const first = await messages.next();
+        if (first.done || first.value.part?.$case !== 'header') throw outOfOrder();
+        const header = first.value.part.value;
+        if (header.packageBytes > maxPackageBytes) throw tooLarge(maxPackageBytes);
+        // The tar is read as its chunks arrive, never held whole.
+        return toMessage(await registry.push(Readable.from(packageChunks(messages, maxPackageBytes)), pushDetails(header), user.id));
       }, callback);
     },
 
@@ -106,14 +99,16 @@ export function modelRegistryService(registry: ModelRegistry, auth: AuthService,
     getModelVersion(call, callback) {
       unary(async () => {
         await caller(call.metadata, READERS);
-        return toMessage(await registry.show(call.request.name, call.request.version));
+        const { name, version } = versionOf(call.request);
+        return toMessage(await registry.show(name, version));
       }, callback);
     },
 
     downloadModel(call: ServerWritableStream<GetModelVersionRequest, DownloadModelResponse>) {
       void (async () => {
         await caller(call.metadata, WRITERS);
-        const { stream, bytes, sha256 } = await registry.openPackage(call.request.name, call.request.version);
+        const { name, version } = versionOf(call.request);
+        const { stream, bytes, sha256 } = await registry.openPackage(name, version);
         call.write({ part: { $case: 'header', value: { packageBytes: bytes, sha256 } } });
         for await (const chunk of stream.iterator({ destroyOnReturn: true })) {
           for (let offset = 0; offset < (chunk as Buffer).length; offset += DOWNLOAD_CHUNK_BYTES) {
@@ -129,8 +124,11 @@ export function modelRegistryService(registry: ModelRegistry, auth: AuthService,
     setAlias(call, callback) {
       unary(async () => {
         const user = await caller(call.metadata, WRITERS);
-        const { name, version, alias, reason } = call.request;
+        const { name, version } = versionOf(call.request);
+        const { alias, reason } = call.request;
         if (!(MODEL_ALIASES as readonly string[]).includes(alias)) throw new GrpcRefusal(status.INVALID_ARGUMENT, `alias must be one of ${MODEL_ALIASES.join(', ')}`);
+        const why = promoteRequestSchema.safeParse({ version, reason });
+        if (!why.success) throw invalidArgument(why.error);
         if (reason.trim().length < 3) throw new GrpcRefusal(status.INVALID_ARGUMENT, 'say why in reason, for the audit trail');
         await registry.promote({ modelName: name, alias: alias as ModelAlias, version, reason, actorId: user.id });
         return toMessage(await registry.show(name, version));
@@ -139,17 +137,52 @@ export function modelRegistryService(registry: ModelRegistry, auth: AuthService,
   };
 }
 
+/** The chunks after the header; a failure here is the source's own, which unpacking passes on as it is. */
+async function* packageChunks(messages: AsyncIterator<PushModelRequest>, maxPackageBytes: number): AsyncGenerator<Buffer> {
+  let bytes = 0;
+  for (let next = await messages.next(); next.done !== true; next = await messages.next()) {
+    const part = next.value.part;
+    if (part?.$case !== 'chunk') throw outOfOrder();
+    bytes += part.value.length;
+    if (bytes > maxPackageBytes) throw tooLarge(maxPackageBytes);
+    yield Buffer.from(part.value.buffer, part.value.byteOffset, part.value.byteLength);
+  }
+  if (bytes === 0) throw new GrpcRefusal(status.INVALID_ARGUMENT, 'the push ended before the package tar was sent');
+}
+
+const outOfOrder = () => new GrpcRefusal(status.INVALID_ARGUMENT, 'send one header first, then the package tar in chunks');
+
 function tooLarge(maxPackageBytes: number): GrpcRefusal {
   return new GrpcRefusal(status.RESOURCE_EXHAUSTED, `the package is larger than REGISTRY_MAX_PACKAGE_BYTES (${maxPackageBytes} bytes)`);
 }
 
+/** The header's details, checked by the same rules as the REST push's query. */
 function pushDetails(header: PushHeader): PushDetails {
-  return {
+  const parsed = pushModelQuerySchema.safeParse({
     ...(header.notes ? { notes: header.notes } : {}),
     ...(header.datasetExport ? { datasetExport: header.datasetExport } : {}),
-    ...(header.parentVersion > 0 ? { parentVersion: header.parentVersion } : {}),
-    ...(Object.keys(header.metrics).length > 0 ? { metrics: header.metrics } : {}),
+    ...(header.parentVersion > 0 ? { parentVersion: String(header.parentVersion) } : {}),
+    ...(Object.keys(header.metrics).length > 0 ? { metrics: JSON.stringify(header.metrics) } : {}),
+  });
+  if (!parsed.success) throw invalidArgument(parsed.error);
+  const { notes, datasetExport, parentVersion, metrics } = parsed.data;
+  return {
+    ...(notes === undefined ? {} : { notes }),
+    ...(datasetExport === undefined ? {} : { datasetExport }),
+    ...(parentVersion === undefined ? {} : { parentVersion }),
+    ...(metrics === undefined ? {} : { metrics }),
   };
+}
+
+function invalidArgument(error: z.ZodError): GrpcRefusal {
+  return new GrpcRefusal(status.INVALID_ARGUMENT, error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; '));
+}
+
+/** A model name and version as a request names them, checked before they reach a query. */
+function versionOf(request: { name: string; version: number }): { name: string; version: number } {
+  const parsed = z.object({ name: modelNameSchema, version: versionNumberSchema }).safeParse(request);
+  if (!parsed.success) throw invalidArgument(parsed.error);
+  return parsed.data;
 }
 
 function toMessage(version: ModelVersion): ModelVersionMessage {

@@ -1,6 +1,7 @@
-import { Controller, Get, Inject, Param, ParseIntPipe, Req, Res } from '@nestjs/common';
+import { modelNameSchema, versionNumberTextSchema } from '@loupe/api-contracts';
+import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiRoute } from '../../http/api-route';
+import { ApiRoute, validParam } from '../../http/api-route';
 import { ModelRegistry } from '../../registry/model-registry';
 import { DeviceRoute, type DeviceRequest } from '../identity/device-route';
 import { requestedRange } from './byte-range';
@@ -22,8 +23,8 @@ export class DevicePackagesController {
       'presigned URL valid 15 minutes, which honours Range itself.',
   })
   async download(
-    @Param('name') name: string,
-    @Param('version', ParseIntPipe) version: number,
+    @Param('name', validParam(modelNameSchema)) name: string,
+    @Param('version', validParam(versionNumberTextSchema)) version: number,
     @Req() request: DeviceRequest,
     @Res() reply: FastifyReply,
   ) {
