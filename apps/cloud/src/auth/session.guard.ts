@@ -7,15 +7,28 @@ import type { User } from './user.repository';
 
 export type SignedInRequest = FastifyRequest & { user: User; sessionToken: string };
 
-/** The session token from `Authorization: Bearer`, or from the labeler UI's cookie. */
-export function sessionToken(request: FastifyRequest): string | undefined {
+// Tokens are 32 random bytes in base64url (AuthService.login); anything else cannot be one.
+const SESSION_TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
+
+/**
+ * The session token from `Authorization: Bearer`, or from the labeler UI's
+ * cookie: `missing`, `malformed` (no token looks like that, so no lookup is
+ * spent on it), or the token. Nothing is decoded: a token has no characters
+ * that need it.
+ */
+export function sessionToken(request: Pick<FastifyRequest, 'headers'>): { token: string } | 'missing' | 'malformed' {
   const header = request.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim() || undefined;
-  const cookie = request.headers.cookie
-    ?.split(';')
-    .map((part) => part.trim().split('='))
-    .find(([name]) => name === 'loupe_session');
-  return cookie?.[1] ? decodeURIComponent(cookie[1]) : undefined;
+  const sent = header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : cookieValue(request.headers.cookie, 'loupe_session');
+  if (!sent) return 'missing';
+  return SESSION_TOKEN.test(sent) ? { token: sent } : 'malformed';
+}
+
+function cookieValue(cookies: string | undefined, name: string): string | undefined {
+  for (const pair of cookies?.split(';') ?? []) {
+    const separator = pair.indexOf('=');
+    if (separator > 0 && pair.slice(0, separator).trim() === name) return pair.slice(separator + 1).trim();
+  }
+  return undefined;
 }
 
 /**
@@ -35,8 +48,10 @@ export class SessionGuard implements CanActivate {
     const allowed = this.reflector.getAllAndOverride<RouteAccess | undefined>(ALLOWED_ROLES, [context.getHandler(), context.getClass()]);
     if (allowed === 'public' || allowed === 'device') return true;
     const request = context.switchToHttp().getRequest<SignedInRequest>();
-    const token = sessionToken(request);
-    if (!token) throw new UnauthorizedException('sign in first: POST /api/auth/login, then send Authorization: Bearer <token>');
+    const sent = sessionToken(request);
+    if (sent === 'missing') throw new UnauthorizedException('sign in first: POST /api/auth/login, then send Authorization: Bearer <token>');
+    if (sent === 'malformed') throw new UnauthorizedException('the session token (Authorization: Bearer or the loupe_session cookie) is malformed; sign in again');
+    const { token } = sent;
     const user = await this.auth.authenticate(token);
     if (!user) throw new UnauthorizedException('your session has expired or was ended; sign in again');
     if (!allowed?.includes(user.role)) {

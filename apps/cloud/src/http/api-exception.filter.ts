@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import type { ApiError } from '@loupe/api-contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { fastifyAdvice } from './error-replies';
 
 const ERROR_CODES: Record<number, string> = {
   400: 'invalid_request',
@@ -10,10 +11,16 @@ const ERROR_CODES: Record<number, string> = {
   404: 'not_found',
   409: 'conflict',
   413: 'too_large',
+  415: 'unsupported_media_type',
   422: 'refused',
   429: 'too_many_requests',
+  431: 'headers_too_large',
+  500: 'internal_error',
   503: 'unavailable',
 };
+
+/** An answer in the ApiError shape, its `error` code named for its status. */
+export const apiError = (statusCode: number, message: string): ApiError => ({ statusCode, error: ERROR_CODES[statusCode] ?? 'error', message });
 
 // Domain errors by name, so the domain code needs no HTTP types.
 const DOMAIN_ERRORS: Record<string, number> = {
@@ -38,6 +45,8 @@ const DOMAIN_ERRORS: Record<string, number> = {
   RolloutNotFoundError: 404,
   RolloutConflictError: 409,
   RolloutRefusedError: 422,
+  SignInBusyError: 503,
+  BodyTooLargeError: 413,
 };
 
 /**
@@ -54,6 +63,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const body = this.toApiError(exception, request);
+    const retryAfter = (exception as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
     void reply.status(body.statusCode).send(body);
   }
 
@@ -62,14 +73,15 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (domain) {
       // A refusal's own reason code (e.g. a model package's `hash-mismatch`) tells scripts more than the status.
       const reason = (exception as { reason?: unknown }).reason;
-      return { statusCode: domain, error: typeof reason === 'string' ? reason : (ERROR_CODES[domain] ?? 'error'), message: (exception as Error).message };
+      const statusCode = reason === 'too-large' ? HttpStatus.PAYLOAD_TOO_LARGE : domain;
+      return { statusCode, error: typeof reason === 'string' ? reason : (ERROR_CODES[statusCode] ?? 'error'), message: (exception as Error).message };
     }
     if (exception instanceof HttpException) {
       const statusCode = exception.getStatus();
       const message =
         statusCode === 404 && exception.message.startsWith('Cannot ')
           ? `no route for ${request.method} ${request.url}`
-          : exception.message;
+          : (fastifyAdvice(exception.cause) ?? exception.message);
       return { statusCode, error: ERROR_CODES[statusCode] ?? 'error', message };
     }
     this.logger.error({ err: exception, method: request.method, url: request.url, requestId: request.id }, 'request failed');
