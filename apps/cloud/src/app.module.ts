@@ -5,6 +5,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import type { Logger } from 'pino';
 import type { BlobStore } from './blobs/blob-store';
 import { AuthModule } from './auth/auth.module';
+import type { HashingLimits } from './auth/hashing-slots';
 import { Clock } from './clock';
 import type { Database } from './database/database';
 import { DeviceModule } from './devices/device.module';
@@ -23,6 +24,7 @@ import {
   LABELING_SETTINGS,
   PUBLIC_URL,
   REGISTRY_KEYS,
+  PASSWORD_HASHING,
   ROLLOUT_SETTINGS,
   SAMPLE_LIMITS,
   TOPICS,
@@ -56,6 +58,7 @@ export interface Infrastructure {
   labeling: { leaseSeconds: number };
   registryKeys: RegistryKeys;
   rollouts: RolloutSettings;
+  passwordHashing: HashingLimits;
   /** The URL devices reach this cloud at; known once HTTP listens. */
   publicUrl: () => string;
   /**
@@ -83,6 +86,7 @@ class InfrastructureModule {
       { provide: LABELING_SETTINGS, useValue: infrastructure.labeling },
       { provide: REGISTRY_KEYS, useValue: infrastructure.registryKeys },
       { provide: ROLLOUT_SETTINGS, useValue: infrastructure.rollouts },
+      { provide: PASSWORD_HASHING, useValue: infrastructure.passwordHashing },
       { provide: PUBLIC_URL, useValue: infrastructure.publicUrl },
       { provide: DeviceCredentials, useValue: infrastructure.identity.credentials },
       { provide: IdentityMetrics, useValue: infrastructure.identity.metrics },

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import rateLimit from '@fastify/rate-limit';
 import { redactUrl } from '@loupe/config';
 import { Backoff, MqttLink, registerLinkMetrics } from '@loupe/mqtt';
 import { DESCRIPTOR_SET_BASE64, ModelRegistryServiceService } from '@loupe/proto';
@@ -23,13 +24,19 @@ import { MosquittoDynamicSecurity } from './fleet/identity/mosquitto-dynamic-sec
 import { DeviceIdentityRepository } from './fleet/identity/device-identity.repository';
 import { IdentityMetrics } from './fleet/identity/identity-metrics';
 import { ApiExceptionFilter } from './http/api-exception.filter';
+import { replyToUnreadableUrl } from './http/error-replies';
+import { refuseNulCharacters } from './http/nul-characters';
+import { acceptStreamedBodies } from './http/streamed-body';
 import { NestLogger } from './http/nest-logger';
 import { ModelRegistry } from './registry/model-registry';
 import { MODEL_REGISTRY_SERVICE_NAME, modelRegistryService } from './registry/registry-grpc';
 import { loadRegistryKeys } from './registry/registry-keys';
 import { RolloutController } from './rollouts/rollout-controller';
 import { AuthService } from './auth/auth.service';
+import { throttleSignIns } from './auth/sign-in-throttle';
 import { CloudMetrics } from './metrics/cloud-metrics';
+
+const JSON_BODY_LIMIT = 1024 * 1024;
 
 export interface RunningCloud {
   /** Base URL of the REST API and UI, e.g. http://127.0.0.1:8080. */
@@ -155,6 +162,7 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
         labeling: config.labeling,
         registryKeys: await loadRegistryKeys(config.registry, logger.child({ component: 'registry' })),
         rollouts: config.rollouts,
+        passwordHashing: config.signIn.hashing,
         identity: {
           credentials: deviceCredentials,
           metrics: identityMetrics,
@@ -166,13 +174,14 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
         clock: new SystemClock(),
         logger,
       }),
-      new FastifyAdapter(),
+      // JSON bodies: 1 MiB is far above any request's fields (the largest, a label with its boxes, is a few KiB).
+      new FastifyAdapter({ bodyLimit: JSON_BODY_LIMIT, frameworkErrors: replyToUnreadableUrl }),
       { logger: new NestLogger(logger.child({ component: 'nest' })), abortOnError: false },
     );
     // Closing the app stops HTTP and lets consumers drain before the link closes.
     closers.push(() => app.close());
     await app.get(AuthService).ensureAdmin(config.admin.email, config.admin.password, logger);
-    configureHttp(app, config, metrics, logger);
+    await configureHttp(app, config, metrics, logger);
     await listen(app, config.http);
     link.start();
     for (const ingestLink of ingestLinks) ingestLink.start();
@@ -234,21 +243,35 @@ function openBlobStore(config: CloudConfig): BlobStore {
   return config.blobs.kind === 's3' ? new S3BlobStore(config.blobs) : new FolderBlobStore(config.blobs.directory);
 }
 
-function configureHttp(app: NestFastifyApplication, config: CloudConfig, metrics: CloudMetrics, logger: Logger): void {
+/**
+ * Fastify before any route runs: errors answered by the one filter, small
+ * JSON bodies, package tars streamed to the push route only (after its
+ * guard), no NUL in any input, nosniff on every answer, throttled sign-in.
+ */
+async function configureHttp(app: NestFastifyApplication, config: CloudConfig, metrics: CloudMetrics, logger: Logger): Promise<void> {
   app.useGlobalFilters(new ApiExceptionFilter(logger.child({ component: 'http' })));
   const fastify = app.getHttpAdapter().getInstance();
-  // Model packages arrive as tar bodies, far above the 1 MiB JSON limit.
-  fastify.addContentTypeParser(['application/x-tar', 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: config.registry.maxPackageBytes }, (_request, body, done) =>
-    done(null, body),
-  );
+  // Model packages arrive as tar bodies, far above the JSON limit: read by the push route as they arrive, never buffered whole.
+  acceptStreamedBodies(fastify, ['application/x-tar', 'application/octet-stream'], {
+    maxBytes: config.registry.maxPackageBytes,
+    setting: 'REGISTRY_MAX_PACKAGE_BYTES',
+  });
+  fastify.addHook('preValidation', refuseNulCharacters);
+  // Browsers must not guess a type for what the cloud serves: a sample image made to look like HTML stays an image.
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    void reply.header('x-content-type-options', 'nosniff');
+    done(null, payload);
+  });
+  await app.register(rateLimit, { global: false });
+  throttleSignIns(fastify, config.signIn, metrics.signInsRefused);
   fastify.addHook('onResponse', (request, reply, done) => {
-      metrics.httpRequests.inc({
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: String(reply.statusCode),
-      });
-      done();
+    metrics.httpRequests.inc({
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
     });
+    done();
+  });
   if (existsSync(config.labelerWebDir)) {
     app.useStaticAssets({ root: config.labelerWebDir, prefix: '/' });
   } else {

@@ -16,3 +16,5 @@ export const REGISTRY_KEYS = Symbol('RegistryKeys');
 /** A function returning the URL devices reach this cloud at (known once HTTP listens). */
 export const PUBLIC_URL = Symbol('PublicUrl');
 export const ROLLOUT_SETTINGS = Symbol('RolloutSettings');
+/** How many password hashes run and wait at once (HashingLimits). */
+export const PASSWORD_HASHING = Symbol('PasswordHashing');

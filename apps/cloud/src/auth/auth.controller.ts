@@ -12,6 +12,7 @@ import type { FastifyReply } from 'fastify';
 import { ApiRoute, parseBody } from '../http/api-route';
 import { AuthService } from './auth.service';
 import { Allow, ANY_ROLE, Public } from './roles';
+import { SignInRoute } from './sign-in-throttle';
 import type { SignedInRequest } from './session.guard';
 import type { UserRepository } from './user.repository';
 import { USER_REPOSITORY } from './auth.tokens';
@@ -23,7 +24,11 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @Public()
-  @ApiRoute({ summary: 'Sign in; the token also comes as the loupe_session cookie.', body: loginRequestSchema, response: loginResponseSchema })
+  @SignInRoute()
+  @ApiRoute({
+    summary:
+      'Sign in; the token also comes as the loupe_session cookie. Throttled per client address and per account ' +
+      '(SIGN_IN_ATTEMPTS_PER_ADDRESS, SIGN_IN_ATTEMPTS_PER_ACCOUNT per SIGN_IN_WINDOW): 429 with Retry-After; 503 with Retry-After when too many passwords are being checked at once.', body: loginRequestSchema, response: loginResponseSchema })
   async login(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponse> {
     const { email, password } = parseBody(loginRequestSchema, body);
     const session = await this.auth.login(email, password);

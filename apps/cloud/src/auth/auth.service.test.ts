@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AuthService } from './auth.service';
+import { HashingSlots } from './hashing-slots';
 import type { User, UserRepository } from './user.repository';
 
 const ADA: User = { id: '6a1f4f0e-8d5e-4c8b-9a53-2f0c7a1d2b3c', email: 'ada@example.com', name: 'Ada', role: 'labeler' };
@@ -29,7 +30,7 @@ describe('AuthService sessions', () => {
   it('looks a session up at most every few seconds, ends it at once on sign-out, and never past its expiry', async () => {
     const hash = createHash('sha256').update('token-1').digest('hex');
     const fake = fakeUsers(12_000);
-    const auth = new AuthService(fake.users, 60_000, () => fake.clock.now);
+    const auth = new AuthService(fake.users, 60_000, new HashingSlots({ concurrent: 1, waiting: 0 }), () => fake.clock.now);
     fake.signIn(hash);
 
     expect(await auth.authenticate('token-1')).toEqual(ADA);
@@ -72,7 +73,7 @@ describe('AuthService sessions', () => {
       }
       return session;
     };
-    const auth = new AuthService(fake.users, 60_000, () => fake.clock.now);
+    const auth = new AuthService(fake.users, 60_000, new HashingSlots({ concurrent: 1, waiting: 0 }), () => fake.clock.now);
 
     const inFlight = auth.authenticate('token-2');
     await auth.logout('token-2');

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { RecentlyChecked } from '../caching/recently-checked';
+import type { HashingSlots } from './hashing-slots';
 import { hashPassword, verifyPassword } from './password-hash';
 import type { Role } from './roles';
 import type { User, UserRepository } from './user.repository';
@@ -32,6 +33,7 @@ export class AuthService {
   constructor(
     private readonly users: UserRepository,
     private readonly sessionMs: number,
+    private readonly hashing: HashingSlots,
     private readonly now: () => number = Date.now,
   ) {
     this.sessions = new RecentlyChecked(SESSION_RECHECK_MS, REMEMBERED_SESSIONS, now);
@@ -39,7 +41,8 @@ export class AuthService {
 
   async login(email: string, password: string): Promise<{ token: string; expiresAt: Date; user: User }> {
     const found = await this.users.findByEmail(email.trim().toLowerCase());
-    const matches = await verifyPassword(password, found?.passwordHash ?? (await DECOY));
+    const stored = found?.passwordHash ?? (await DECOY);
+    const matches = await this.hashing.run(() => verifyPassword(password, stored));
     if (!found || !matches) throw new LoginFailedError();
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(this.now() + this.sessionMs);
@@ -63,7 +66,7 @@ export class AuthService {
   }
 
   async createUser(user: { email: string; name: string; role: Role }, password: string): Promise<User> {
-    return this.users.create({ ...user, email: user.email.trim().toLowerCase() }, await hashPassword(password));
+    return this.users.create({ ...user, email: user.email.trim().toLowerCase() }, await this.hashing.run(() => hashPassword(password)));
   }
 
   /**

@@ -47,6 +47,13 @@ export const cloudEnvSchema = z
 
     ADMIN_EMAIL: z.email({ message: 'must be an email address' }).default('admin@loupe.local'),
     ADMIN_PASSWORD: z.string().min(12, 'must have at least 12 characters').optional(),
+    SIGN_IN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(100),
+    SIGN_IN_ATTEMPTS_PER_ACCOUNT: z.coerce.number().int().min(1).max(10_000).default(10),
+    SIGN_IN_WINDOW: envDurationMs()
+      .refine((ms) => ms >= 1_000 && ms <= 86_400_000, 'must be between 1s and 24h')
+      .prefault('1m'),
+    PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+    PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(16),
 
     LABEL_LEASE: envDurationMs()
       .refine((ms) => ms >= 1_000 && ms <= 3_600_000, 'must be between 1s and 1h')
@@ -127,6 +134,14 @@ export interface CloudConfig {
   samples: { maxSampleBytes: number; ingestConnections: number };
   labeling: { leaseSeconds: number };
   admin: { email: string; password?: string };
+  signIn: {
+    /** Sign-in attempts one client address, and one account, may make per window; past them, 429 with Retry-After. */
+    attemptsPerAddress: number;
+    attemptsPerAccount: number;
+    windowMs: number;
+    /** Password hashes (128 MiB, ~100 ms each) running at once, and waiting; past both, 503 with Retry-After. */
+    hashing: { concurrent: number; waiting: number };
+  };
   registry: {
     /** The registry's ed25519 key (PKCS#8 PEM); generated here at first start when not configured. */
     signingKeyFile: string;
@@ -186,6 +201,12 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
     samples: { maxSampleBytes: e.SAMPLE_MAX_BYTES, ingestConnections: e.INGEST_CONNECTIONS },
     labeling: { leaseSeconds: e.LABEL_LEASE / 1000 },
     admin: { email: e.ADMIN_EMAIL.toLowerCase(), ...(e.ADMIN_PASSWORD === undefined ? {} : { password: e.ADMIN_PASSWORD }) },
+    signIn: {
+      attemptsPerAddress: e.SIGN_IN_ATTEMPTS_PER_ADDRESS,
+      attemptsPerAccount: e.SIGN_IN_ATTEMPTS_PER_ACCOUNT,
+      windowMs: e.SIGN_IN_WINDOW,
+      hashing: { concurrent: e.PASSWORD_HASH_CONCURRENCY, waiting: e.PASSWORD_HASH_QUEUE },
+    },
     registry: {
       signingKeyFile: resolve(e.REGISTRY_SIGNING_KEY_FILE ?? resolve(dataDir, 'cloud', 'registry', 'signing-key.pem')),
       signingKeyConfigured: e.REGISTRY_SIGNING_KEY_FILE !== undefined,

@@ -55,6 +55,13 @@ export class CloudMetrics {
     registers: [this.registry],
   });
 
+  readonly signInsRefused = new Counter({
+    name: 'loupe_cloud_sign_ins_refused_total',
+    help: 'Sign-in attempts refused before their password was checked, by reason: address and account (throttled, 429), busy (too many hashes at once, 503).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly httpRequests = new Counter({
     name: 'loupe_cloud_http_requests_total',
     help: 'HTTP requests answered, by method, route pattern and status code.',

@@ -16,6 +16,7 @@ export function testCloudConfig(options: {
   /** A PEM file of publisher public keys whose packages the registry accepts. */
   publisherKeysFile?: string;
   rollouts?: Partial<CloudConfig['rollouts']>;
+  signIn?: Partial<CloudConfig['signIn']>;
 }): CloudConfig {
   return {
     logLevel: 'silent',
@@ -41,6 +42,7 @@ export function testCloudConfig(options: {
     samples: { maxSampleBytes: options.maxSampleBytes ?? 16 * 1024 * 1024, ingestConnections: 4 },
     labeling: { leaseSeconds: 120 },
     admin: { email: 'admin@loupe.test', password: TEST_ADMIN_PASSWORD },
+    signIn: { attemptsPerAddress: 100, attemptsPerAccount: 10, windowMs: 60_000, hashing: { concurrent: 2, waiting: 16 }, ...options.signIn },
     registry: {
       signingKeyFile: join(options.dataDir, 'registry', 'signing-key.pem'),
       signingKeyConfigured: false,

@@ -23,7 +23,7 @@ export interface TestCloud {
  * A cloud in this process on a fresh database and broker, with its blobs in
  * a folder or, with `s3`, on the test object store, for tests of its APIs.
  */
-export async function startTestCloud({ s3 = false }: { s3?: boolean } = {}): Promise<TestCloud> {
+export async function startTestCloud({ s3 = false, signIn }: { s3?: boolean; signIn?: Partial<CloudConfig['signIn']> } = {}): Promise<TestCloud> {
   const [database, broker, objectStore] = await Promise.all([startTestDatabase(), startTestBroker(), s3 ? startTestObjectStore() : undefined]);
   const dataDir = await mkdtemp(join(tmpdir(), 'loupe-cloud-test-'));
   const publisher = generateSigningKey();
@@ -39,7 +39,7 @@ export async function startTestCloud({ s3 = false }: { s3?: boolean } = {}): Pro
       }
     : { kind: 'folder', directory: join(dataDir, 'blobs') };
   const cloud = await startCloud(
-    testCloudConfig({ dataDir, database, brokerUrl: broker.url, topicRoot: broker.topicRoot, blobs, publisherKeysFile: join(dataDir, 'publishers.pem') }),
+    testCloudConfig({ dataDir, database, brokerUrl: broker.url, topicRoot: broker.topicRoot, blobs, publisherKeysFile: join(dataDir, 'publishers.pem'), ...(signIn ? { signIn } : {}) }),
     pino({ level: 'silent' }),
   );
   return {
