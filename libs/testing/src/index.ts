@@ -9,3 +9,5 @@ export { discoverViaReflection } from './grpc-reflection-client';
 export { bmp24, bmpWithPalette, pngClaimingSize } from './hostile-images';
 export { startBrokerProcess, type BrokerProcess } from './broker-process';
 export { startCloudProcess, type CloudProcess } from './cloud-process';
+export { peakMemoryGrowth, residentMemory } from './process-memory';
+export { postLargeBody, type LargeBodyAnswer } from './large-body';
