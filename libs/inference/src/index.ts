@@ -11,6 +11,6 @@ export { ModelSlot, NoActiveModelError } from './pipeline/model-slot';
 export type { DetectionBox, LabelScore, Prediction } from './postprocess/prediction';
 export { DEFAULT_MAX_IMAGE_PIXELS, decodeImage } from './preprocess/image-decoder';
 export { writeImageTensor } from './preprocess/tensor-layout';
-export { InvalidImageError } from './preprocess/invalid-image.error';
+export { DamagedImageError, InvalidImageError } from './preprocess/invalid-image.error';
 export { NoUsableProviderError, PROVIDERS, type ProviderName, type ProviderSettings } from './runtime/execution-providers';
 export { ModelLoadError } from './runtime/loaded-model';

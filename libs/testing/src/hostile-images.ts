@@ -25,27 +25,32 @@ export function pngClaimingSize(width: number, height: number): Buffer {
 
 /** An uncompressed BMP with the given pixel rows (top first), 24-bit, stored bottom-up as most writers do. */
 export function bmp24(rows: [number, number, number][][]): Buffer {
-  const height = rows.length;
-  const width = rows[0]?.length ?? 0;
+  return bmpFromRgb(Buffer.from(rows.flat(2)), rows[0]?.length ?? 0, rows.length);
+}
+
+/** A 24-bit bottom-up BMP of interleaved RGB pixels, as Windows and most frame grabbers write it. */
+export function bmpFromRgb(rgb: Buffer, width: number, height: number): Buffer {
   const stride = Math.ceil((width * 3) / 4) * 4;
-  const buffer = Buffer.alloc(54 + stride * height);
-  buffer.write('BM', 0, 'ascii');
-  buffer.writeUInt32LE(buffer.length, 2);
-  buffer.writeUInt32LE(54, 10);
-  buffer.writeUInt32LE(40, 14);
-  buffer.writeInt32LE(width, 18);
-  buffer.writeInt32LE(height, 22);
-  buffer.writeUInt16LE(1, 26);
-  buffer.writeUInt16LE(24, 28);
-  rows.forEach((row, y) =>
-    row.forEach(([r, g, b], x) => {
-      const offset = 54 + (height - 1 - y) * stride + x * 3;
-      buffer[offset] = b;
-      buffer[offset + 1] = g;
-      buffer[offset + 2] = r;
-    }),
-  );
-  return buffer;
+  const file = Buffer.alloc(54 + stride * height);
+  file.write('BM', 0, 'ascii');
+  file.writeUInt32LE(file.length, 2);
+  file.writeUInt32LE(54, 10);
+  file.writeUInt32LE(40, 14);
+  file.writeInt32LE(width, 18);
+  file.writeInt32LE(height, 22);
+  file.writeUInt16LE(1, 26);
+  file.writeUInt16LE(24, 28);
+  file.writeUInt32LE(stride * height, 34);
+  for (let y = 0; y < height; y++) {
+    const row = 54 + (height - 1 - y) * stride;
+    for (let x = 0; x < width; x++) {
+      const source = (y * width + x) * 3;
+      file[row + x * 3] = rgb[source + 2]!;
+      file[row + x * 3 + 1] = rgb[source + 1]!;
+      file[row + x * 3 + 2] = rgb[source]!;
+    }
+  }
+  return file;
 }
 
 /** A BMP that says 8 bits per pixel (a palette image), a pixel format the agent does not take. */

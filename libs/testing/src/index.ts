@@ -6,7 +6,19 @@ export { uniqueName } from './unique-name';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { freePort } from './free-port';
 export { discoverViaReflection } from './grpc-reflection-client';
-export { bmp24, bmpWithPalette, pngClaimingSize } from './hostile-images';
+export { bmp24, bmpFromRgb, bmpWithPalette, pngClaimingSize } from './hostile-images';
+export {
+  damagedVersions,
+  encodeImage,
+  formatOf,
+  IMAGE_ENCODINGS,
+  imageLayout,
+  type CorpusPlan,
+  type DamagedImage,
+  type DamageKind,
+  type EncodedImage,
+  type ImageEncoding,
+} from './damaged-images';
 export { startBrokerProcess, type BrokerProcess } from './broker-process';
 export { startCloudProcess, type CloudProcess } from './cloud-process';
 export { peakMemoryGrowth, residentMemory } from './process-memory';

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { InputSpec } from '../manifest/model-manifest';
 import { decodeImage } from './image-decoder';
-import { InvalidImageError } from './invalid-image.error';
+import { DamagedImageError, InvalidImageError } from './invalid-image.error';
 
 function input(width: number, height: number, resize: InputSpec['resize'] = { mode: 'stretch', kernel: 'nearest' }): InputSpec {
   return {
@@ -83,7 +83,7 @@ describe('decodeImage', () => {
     it('a truncated JPEG', async () => {
       const noise = randomBytes(256 * 256 * 3);
       const jpeg = await sharp(noise, { raw: { width: 256, height: 256, channels: 3 } }).jpeg().toBuffer();
-      await reject(jpeg.subarray(0, jpeg.length / 2), /could not be decoded/);
+      await reject(jpeg.subarray(0, jpeg.length / 2), /image is damaged: the JPEG ends inside its scan data/);
     });
 
     it('a header that claims 30000x30000', () => reject(pngClaimingSize(30000, 30000), /image is 30000x30000 \(900 MP\); the limit is 50 MP/));
@@ -95,5 +95,60 @@ describe('decodeImage', () => {
     });
 
     it('with the InvalidImageError type', () => expect(decodeImage(Buffer.alloc(0), input(8, 8))).rejects.toBeInstanceOf(InvalidImageError));
+  });
+
+  describe('refuses a damaged image as damaged', () => {
+    const damaged = (bytes: Buffer, message: RegExp) =>
+      expect(decodeImage(bytes, input(8, 8))).rejects.toThrow(new RegExp(`^image is damaged: ${message.source}`));
+
+    it('counts what the decoder only warns about as damage', async () => {
+      const noise = randomBytes(64 * 64 * 3);
+      const jpeg = await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } }).jpeg({ progressive: true }).toBuffer();
+      const warnedOnly: Buffer[] = [];
+      for (let at = jpeg.length - 2000; at < jpeg.length - 2; at += 50) {
+        const changed = Buffer.from(jpeg);
+        changed[at] = changed[at]! ^ 0x10;
+        const decodes = (failOn: 'error' | 'warning') => sharp(changed, { failOn }).raw().toBuffer().then(() => true, () => false);
+        if ((await decodes('error')) && !(await decodes('warning'))) warnedOnly.push(changed);
+      }
+      expect(warnedOnly.length).toBeGreaterThan(0);
+      for (const changed of warnedOnly) await expect(decodeImage(changed, input(8, 8))).rejects.toBeInstanceOf(DamagedImageError);
+    });
+
+    const pixels = () =>
+      bmp24([
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+          [7, 8, 9],
+        ],
+      ]);
+
+    it('a BMP whose pixel data is shorter than its header says', () => {
+      const bmp = pixels();
+      bmp.writeInt32LE(2, 22);
+      return damaged(bmp, /the BMP's pixel data ends early: its 3x2 header needs 24 bytes, the file holds 12/);
+    });
+
+    it('a BMP whose pixel data is longer than its header says', () => {
+      const bmp = Buffer.concat([pixels(), Buffer.alloc(12, 7)]);
+      bmp.writeUInt32LE(bmp.length, 2);
+      return damaged(bmp, /the BMP holds 12 bytes more than its 3x1 header accounts for/);
+    });
+
+    it('a BMP whose file size field disagrees with the file', () => {
+      const bmp = pixels();
+      bmp.writeUInt32LE(bmp.length + 100, 2);
+      return damaged(bmp, /the BMP's header says the file is 166 bytes; it is 66/);
+    });
+
+    it('but not a top-down BMP, nor one padded to four bytes', async () => {
+      const topDown = pixels();
+      topDown.writeInt32LE(-1, 22);
+      await expect(decodeImage(topDown, input(3, 1))).resolves.toMatchObject({ geometry: { width: 3, height: 1 } });
+      const padded = Buffer.concat([pixels(), Buffer.alloc(2)]);
+      padded.writeUInt32LE(padded.length, 2);
+      await expect(decodeImage(padded, input(3, 1))).resolves.toMatchObject({ geometry: { width: 3, height: 1 } });
+    });
   });
 });

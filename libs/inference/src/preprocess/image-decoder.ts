@@ -1,12 +1,11 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import type { InputSpec } from '../manifest/model-manifest';
-import { bmpDimensions, decodeBmp, isBmp } from './bmp-decoder';
-import { InvalidImageError } from './invalid-image.error';
+import { bmpDimensions, decodeBmp } from './bmp-decoder';
+import { checkImageStructure, imageFormat, type ImageFormat } from './image-structure';
+import { DamagedImageError, InvalidImageError } from './invalid-image.error';
 
 /** 50 megapixels: the largest industrial area-scan cameras in common use. */
 export const DEFAULT_MAX_IMAGE_PIXELS = 50_000_000;
-
-const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff']);
 
 /**
  * Where the model's input pixels came from in the original image, so boxes
@@ -40,42 +39,77 @@ export function inputSize(input: InputSpec): { width: number; height: number } {
  * input pixels: EXIF orientation applied, grey and alpha turned into three
  * colour channels, resized as the manifest says. The pixel count is checked
  * from the header before anything is decoded, so a hostile header cannot
- * make the agent allocate gigabytes.
+ * make the agent allocate gigabytes. A damaged file is refused, never
+ * judged: its structure is checked first (checkImageStructure), and any
+ * warning from the decoder counts as damage, since libjpeg and libpng
+ * warn, fill in grey and go on where data is missing or corrupt.
  */
 export async function decodeImage(bytes: Buffer, input: InputSpec, maxPixels = DEFAULT_MAX_IMAGE_PIXELS): Promise<DecodedImage> {
   if (bytes.length === 0) throw new InvalidImageError('image is empty: send the encoded bytes of a JPEG, PNG, BMP, TIFF or WebP file');
-  const { width, height, orientation } = await readHeader(bytes);
+  const format = imageFormat(bytes);
+  if (!format) throw await unsupportedFormat(bytes);
+  const header = await readHeader(bytes, format);
+  if (!header.readable) {
+    // The structure checks say best what is wrong with a header libvips cannot read.
+    await checkImageStructure(bytes, format);
+    throw new DamagedImageError(`its ${format} header cannot be read (${header.reason})`);
+  }
+  const { width, height, orientation } = header;
   if (width * height > maxPixels) {
     throw new InvalidImageError(
       `image is ${width}x${height} (${megapixels(width * height)} MP); the limit is ${megapixels(maxPixels)} MP`,
     );
   }
-  const source = isBmp(bytes) ? rawSource(bytes) : sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels }).rotate();
+  const source = format === 'bmp' ? rawSource(bytes) : sharp(bytes, { failOn: 'warning', limitInputPixels: maxPixels }).rotate();
   // EXIF orientations 5-8 swap width and height.
   const oriented = orientation >= 5 ? { width: height, height: width } : { width, height };
   const { pipeline, geometry } = resize(source.removeAlpha().toColourspace('srgb'), oriented, input);
+  // libvips decodes on its own threads while the structure is checked here; a damaged image's pixels are dropped.
+  const decoding = pipeline.raw().toBuffer();
+  void decoding.catch(() => undefined);
+  // After the size check, so that a hostile header cannot make the checks walk a huge image.
+  await checkImageStructure(bytes, format);
   try {
-    const pixels = await pipeline.raw().toBuffer();
-    return { pixels, geometry };
+    return { pixels: await decoding, geometry };
   } catch (error) {
-    throw new InvalidImageError(`image could not be decoded: ${describeSharpError(error)}`);
+    throw decodeFailure(format, error);
   }
 }
 
+type Header = { readable: true; width: number; height: number; orientation: number } | { readable: false; reason: string };
+
 /** Size and EXIF orientation from the header alone, in one pass. */
-async function readHeader(bytes: Buffer): Promise<{ width: number; height: number; orientation: number }> {
-  if (isBmp(bytes)) return { ...bmpDimensions(bytes), orientation: 1 };
+async function readHeader(bytes: Buffer, format: ImageFormat): Promise<Header> {
+  if (format === 'bmp') return { readable: true, ...bmpDimensions(bytes), orientation: 1 };
   let metadata: Metadata;
   try {
     metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
-  } catch {
-    throw new InvalidImageError('image format not recognised: send JPEG, PNG, BMP, TIFF or WebP bytes');
+  } catch (error) {
+    return { readable: false, reason: firstLine(error) };
   }
-  if (!ACCEPTED_FORMATS.has(metadata.format)) {
-    throw new InvalidImageError(`image format ${metadata.format} is not supported: send JPEG, PNG, BMP, TIFF or WebP`);
-  }
-  if (!metadata.width || !metadata.height) throw new InvalidImageError('image header has no dimensions');
-  return { width: metadata.width, height: metadata.height, orientation: metadata.orientation ?? 1 };
+  if (!metadata.width || !metadata.height) return { readable: false, reason: 'it has no dimensions' };
+  return { readable: true, width: metadata.width, height: metadata.height, orientation: metadata.orientation ?? 1 };
+}
+
+/** GIF, AVIF, SVG and the rest: named when libvips knows them, so the integrator knows what was sent. */
+async function unsupportedFormat(bytes: Buffer): Promise<InvalidImageError> {
+  const format = await sharp(bytes, { limitInputPixels: false })
+    .metadata()
+    .then((metadata) => metadata.format)
+    .catch(() => undefined);
+  return new InvalidImageError(
+    format ? `image format ${format} is not supported: send JPEG, PNG, BMP, TIFF or WebP` : 'image format not recognised: send JPEG, PNG, BMP, TIFF or WebP bytes',
+  );
+}
+
+/**
+ * The file passed the structure checks, so a decoder that fails or warns
+ * found corrupt data, except where it names a variant it does not support.
+ */
+function decodeFailure(format: ImageFormat, error: unknown): InvalidImageError {
+  const reason = decoderReason(error);
+  if (/unsupported|not supported/i.test(reason)) return new InvalidImageError(`image could not be decoded: ${reason}`);
+  return new DamagedImageError(`the ${format} decoder reports "${reason}"`);
 }
 
 function rawSource(bytes: Buffer): Sharp {
@@ -133,8 +167,14 @@ function megapixels(pixels: number): string {
   return (pixels / 1_000_000).toFixed(1).replace(/\.0$/, '');
 }
 
-function describeSharpError(error: unknown): string {
+function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  if (/premature end|truncated|unexpected end/i.test(message)) return 'the data ends early (truncated file?)';
   return message.split('\n')[0] ?? message;
+}
+
+/** libvips wraps what the decoder said in lines of its own ("Warning treated as error...", "error in tile..."). */
+function decoderReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = message.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  return lines.find((line) => !/^(warning treated as error|error in tile)/i.test(line)) ?? lines[0] ?? 'no reason given';
 }

@@ -5,3 +5,15 @@ export class InvalidImageError extends Error {
     this.name = 'InvalidImageError';
   }
 }
+
+/**
+ * An image whose bytes are not what their encoder wrote: cut short, bits
+ * changed, or a header that disagrees with its data. Judging it would judge
+ * some other picture, so it gets no verdict.
+ */
+export class DamagedImageError extends InvalidImageError {
+  constructor(detail: string) {
+    super(`image is damaged: ${detail}; send the image again as the camera wrote it`);
+    this.name = 'DamagedImageError';
+  }
+}
