@@ -28,7 +28,6 @@ const answer: InspectResponse = {
   prediction: { verdict: 'ok', scores: [{ label: 'ok', score: 0.9 }], boxes: [] },
   model: { name: 'echo', version: '1', sha256: '' },
   provider: 'none',
-  sampleId: '',
 };
 
 await startGrpcServer({

@@ -52,7 +52,7 @@ export class InspectHandlers {
       const work = this.judge(request, deadlineOf(call.getDeadline())).then((outcome) => {
         const response =
           'failure' in outcome
-            ? { requestId: request.requestId, provider: '', sampleId: '', error: { code: codeName(outcome.failure), message: outcome.failure.message } }
+            ? { requestId: request.requestId, provider: '', error: { code: codeName(outcome.failure), message: outcome.failure.message } }
             : outcome.response;
         if (!call.writableEnded && !call.destroyed) call.write(response);
         if ('inspected' in outcome) {
@@ -149,6 +149,5 @@ function toResponse(requestId: string, inspection: Inspection): InspectResponse 
       postprocessMs: timings.postprocessMs,
       totalMs: timings.totalMs,
     },
-    sampleId: '',
   };
 }

@@ -30,8 +30,20 @@ export interface InspectRequest {
   unitSerial: string;
   /** Encoded image: JPEG, PNG, BMP, TIFF or WebP. */
   image: Buffer;
-  /** Free-form context from the station (recipe, lot, camera settings). */
-  metadata?: { [key: string]: any } | undefined;
+  /**
+   * Free-form context from the station (recipe, lot, camera settings); at
+   * most 16 KiB encoded and nested at most 8 deep.
+   */
+  metadata?:
+    | { [key: string]: any }
+    | undefined;
+  /**
+   * SHA-256 of `image` as the station captured it, in hex (64 digits).
+   * Optional; when set, an image whose bytes do not hash to it is refused
+   * as damaged. Without it, some damage cannot be seen: a changed bit in
+   * JPEG or WebP scan data, or in uncompressed pixels, still decodes.
+   */
+  imageSha256?: string | undefined;
 }
 
 export interface InspectResponse {
@@ -45,8 +57,6 @@ export interface InspectResponse {
   timings?:
     | StageTimings
     | undefined;
-  /** Set when the agent chose this image for upload. */
-  sampleId: string;
   /**
    * Set instead of a prediction when InspectStream could not judge this
    * request; the stream stays open. Unary Inspect answers with a gRPC
@@ -73,7 +83,14 @@ export interface StageTimings {
 }
 
 function createBaseInspectRequest(): InspectRequest {
-  return { requestId: "", stationId: "", unitSerial: "", image: Buffer.alloc(0), metadata: undefined };
+  return {
+    requestId: "",
+    stationId: "",
+    unitSerial: "",
+    image: Buffer.alloc(0),
+    metadata: undefined,
+    imageSha256: undefined,
+  };
 }
 
 export const InspectRequest: MessageFns<InspectRequest> = {
@@ -92,6 +109,9 @@ export const InspectRequest: MessageFns<InspectRequest> = {
     }
     if (message.metadata !== undefined) {
       Struct.encode(Struct.wrap(message.metadata), writer.uint32(42).fork()).join();
+    }
+    if (message.imageSha256 !== undefined) {
+      writer.uint32(50).string(message.imageSha256);
     }
     return writer;
   },
@@ -149,6 +169,14 @@ export const InspectRequest: MessageFns<InspectRequest> = {
             message.metadata = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.imageSha256 = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -180,6 +208,11 @@ export const InspectRequest: MessageFns<InspectRequest> = {
         : "",
       image: isSet(object.image) ? Buffer.from(bytesFromBase64(object.image)) : Buffer.alloc(0),
       metadata: isObject(object.metadata) ? object.metadata : undefined,
+      imageSha256: isSet(object.imageSha256)
+        ? globalThis.String(object.imageSha256)
+        : isSet(object.image_sha256)
+        ? globalThis.String(object.image_sha256)
+        : undefined,
     };
   },
 
@@ -200,6 +233,9 @@ export const InspectRequest: MessageFns<InspectRequest> = {
     if (message.metadata !== undefined) {
       obj.metadata = message.metadata;
     }
+    if (message.imageSha256 !== undefined) {
+      obj.imageSha256 = message.imageSha256;
+    }
     return obj;
   },
 
@@ -213,20 +249,13 @@ export const InspectRequest: MessageFns<InspectRequest> = {
     message.unitSerial = object.unitSerial ?? "";
     message.image = object.image ?? Buffer.alloc(0);
     message.metadata = object.metadata ?? undefined;
+    message.imageSha256 = object.imageSha256 ?? undefined;
     return message;
   },
 };
 
 function createBaseInspectResponse(): InspectResponse {
-  return {
-    requestId: "",
-    prediction: undefined,
-    model: undefined,
-    provider: "",
-    timings: undefined,
-    sampleId: "",
-    error: undefined,
-  };
+  return { requestId: "", prediction: undefined, model: undefined, provider: "", timings: undefined, error: undefined };
 }
 
 export const InspectResponse: MessageFns<InspectResponse> = {
@@ -245,9 +274,6 @@ export const InspectResponse: MessageFns<InspectResponse> = {
     }
     if (message.timings !== undefined) {
       StageTimings.encode(message.timings, writer.uint32(42).fork()).join();
-    }
-    if (message.sampleId !== "") {
-      writer.uint32(50).string(message.sampleId);
     }
     if (message.error !== undefined) {
       InspectError.encode(message.error, writer.uint32(58).fork()).join();
@@ -308,14 +334,6 @@ export const InspectResponse: MessageFns<InspectResponse> = {
             message.timings = StageTimings.decode(reader, reader.uint32());
             continue;
           }
-          case 6: {
-            if (tag !== 50) {
-              break;
-            }
-
-            message.sampleId = reader.string();
-            continue;
-          }
           case 7: {
             if (tag !== 58) {
               break;
@@ -347,11 +365,6 @@ export const InspectResponse: MessageFns<InspectResponse> = {
       model: isSet(object.model) ? ModelRef.fromJSON(object.model) : undefined,
       provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
       timings: isSet(object.timings) ? StageTimings.fromJSON(object.timings) : undefined,
-      sampleId: isSet(object.sampleId)
-        ? globalThis.String(object.sampleId)
-        : isSet(object.sample_id)
-        ? globalThis.String(object.sample_id)
-        : "",
       error: isSet(object.error) ? InspectError.fromJSON(object.error) : undefined,
     };
   },
@@ -372,9 +385,6 @@ export const InspectResponse: MessageFns<InspectResponse> = {
     }
     if (message.timings !== undefined) {
       obj.timings = StageTimings.toJSON(message.timings);
-    }
-    if (message.sampleId !== "") {
-      obj.sampleId = message.sampleId;
     }
     if (message.error !== undefined) {
       obj.error = InspectError.toJSON(message.error);
@@ -398,7 +408,6 @@ export const InspectResponse: MessageFns<InspectResponse> = {
     message.timings = (object.timings !== undefined && object.timings !== null)
       ? StageTimings.fromPartial(object.timings)
       : undefined;
-    message.sampleId = object.sampleId ?? "";
     message.error = (object.error !== undefined && object.error !== null)
       ? InspectError.fromPartial(object.error)
       : undefined;
