@@ -92,7 +92,11 @@ describe('the Inspect gRPC API', () => {
   it('can be found and called by a client that knows only the address (server reflection)', async () => {
     const discovered = await discoverViaReflection(agent.grpcAddress);
     try {
-      expect(discovered.services).toEqual(expect.arrayContaining(['loupe.v1.InspectService', 'grpc.health.v1.Health']));
+      // Exactly what the agent serves: not the registry or rollout services the cloud serves from the same protos.
+      expect(discovered.services.sort()).toEqual(
+        ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection', 'loupe.v1.InspectService'],
+      );
+      await expect(discovered.clientFor('loupe.v1.ModelRegistryService')).rejects.toThrow(/not found/i);
       const Inspect = await discovered.clientFor('loupe.v1.InspectService');
       // Clients built from descriptors use the proto's field names, as grpcurl does.
       const dynamic = new Inspect(agent.grpcAddress, credentials.createInsecure()) as unknown as {
@@ -116,7 +120,7 @@ describe('the Inspect gRPC API', () => {
       ['a missing station id', () => request(normal, { stationId: '' }), /station_id is required/],
       ['no image', () => request(Buffer.alloc(0)), /image is empty/],
       ['bytes that are not an image', () => request(Buffer.from('%PDF-1.7 not an image')), /format not recognised/],
-      ['a truncated JPEG', () => request(noise.subarray(0, noise.length / 2)), /could not be decoded/],
+      ['a truncated JPEG', () => request(noise.subarray(0, noise.length / 2)), /image is damaged: the JPEG ends inside its scan data/],
       ['an unsupported format', () => request(Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'binary')), /not supported|not recognised/],
       ['a header that claims 30000x30000', () => request(pngClaimingSize(30000, 30000)), /30000x30000 \(900 MP\); the limit is 50 MP/],
       ['an unsupported pixel format', () => request(bmpWithPalette()), /BMP pixel format 8-bit is not supported/],

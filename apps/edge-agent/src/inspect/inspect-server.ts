@@ -1,10 +1,24 @@
+import type { ServiceDefinition } from '@grpc/grpc-js';
 import { DESCRIPTOR_SET_BASE64, InspectServiceService } from '@loupe/proto';
 import { startGrpcServer, type GrpcServer } from '@loupe/service';
 import type { Logger } from 'pino';
+import { receiveInspectRequest } from './inspect-request-decoding';
 import type { InspectHandlers } from './inspect.handlers';
 
 /** The name stations (and load balancers) ask the health service about. */
 export const INSPECT_SERVICE_NAME = 'loupe.v1.InspectService';
+
+/**
+ * A whole request: the image (up to DEFAULT_MAX_IMAGE_PIXELS' worth of
+ * compressed pixels, in practice far less), its ids and its metadata.
+ */
+const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+
+/** InspectService with a deserializer that never throws: what cannot be read is refused per request (see receiveInspectRequest). */
+const INSPECT_SERVICE: ServiceDefinition = {
+  inspect: { ...InspectServiceService.inspect, requestDeserialize: receiveInspectRequest },
+  inspectStream: { ...InspectServiceService.inspectStream, requestDeserialize: receiveInspectRequest },
+};
 
 export type InspectServer = GrpcServer;
 
@@ -17,8 +31,8 @@ export async function startInspectServer(
   const server = await startGrpcServer({
     ...options,
     portSetting: 'GRPC_PORT',
-    maxReceiveBytes: 64 * 1024 * 1024,
-    services: [{ name: INSPECT_SERVICE_NAME, definition: InspectServiceService, implementation: handlers.service() }],
+    maxReceiveBytes: MAX_REQUEST_BYTES,
+    services: [{ name: INSPECT_SERVICE_NAME, definition: INSPECT_SERVICE, implementation: handlers.service() }],
     descriptorSetBase64: DESCRIPTOR_SET_BASE64,
     // NOT_SERVING until a model is active.
     serving: false,

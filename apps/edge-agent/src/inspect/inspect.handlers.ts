@@ -1,13 +1,27 @@
-import { Metadata, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import type { Inspection, ModelSlot } from '@loupe/inference';
-import type { InspectRequest, InspectResponse, InspectServiceServer } from '@loupe/proto';
+import {
+  Metadata,
+  type handleBidiStreamingCall,
+  type handleUnaryCall,
+  type ServerDuplexStream,
+  type ServerUnaryCall,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
+import { DamagedImageError, type Inspection, type ModelSlot } from '@loupe/inference';
+import type { InspectRequest, InspectResponse } from '@loupe/proto';
 import type { Logger } from 'pino';
 import type { ModelStats } from '../models/model-stats';
 import type { ShadowComparison } from '../shadow/shadow-comparison';
 import type { InspectedImage, SampleCapture } from '../samples/sample-capture';
 import type { AgentMetrics } from '../status/agent-metrics';
-import { toInspectFailure, toServiceError, type InspectFailure } from './inspect-errors';
-import { checkInspectRequest } from './inspect-request';
+import { InvalidInspectRequestError, toInspectFailure, toServiceError, type InspectFailure } from './inspect-errors';
+import { checkInspectRequest, echoableRequestId } from './inspect-request';
+import type { ReceivedInspectRequest } from './inspect-request-decoding';
+
+/** The Inspect service as the agent serves it: its deserializer hands over a ReceivedInspectRequest. */
+export type InspectImplementation = {
+  inspect: handleUnaryCall<ReceivedInspectRequest, InspectResponse>;
+  inspectStream: handleBidiStreamingCall<ReceivedInspectRequest, InspectResponse>;
+};
 
 /**
  * The Inspect gRPC API: thin handlers that check the request, hand the
@@ -29,14 +43,14 @@ export class InspectHandlers {
     this.log = logger.child({ component: 'inspect' });
   }
 
-  service(): InspectServiceServer {
+  service(): InspectImplementation {
     return {
       inspect: (call, callback) => void this.unary(call, callback),
       inspectStream: (call) => this.stream(call),
     };
   }
 
-  private async unary(call: ServerUnaryCall<InspectRequest, InspectResponse>, callback: sendUnaryData<InspectResponse>) {
+  private async unary(call: ServerUnaryCall<ReceivedInspectRequest, InspectResponse>, callback: sendUnaryData<InspectResponse>) {
     const outcome = await this.judge(call.request, deadlineOf(call.getDeadline()));
     if ('failure' in outcome) callback(toServiceError(outcome.failure), null, new Metadata());
     else {
@@ -46,13 +60,13 @@ export class InspectHandlers {
     }
   }
 
-  private stream(call: ServerDuplexStream<InspectRequest, InspectResponse>): void {
+  private stream(call: ServerDuplexStream<ReceivedInspectRequest, InspectResponse>): void {
     const pending = new Set<Promise<void>>();
-    call.on('data', (request: InspectRequest) => {
-      const work = this.judge(request, deadlineOf(call.getDeadline())).then((outcome) => {
+    call.on('data', (received: ReceivedInspectRequest) => {
+      const work = this.judge(received, deadlineOf(call.getDeadline())).then((outcome) => {
         const response =
           'failure' in outcome
-            ? { requestId: request.requestId, provider: '', error: { code: codeName(outcome.failure), message: outcome.failure.message } }
+            ? { requestId: requestIdOf(received), provider: '', error: { code: codeName(outcome.failure), message: outcome.failure.message } }
             : outcome.response;
         if (!call.writableEnded && !call.destroyed) call.write(response);
         if ('inspected' in outcome) {
@@ -70,10 +84,12 @@ export class InspectHandlers {
   }
 
   private async judge(
-    request: InspectRequest,
+    received: ReceivedInspectRequest,
     deadline: number,
   ): Promise<{ response: InspectResponse; inspected: InspectedImage } | { failure: InspectFailure }> {
     try {
+      if ('refused' in received) throw new InvalidInspectRequestError(received.refused);
+      const { request } = received;
       checkInspectRequest(request);
       const capturedAt = new Date();
       const { inspection, manifest } = await this.slot.use(async (pipeline) => ({
@@ -95,9 +111,10 @@ export class InspectHandlers {
     } catch (error) {
       const failure = toInspectFailure(error);
       this.metrics.inspectErrors.inc({ kind: failure.kind });
+      if (error instanceof DamagedImageError) this.metrics.damagedImages.inc();
       // Only failures of the model count against it; a bad image or a full queue says nothing about the model.
       if (failure.kind === 'internal') this.modelStats.failed();
-      const context = { stationId: request.stationId, unitSerial: request.unitSerial, requestId: request.requestId };
+      const context = 'request' in received ? logContext(received.request) : { requestId: received.requestId };
       if (failure.kind === 'internal') this.log.error({ ...context, err: error }, 'inspect failed');
       else this.log.debug({ ...context, reason: failure.message }, 'inspect refused');
       return { failure };
@@ -123,6 +140,15 @@ export class InspectHandlers {
 function deadlineOf(deadline: Date | number): number {
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   return Number.isFinite(at) ? performance.now() + (at - Date.now()) : Number.POSITIVE_INFINITY;
+}
+
+function requestIdOf(received: ReceivedInspectRequest): string {
+  return 'request' in received ? echoableRequestId(received.request.requestId) : received.requestId;
+}
+
+/** Ids as they came, cut short: a refused request may carry anything in them. */
+function logContext(request: InspectRequest): { stationId: string; unitSerial: string; requestId: string } {
+  return { stationId: request.stationId.slice(0, 80), unitSerial: request.unitSerial.slice(0, 160), requestId: request.requestId.slice(0, 160) };
 }
 
 function codeName(failure: InspectFailure): string {

@@ -48,6 +48,12 @@ export class AgentMetrics {
     registers: [this.registry],
   });
 
+  readonly damagedImages = new Counter({
+    name: 'loupe_agent_damaged_images_total',
+    help: 'Images refused as damaged (cut short, corrupt data, a size that lies, or a SHA-256 that does not match); a camera link going bad shows here first. Each also counts in loupe_agent_inspect_errors_total{kind="invalid_argument"}.',
+    registers: [this.registry],
+  });
+
   readonly activeModel = new Gauge({
     name: 'loupe_agent_active_model_info',
     help: 'The model serving requests and the execution provider running it (value 1).',
