@@ -22,7 +22,9 @@ const SAMPLES = join(DEMO_MODEL_DIR, 'sample-images');
 const DEEP_PCB = join(workspace, 'tools', 'demo', 'images', 'deeppcb');
 /** One image of each verdict is re-encoded in every format; the rest are damaged as they are. */
 const RE_ENCODED = ['Defective_02.png', 'Normal_33.png'];
-const PLAN = { cuts: 6, headerChanges: 6, dataChanges: 10, sizeLie: 16 };
+const PLAN = { cuts: 5, headerChanges: 5, dataChanges: 8, sizeLie: 16 };
+/** About 800 damaged images, each decoded in full: room for a busy 2-core machine. */
+const CORPUS_TIMEOUT_MS = 180_000;
 
 type Outcome = { verdict: string } | { refused: string };
 
@@ -119,7 +121,7 @@ describe('the Inspect API with damaged images', () => {
   it('refuses a JPEG whose header claims more pixels than its data holds, or fewer', async () => {
     const { resized } = imageLayout(images.find((image) => image.source === 'Normal_33.png' && image.encoding === 'jpeg')!.bytes, 'jpeg');
     expect(await inspect(resized(0, 64))).toEqual({ refused: expect.stringMatching(/^image is damaged: the JPEG's scan data ends after/) as unknown });
-    expect(await inspect(resized(-64, 0))).toEqual({ refused: expect.stringMatching(/^image is damaged: the JPEG's scan data holds more than/) as unknown });
+    expect(await inspect(resized(-64, 0))).toEqual({ refused: expect.stringMatching(/^image is damaged: the JPEG's scan data goes on past/) as unknown });
   });
 
   it('keeps the verdict of every intact image, in every format, with and without image_sha256', async () => {
@@ -147,13 +149,13 @@ describe('the Inspect API with damaged images', () => {
     });
     const table = [...rows].sort().map(([row, { refused, total }]) => `  ${row.padEnd(42)} ${String(refused).padStart(3)}/${String(total).padEnd(3)} ${Math.round((100 * refused) / total)}%`);
     process.stdout.write(`Damaged images refused without image_sha256 (${corpus.length} damaged, ${judged.length} judged):\n${table.join('\n')}\n`);
-  });
+  }, CORPUS_TIMEOUT_MS);
 
   it('refuses every damaged image when image_sha256 is given', async () => {
     const outcomes = await inspectAll(corpus, (damaged) => damaged.bytes, (damaged) => sha256(damaged.image.bytes));
     const judged = corpus.filter((_, index) => !('refused' in outcomes[index]!) || !outcomes[index].refused.startsWith('image is damaged: its SHA-256'));
     expect(judged.map((damaged) => `${damaged.image.source} ${label(damaged.image)} ${damaged.kind}: ${damaged.detail}`)).toEqual([]);
-  });
+  }, CORPUS_TIMEOUT_MS);
 
   it('refuses random damage when image_sha256 is given, and a random cut without it', async () => {
     const damage: fc.Arbitrary<RandomDamage> = fc.record({

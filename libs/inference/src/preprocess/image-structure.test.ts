@@ -96,7 +96,7 @@ describe('checkImageStructure', () => {
     it('counts the blocks a baseline scan holds against the size its header gives', async () => {
       const { resized } = imageLayout(await encodeImage(await picture(), 'jpeg'), 'jpeg');
       expect(await check(resized(0, 16))).toMatch(/scan data ends after 144 of the 180 blocks its 96x80 header promises/);
-      expect(await check(resized(-16, 0))).toMatch(/scan data holds more than the 120 blocks its 80x64 header promises/);
+      expect(await check(resized(-16, 0))).toMatch(/scan data goes on past the 120 blocks its 80x64 header promises/);
     });
 
     it('refuses a progressive JPEG that stops before its last refinement scan', async () => {
@@ -114,7 +114,7 @@ describe('checkImageStructure', () => {
 
     it('refuses scan data too short for its blocks, or longer', async () => {
       // Two blocks need four bits; 0x00 0x00 holds eight blocks' worth.
-      expect(await check(handWrittenJpeg(0, [0x00, 0x00]))).toMatch(/holds more than the 2 blocks/);
+      expect(await check(handWrittenJpeg(0, [0x00, 0x00]))).toMatch(/goes on past the 2 blocks/);
       // An AC code that is not in the table: the one-code table has only 0.
       expect(await check(handWrittenJpeg(0, [0x7f]))).toMatch(/invalid Huffman code in block 1 of 2/);
     });

@@ -1,8 +1,8 @@
 import { DamagedImageError } from './invalid-image.error';
 
-/** A canonical Huffman code (ITU T.81 Annex C), with a 10-bit lookahead table for the short codes. */
+/** A canonical Huffman code (ITU T.81 Annex C), with a lookahead table for the short codes. */
 export interface HuffmanTable {
-  /** Indexed by the next 10 bits: (code length << 8) | symbol, or 0 for codes longer than 9 bits. */
+  /** Indexed by the next LOOKAHEAD bits: (code length << 8) | symbol, or 0 for longer codes. */
   lookup: Int32Array;
   /** Largest code of each length 1-16, -1 when there is none (T.81 F.2.2.3 MAXCODE). */
   maxCode: Int32Array;
@@ -62,147 +62,127 @@ export interface HuffmanScan {
  * stops reading at the last block, so it reports neither end by itself.
  */
 export function checkHuffmanScan(bytes: Buffer, scan: HuffmanScan): void {
-  new ScanReader(bytes, scan).read();
+  const blocksPerMcu = scan.mcu.reduce((sum, part) => sum + part.blocks, 0);
+  const promised = scan.mcus * blocksPerMcu;
+  const problem = (what: string, block: number) =>
+    new DamagedImageError(`the JPEG's scan data has ${what} in block ${block + 1} of ${promised} (corrupt data)`);
+  const tooLong = () =>
+    new DamagedImageError(`the JPEG's scan data goes on past the ${promised} blocks its ${scan.size} header promises (corrupt data, or a header that understates the size)`);
+  // T.81 F.1.2: DC differences need up to precision + 3 bits, AC coefficients precision + 2.
+  const limits = { dc: scan.precision + 3, ac: scan.precision + 2 };
+  const interval = scan.restartInterval > 0 ? scan.restartInterval : scan.mcus;
+  const data = new Uint8Array(scan.end - scan.start + 4);
+  let at = scan.start;
+  for (let first = 0, sequence = 0; first < scan.mcus; first += interval, sequence++) {
+    if (first > 0) at = restartMarker(bytes, at, (sequence - 1) % 8);
+    const { length, end } = unstuff(bytes, at, data);
+    let position = 0;
+    for (let mcu = first; mcu < Math.min(first + interval, scan.mcus); mcu++) {
+      let block = mcu * blocksPerMcu;
+      for (const part of scan.mcu) {
+        for (let i = 0; i < part.blocks; i++, block++) {
+          position = readBlock(data, position, part, limits, length * 8);
+          if (position === RAN_OUT || position > length * 8) {
+            throw new DamagedImageError(
+              `the JPEG's scan data ends after ${block} of the ${promised} blocks its ${scan.size} header promises (cut short, perhaps with an end marker added, or corrupt)`,
+            );
+          }
+          if (position < 0) throw problem(PROBLEMS[-position - 1]!, block);
+        }
+      }
+    }
+    // Only the 1-7 padding bits of the last byte may be left (T.81 F.1.2.3).
+    if (length * 8 - position >= 8) throw tooLong();
+    at = end;
+  }
+  if (at !== scan.end) throw tooLong();
 }
 
-class ScanReader {
-  private position: number;
-  private accumulator = 0;
-  private bits = 0;
-  /** Zero bits fed after the data ran out; reading into them means the scan is short. */
-  private phantom = 0;
-  private atMarker = false;
-  private blocksRead = 0;
-  private readonly blocksPromised: number;
-  private readonly maxDcCategory: number;
-  private readonly maxAcCategory: number;
+/** What readBlock answers when it cannot finish a block: PROBLEMS[-answer - 1] says it in words. */
+const INVALID_CODE = -1;
+const RUN_PAST_BLOCK = -2;
+const VALUE_TOO_LARGE = -3;
+const RAN_OUT = -4;
+const PROBLEMS = ['an invalid Huffman code', 'a run of zeros past the 64 coefficients of a block', 'a value larger than the sample precision allows'];
 
-  constructor(
-    private readonly bytes: Buffer,
-    private readonly scan: HuffmanScan,
-  ) {
-    this.position = scan.start;
-    this.blocksPromised = scan.mcus * scan.mcu.reduce((sum, part) => sum + part.blocks, 0);
-    // T.81 F.1.2: DC differences need up to precision + 3 bits, AC coefficients precision + 2.
-    this.maxDcCategory = scan.precision + 3;
-    this.maxAcCategory = scan.precision + 2;
-  }
-
-  read(): void {
-    const { mcus, mcu, restartInterval } = this.scan;
-    for (let index = 0; index < mcus; index++) {
-      if (restartInterval > 0 && index > 0 && index % restartInterval === 0) this.restart(index / restartInterval - 1);
-      for (const part of mcu) {
-        for (let block = 0; block < part.blocks; block++) this.readBlock(part);
-      }
+/**
+ * The entropy-coded bytes from `from` to the next marker, with the stuffed
+ * zero after each 0xFF removed, into `into` (followed by zeros, so that
+ * reading a few bytes past the end is safe). Returns how many bytes and
+ * where the marker is.
+ */
+function unstuff(bytes: Buffer, from: number, into: Uint8Array): { length: number; end: number } {
+  let length = 0;
+  let at = from;
+  while (at < bytes.length) {
+    const byte = bytes[at]!;
+    if (byte === 0xff) {
+      if (bytes[at + 1] !== 0x00) break;
+      at++;
     }
-    this.expectEnd();
-    if (this.position !== this.scan.end) throw this.tooLong();
+    into[length++] = byte;
+    at++;
   }
+  into.fill(0, length, length + 4);
+  return { length, end: at };
+}
 
-  private readBlock(part: ScanBlocks): void {
-    const dc = this.decode(part.dc);
-    if (dc > this.maxDcCategory) throw this.corrupt('a DC difference larger than the sample precision allows');
-    this.skip(dc);
-    for (let k = 1; k < 64; k++) {
-      const symbol = this.decode(part.ac);
-      const run = symbol >> 4;
-      const category = symbol & 15;
-      if (category === 0) {
-        if (run !== 15) break;
-        // ZRL: sixteen zeros.
-        k += 15;
-        if (k > 63) throw this.corrupt('a run of zeros past the 64 coefficients of a block');
-        continue;
-      }
-      k += run;
-      if (k > 63) throw this.corrupt('a run of zeros past the 64 coefficients of a block');
-      if (category > this.maxAcCategory) throw this.corrupt('a coefficient larger than the sample precision allows');
-      this.skip(category);
-    }
-    if (this.bits < this.phantom) throw this.tooShort();
-    this.blocksRead++;
+function restartMarker(bytes: Buffer, from: number, sequence: number): number {
+  let at = from;
+  // Fill bytes (0xFF) may precede a marker (T.81 B.1.1.2).
+  while (bytes[at] === 0xff && bytes[at + 1] === 0xff) at++;
+  if (bytes[at] !== 0xff || bytes[at + 1] !== 0xd0 + sequence) {
+    throw new DamagedImageError(`the JPEG's restart marker ${sequence} is missing or out of order at byte ${at}`);
   }
+  return at + 2;
+}
 
-  private decode(table: HuffmanTable): number {
-    if (this.bits < 16) this.fill();
-    const entry = table.lookup[(this.accumulator >>> (this.bits - LOOKAHEAD)) & ((1 << LOOKAHEAD) - 1)]!;
+/**
+ * Reads one block's codes from bit `position` of unstuffed `data`; returns
+ * the bit position after it, or one of the negative answers above. The values
+ * themselves are skipped: only their lengths matter here. What looks wrong
+ * after the data's last bit is the data running out, not corrupt data.
+ */
+function readBlock(data: Uint8Array, position: number, part: ScanBlocks, limits: { dc: number; ac: number }, end: number): number {
+  let at = position;
+  let table = part.dc;
+  for (let k = 0; k < 64; k++) {
+    const byte = at >>> 3;
+    const word = ((data[byte]! << 24) | (data[byte + 1]! << 16) | (data[byte + 2]! << 8) | data[byte + 3]!) << (at & 7);
+    let symbol = -1;
+    const entry = table.lookup[word >>> (32 - LOOKAHEAD)]!;
     if (entry !== 0) {
-      this.bits -= entry >> 8;
-      return entry & 0xff;
-    }
-    for (let length = LOOKAHEAD + 1; length <= 16; length++) {
-      const code = (this.accumulator >>> (this.bits - length)) & ((1 << length) - 1);
-      if (code <= table.maxCode[length]!) {
-        this.bits -= length;
-        return table.symbols[code + table.valueOffset[length]!]!;
+      at += entry >> 8;
+      symbol = entry & 0xff;
+    } else {
+      for (let length = LOOKAHEAD + 1; length <= 16; length++) {
+        const code = word >>> (32 - length);
+        if (code <= table.maxCode[length]!) {
+          at += length;
+          symbol = table.symbols[code + table.valueOffset[length]!]!;
+          break;
+        }
       }
+      if (symbol < 0) return at > end ? RAN_OUT : INVALID_CODE;
     }
-    throw this.corrupt('an invalid Huffman code');
-  }
-
-  private skip(count: number): void {
-    if (this.bits < count) this.fill();
-    this.bits -= count;
-  }
-
-  /** Keeps at least 25 bits buffered, unstuffing 0xFF00; stops at a marker and feeds zeros from there. */
-  private fill(): void {
-    const { bytes } = this;
-    while (this.bits <= 24) {
-      let byte = 0;
-      if (!this.atMarker && this.position < bytes.length) {
-        byte = bytes[this.position]!;
-        if (byte !== 0xff) this.position++;
-        else if (bytes[this.position + 1] === 0x00) this.position += 2;
-        else this.atMarker = true;
-      } else {
-        this.atMarker = true;
-      }
-      if (this.atMarker) {
-        byte = 0;
-        this.phantom += 8;
-      }
-      this.accumulator = ((this.accumulator << 8) | byte) >>> 0;
-      this.bits += 8;
+    if (k === 0) {
+      if (symbol > limits.dc) return at > end ? RAN_OUT : VALUE_TOO_LARGE;
+      at += symbol;
+      table = part.ac;
+      continue;
     }
-  }
-
-  /** After an interval or the scan: at most the 1-7 padding bits of its last byte are left (T.81 F.1.2.3). */
-  private expectEnd(): void {
-    this.fill();
-    if (!this.atMarker || this.bits - this.phantom >= 8) throw this.tooLong();
-  }
-
-  private restart(sequence: number): void {
-    this.expectEnd();
-    const { bytes } = this;
-    let at = this.position;
-    while (bytes[at + 1] === 0xff) at++;
-    const expected = 0xd0 + (sequence % 8);
-    if (bytes[at] !== 0xff || bytes[at + 1] !== expected) {
-      throw new DamagedImageError(`the JPEG's restart marker ${sequence % 8} is missing or out of order at byte ${at}`);
+    const size = symbol & 15;
+    if (size === 0) {
+      if (symbol >> 4 !== 15) break;
+      // ZRL: sixteen zeros.
+      k += 15;
+      if (k > 63) return at > end ? RAN_OUT : RUN_PAST_BLOCK;
+      continue;
     }
-    this.position = at + 2;
-    this.accumulator = 0;
-    this.bits = 0;
-    this.phantom = 0;
-    this.atMarker = false;
+    k += symbol >> 4;
+    if (k > 63) return at > end ? RAN_OUT : RUN_PAST_BLOCK;
+    if (size > limits.ac) return at > end ? RAN_OUT : VALUE_TOO_LARGE;
+    at += size;
   }
-
-  private corrupt(what: string): DamagedImageError {
-    return new DamagedImageError(`the JPEG's scan data has ${what} in block ${this.blocksRead + 1} of ${this.blocksPromised} (corrupt data)`);
-  }
-
-  private tooShort(): DamagedImageError {
-    return new DamagedImageError(
-      `the JPEG's scan data ends after ${this.blocksRead} of the ${this.blocksPromised} blocks its ${this.scan.size} header promises (cut short, perhaps with an end marker added?)`,
-    );
-  }
-
-  private tooLong(): DamagedImageError {
-    return new DamagedImageError(
-      `the JPEG's scan data holds more than the ${this.blocksPromised} blocks its ${this.scan.size} header promises (a header that understates the size?)`,
-    );
-  }
+  return at;
 }
