@@ -12,6 +12,8 @@ export interface HuffmanTable {
 }
 
 const LOOKAHEAD = 10;
+/** A few milliseconds of reading on a 2-core machine, even for noise-like data. */
+const BLOCKS_PER_SLICE = 8192;
 
 /** The table for a DHT's 16 code counts and its symbols, or undefined when the counts overflow the code space. */
 export function huffmanTable(counts: Uint8Array, symbols: Uint8Array): HuffmanTable | undefined {
@@ -61,7 +63,7 @@ export interface HuffmanScan {
  * restart markers in sequence. libjpeg fills a short scan with grey and
  * stops reading at the last block, so it reports neither end by itself.
  */
-export function checkHuffmanScan(bytes: Buffer, scan: HuffmanScan): void {
+export async function checkHuffmanScan(bytes: Buffer, scan: HuffmanScan): Promise<void> {
   const blocksPerMcu = scan.mcu.reduce((sum, part) => sum + part.blocks, 0);
   const promised = scan.mcus * blocksPerMcu;
   const problem = (what: string, block: number) =>
@@ -88,6 +90,8 @@ export function checkHuffmanScan(bytes: Buffer, scan: HuffmanScan): void {
             );
           }
           if (position < 0) throw problem(PROBLEMS[-position - 1]!, block);
+          // A large image is read in slices, so that other requests' I/O and batch timers are not held up.
+          if (block % BLOCKS_PER_SLICE === 0 && block > 0) await new Promise((resolve) => setImmediate(resolve));
         }
       }
     }

@@ -46,7 +46,7 @@ interface ScanHeader {
  * by code (checkHuffmanScan); a progressive image must bring every
  * coefficient to full precision. What the codes mean is left to libjpeg.
  */
-export function checkJpegStructure(bytes: Buffer): void {
+export async function checkJpegStructure(bytes: Buffer): Promise<void> {
   const walk = new JpegWalk(bytes);
   let position = 2;
   for (;;) {
@@ -67,7 +67,7 @@ export function checkJpegStructure(bytes: Buffer): void {
     const end = at + 2 + length;
     if (length < 2 || end > bytes.length) throw new DamagedImageError(`the JPEG's ${hex(marker)} segment at byte ${at} runs past the end of the file (cut short?)`);
     const body = bytes.subarray(at + 4, end);
-    position = marker === SOS ? walk.scan(body, end) : end;
+    position = marker === SOS ? await walk.scan(body, end) : end;
     if (isStartOfFrame(marker)) walk.frame(marker, body);
     else if (marker === DHT) walk.huffmanTables(body);
     else if (marker === DQT) checkQuantizationTables(body);
@@ -162,7 +162,7 @@ class JpegWalk {
   }
 
   /** Checks a scan header and its data; returns where the marker after the data starts. */
-  scan(body: Buffer, dataStart: number): number {
+  async scan(body: Buffer, dataStart: number): Promise<number> {
     const frame = this.header;
     if (!frame) throw new DamagedImageError('the JPEG has scan data before its frame header');
     const header = scanHeader(body, frame);
@@ -174,7 +174,7 @@ class JpegWalk {
       if (header.ss !== 0 || header.se !== 63 || header.ah !== 0 || header.al !== 0) throw invalidSegment('scan header');
     }
     if (SEQUENTIAL_HUFFMAN.has(frame.marker) && frame.precision === 8) {
-      checkHuffmanScan(this.bytes, { start: dataStart, end: dataEnd, ...this.blocks(frame, header), restartInterval: this.interval, precision: 8, size: `${frame.width}x${frame.height}` });
+      await checkHuffmanScan(this.bytes, { start: dataStart, end: dataEnd, ...this.blocks(frame, header), restartInterval: this.interval, precision: 8, size: `${frame.width}x${frame.height}` });
     }
     return dataEnd;
   }
