@@ -1,10 +1,11 @@
 import { Client, credentials, status as GrpcStatus, type ServiceError, type sendUnaryData } from '@grpc/grpc-js';
 import { DESCRIPTOR_SET_BASE64, ModelRegistryServiceService, type ListModelsResponse } from '@loupe/proto';
-import { discoverViaReflection } from '@loupe/testing';
+import { startGrpcServer, type GrpcServer } from '@loupe/service';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGrpcServer, type GrpcServer } from './grpc-server';
+import { discoverViaReflection } from './grpc-reflection-client';
 
+// startGrpcServer (libs/service) tested here with generic clients: libs/testing already depends on libs/service, not the other way.
 const REGISTRY = 'loupe.v1.ModelRegistryService';
 const identity = (bytes: Buffer) => bytes;
 
