@@ -9,8 +9,11 @@ import type { InspectHandlers } from './inspect.handlers';
 export const INSPECT_SERVICE_NAME = 'loupe.v1.InspectService';
 
 /**
- * A whole request: the image (up to DEFAULT_MAX_IMAGE_PIXELS' worth of
- * compressed pixels, in practice far less), its ids and its metadata.
+ * A whole request: the image, its ids and at most 16 KiB of metadata. A
+ * JPEG of MAX_IMAGE_PIXELS' 50 MP fits, a PNG as far as it compresses; an
+ * uncompressed BMP or TIFF fits up to about 22 MP (3 bytes a pixel), and
+ * gRPC refuses a larger message with RESOURCE_EXHAUSTED before the agent
+ * sees it. Issue #21 reviews the limit.
  */
 const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
