@@ -49,17 +49,22 @@ const REFLECTION_SERVICES = ['grpc.reflection.v1.ServerReflection', 'grpc.reflec
  */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
   const server = new Server({ 'grpc.max_receive_message_length': options.maxReceiveBytes, interceptors: [refuseUndecodable] });
-  for (const service of options.services) server.addService(tolerantDeserializers(service.definition), service.implementation);
+  // Health and reflection too: every service on the server refuses bytes it cannot read the same way.
+  const tolerant = {
+    addService: (definition: ServiceDefinition, implementation: UntypedServiceImplementation) =>
+      server.addService(tolerantDeserializers(definition), implementation),
+  };
+  for (const service of options.services) tolerant.addService(service.definition, service.implementation);
 
   const initial = options.serving ? 'SERVING' : 'NOT_SERVING';
   const health = new HealthImplementation(Object.fromEntries(['', ...options.services.map((service) => service.name)].map((name) => [name, initial])));
-  health.addToServer(server);
+  health.addToServer(tolerant);
   const served = options.services.map((service) => service.name);
   const descriptors = {
     ...loadFileDescriptorSetFromBuffer(descriptorsFor(served, Buffer.from(options.descriptorSetBase64, 'base64'))),
     ...loadSync([healthProtoPath, ...reflectionProtoPaths()]),
   };
-  new ReflectionService(descriptors, { services: [...served, HEALTH_SERVICE, ...REFLECTION_SERVICES] }).addToServer(server);
+  new ReflectionService(descriptors, { services: [...served, HEALTH_SERVICE, ...REFLECTION_SERVICES] }).addToServer(tolerant);
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) => {

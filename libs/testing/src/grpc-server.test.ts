@@ -86,6 +86,15 @@ describe('startGrpcServer', () => {
     expect(await sendRaw('ListModels', Buffer.alloc(0))).toEqual({ code: GrpcStatus.OK, details: '' });
   });
 
+  it('refuses such a message the same way on the health service it adds', async () => {
+    const answer = await new Promise<{ code: GrpcStatus; details: string }>((resolve) =>
+      client.makeUnaryRequest('/grpc.health.v1.Health/Check', identity, identity, Buffer.from([0x0a, 0xff]), (error: ServiceError | null) =>
+        resolve({ code: error?.code ?? GrpcStatus.OK, details: error?.details ?? '' }),
+      ),
+    );
+    expect(answer).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, details: expect.stringMatching(/grpc.health.v1.Health\/Check/) as string });
+  });
+
   it('never answers INTERNAL for bytes it cannot read', async () => {
     const before = listed;
     let decoded = 0;
