@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { enrollResponseSchema } from '@loupe/api-contracts';
-import { syncDirectory } from '../storage/durable-files';
+import { nodeFileSystem } from '../storage/file-system';
 import { z } from 'zod';
 
 /** What the box keeps of its enrollment: who it is and the secret it signs in with. */
@@ -50,5 +50,5 @@ export async function writeFileAtomically(path: string, content: string, mode: n
   }
   await handle.close();
   await rename(temporary, path);
-  await syncDirectory(dirname(path));
+  await nodeFileSystem.syncDirectory(dirname(path));
 }

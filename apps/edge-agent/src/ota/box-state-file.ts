@@ -4,6 +4,7 @@ import { modelVersionSchema, UPDATE_STEPS, type BoxState } from '@loupe/ota';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { writeFileDurably } from '../storage/durable-files';
+import { nodeFileSystem } from '../storage/file-system';
 
 export const UPDATE_STATUSES = ['idle', 'downloading', 'verifying', 'warming-up', 'self-testing', 'active', 'rolled-back', 'failed'] as const;
 export type UpdateStatus = (typeof UPDATE_STATUSES)[number];
@@ -95,7 +96,7 @@ export class BoxStateFile {
   async change(change: (state: PersistedBoxState) => PersistedBoxState): Promise<PersistedBoxState> {
     const next = change(this.state);
     this.state = next;
-    const written = this.writing.then(() => writeFileDurably(this.path, `${JSON.stringify(next, null, 2)}\n`));
+    const written = this.writing.then(() => writeFileDurably(nodeFileSystem, this.path, `${JSON.stringify(next, null, 2)}\n`));
     this.writing = written.catch(() => undefined);
     await written;
     return next;

@@ -4,6 +4,7 @@ import { Backoff } from '@loupe/mqtt';
 import type { DesiredModel } from '@loupe/ota';
 import type { Logger } from 'pino';
 import { renameDurably } from '../storage/durable-files';
+import { nodeFileSystem } from '../storage/file-system';
 import type { ModelStore } from './model-store';
 import type { OtaMetrics } from './ota-metrics';
 import { UpdateStepError } from './update-step.error';
@@ -67,7 +68,7 @@ export class PackageDownload {
         await sleep(delayMs, undefined, { signal });
       }
     }
-    await renameDurably(this.store.partFile(sha256), final);
+    await renameDurably(nodeFileSystem, this.store.partFile(sha256), final);
     this.log.info({ url, bytes: size }, 'package downloaded');
     return final;
   }

@@ -5,6 +5,7 @@ import { sameModel, type DesiredModel } from '@loupe/ota';
 import type { Logger } from 'pino';
 import type { BoxStateFile, InstalledModel } from './box-state-file';
 import { renameDurably, syncTree } from '../storage/durable-files';
+import { nodeFileSystem } from '../storage/file-system';
 import type { ModelStore } from './model-store';
 import { UpdateStepError } from './update-step.error';
 
@@ -38,10 +39,10 @@ export class VersionStaging {
         );
       }
     }
-    await syncTree(from);
+    await syncTree(nodeFileSystem, from);
     await rm(to, { recursive: true, force: true });
     await mkdir(dirname(to), { recursive: true });
-    await renameDurably(from, to);
+    await renameDurably(nodeFileSystem, from, to);
     const staged: InstalledModel = { ...desired.model, manifestPath: join(to, MODEL_MANIFEST_FILE) };
     await this.state.change((state) => ({ ...state, staged }));
     await rm(this.store.packageFile(desired.package.sha256), { force: true });

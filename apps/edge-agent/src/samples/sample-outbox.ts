@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { syncDirectory } from '../storage/durable-files';
+import { nodeFileSystem } from '../storage/file-system';
 
 export interface OutboxLimits {
   maxBytes: number;
@@ -220,7 +220,7 @@ export class SampleOutbox {
       });
       if (written.length > 0) {
         try {
-          await syncDirectory(join(this.directory, READY));
+          await nodeFileSystem.syncDirectory(join(this.directory, READY));
         } catch (error) {
           // Not durable, so not accepted.
           this.log.error({ err: (error as Error).message }, 'outbox directory sync failed; samples dropped');

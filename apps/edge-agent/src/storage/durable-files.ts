@@ -1,50 +1,61 @@
-import { open, readdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
+import type { FileSystem } from './file-system';
 
 // What survives a power cut is what reached the disk, not what a write()
 // returned for: data is fsync'd before the rename that publishes it, and
 // the directory is fsync'd after, so the new name itself is on disk
 // (rename(2) is atomic, but durable only once its directory is synced).
+// A new directory's name lives in its parent, which is synced the same way.
 
-/** Flushes a directory's entries (names created, renamed or removed in it) to the disk. */
-export async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Replaces `path` with `data` so that a crash at any moment leaves the old content or the new, never a mix. */
-export async function writeFileDurably(path: string, data: string | Uint8Array): Promise<void> {
+/** Replaces `path` with `data` so that a crash at any moment leaves the old content or the new, never a mix; no temporary file outlives a failure. */
+export async function writeFileDurably(files: FileSystem, path: string, data: string | Uint8Array): Promise<void> {
   const temporary = `${path}.tmp`;
-  await writeFile(temporary, data, { flush: true });
-  await rename(temporary, path);
-  await syncDirectory(dirname(path));
+  try {
+    const file = await files.open(temporary, 'truncate');
+    try {
+      await file.write(typeof data === 'string' ? Buffer.from(data) : data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await files.rename(temporary, path);
+  } catch (error) {
+    await files.remove(temporary).catch(() => undefined);
+    throw error;
+  }
+  await files.syncDirectory(dirname(path));
 }
 
 /** Renames and makes the new name durable: data of `from` must already be synced. */
-export async function renameDurably(from: string, to: string): Promise<void> {
-  await rename(from, to);
-  await syncDirectory(dirname(to));
-  if (dirname(from) !== dirname(to)) await syncDirectory(dirname(from));
+export async function renameDurably(files: FileSystem, from: string, to: string): Promise<void> {
+  await files.rename(from, to);
+  await files.syncDirectory(dirname(to));
+  if (dirname(from) !== dirname(to)) await files.syncDirectory(dirname(from));
 }
 
 /** fsyncs every file and directory under `directory`, so a later rename publishes complete files. */
-export async function syncTree(directory: string): Promise<void> {
-  for (const entry of await readdir(directory, { withFileTypes: true })) {
+export async function syncTree(files: FileSystem, directory: string): Promise<void> {
+  for (const entry of await files.list(directory)) {
     const path = join(directory, entry.name);
-    if (entry.isDirectory()) {
-      await syncTree(path);
-      continue;
-    }
-    const handle = await open(path, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    if (entry.directory) await syncTree(files, path);
+    else await files.syncFile(path);
   }
-  await syncDirectory(directory);
+  await files.syncDirectory(directory);
+}
+
+/**
+ * Creates `directory` and its missing parents so that they survive power
+ * loss: each new directory's parent is synced, top down. Without it a
+ * folder made at first start could vanish with everything synced into it.
+ */
+export async function makeDirectoryDurably(files: FileSystem, directory: string): Promise<void> {
+  const first = await files.makeDirectory(directory);
+  if (first === undefined) return;
+  const created = relative(first, directory).split(sep).filter((segment) => segment.length > 0);
+  let path = first;
+  await files.syncDirectory(dirname(path));
+  for (const segment of created) {
+    await files.syncDirectory(path);
+    path = join(path, segment);
+  }
 }
