@@ -64,10 +64,14 @@ export async function startAgent(configured: AgentConfig, logger: Logger): Promi
   registerLinkMetrics(link, metrics.registry, 'loupe_agent');
   const topics = new DeviceTopics(config.mqtt.topicRoot);
 
+  const { directory: outboxDirectory, ...outboxLimits } = config.outbox;
   const outbox = await SampleOutbox.open(
-    config.outbox.directory,
-    { maxBytes: config.outbox.maxBytes, maxCount: config.outbox.maxCount, maxPendingWrites: 1_024, maxPendingBytes: 64 * 1024 * 1024 },
-    { dropped: (_sample, reason) => metrics.outboxDropped.inc({ reason }) },
+    outboxDirectory,
+    { ...outboxLimits, maxPendingWrites: 1_024, maxPendingBytes: 64 * 1024 * 1024 },
+    {
+      dropped: (_sample, reason) => metrics.outboxDropped.inc({ reason }),
+      quarantined: (_sample, reason) => metrics.outboxQuarantined.inc({ reason }),
+    },
     log,
   );
   metrics.trackOutbox(outbox);
@@ -82,7 +86,6 @@ export async function startAgent(configured: AgentConfig, logger: Logger): Promi
         metrics.sampleBytesPublished.inc(bytes);
       },
       acknowledged: (count) => metrics.samplesAcknowledged.inc(count),
-      rejected: () => metrics.outboxDropped.inc({ reason: 'rejected' }),
       resent: (reason) => metrics.samplesResent.inc({ reason }),
     },
     log,

@@ -81,12 +81,16 @@ export const agentEnvSchema = z.object({
   OUTBOX_DIR: z.string().min(1).default('.data/edge/outbox'),
   OUTBOX_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(2 * 1024 ** 3),
   OUTBOX_MAX_SAMPLES: z.coerce.number().int().min(1).default(20_000),
+  OUTBOX_DISK_RESERVE_BYTES: z.coerce.number().int().min(0).default(64 * 1024 ** 2),
+  OUTBOX_QUARANTINE_MAX_BYTES: z.coerce.number().int().min(0).default(256 * 1024 ** 2),
+  OUTBOX_QUARANTINE_MAX_SAMPLES: z.coerce.number().int().min(1).default(1_000),
   UPLINK_WINDOW: z.coerce.number().int().min(1).max(1_000).default(256),
   UPLINK_WINDOW_BYTES: z.coerce.number().int().min(1).default(16 * 1024 * 1024),
   UPLINK_ACK_TIMEOUT: envDurationMs()
     .refine((ms) => ms >= 100, 'must be at least 100ms')
     .prefault('30s'),
   UPLINK_MAX_BYTES_PER_SECOND: z.coerce.number().int().min(0).default(0),
+  UPLINK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(10),
 
   MODELS_DIR: z.string().min(1).default('.data/edge/models'),
   REGISTRY_KEYS_FILE: z.string().min(1).default('.data/edge/registry-keys.json'),
@@ -125,8 +129,8 @@ export interface AgentConfig {
   modelManifest?: string;
   inference: PipelineSettings;
   sampling: { policy: SamplingPolicy; maxImageBytes: number };
-  outbox: { directory: string; maxBytes: number; maxCount: number };
-  uplink: { window: number; windowBytes: number; ackTimeoutMs: number; bytesPerSecond: number };
+  outbox: { directory: string; maxBytes: number; maxCount: number; diskReserveBytes: number; quarantine: { maxBytes: number; maxCount: number } };
+  uplink: { window: number; windowBytes: number; ackTimeoutMs: number; bytesPerSecond: number; maxAttempts: number };
   ota: OtaSettings;
   /** Images waiting for the shadow model; more are skipped, never waited for. */
   shadow: { queueSize: number };
@@ -177,8 +181,20 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
       warmUpRuns: e.WARMUP_RUNS,
     },
     sampling: { policy: e.SAMPLING_POLICY, maxImageBytes: e.SAMPLE_MAX_IMAGE_BYTES },
-    outbox: { directory: resolve(e.OUTBOX_DIR), maxBytes: e.OUTBOX_MAX_BYTES, maxCount: e.OUTBOX_MAX_SAMPLES },
-    uplink: { window: e.UPLINK_WINDOW, windowBytes: e.UPLINK_WINDOW_BYTES, ackTimeoutMs: e.UPLINK_ACK_TIMEOUT, bytesPerSecond: e.UPLINK_MAX_BYTES_PER_SECOND },
+    outbox: {
+      directory: resolve(e.OUTBOX_DIR),
+      maxBytes: e.OUTBOX_MAX_BYTES,
+      maxCount: e.OUTBOX_MAX_SAMPLES,
+      diskReserveBytes: e.OUTBOX_DISK_RESERVE_BYTES,
+      quarantine: { maxBytes: e.OUTBOX_QUARANTINE_MAX_BYTES, maxCount: e.OUTBOX_QUARANTINE_MAX_SAMPLES },
+    },
+    uplink: {
+      window: e.UPLINK_WINDOW,
+      windowBytes: e.UPLINK_WINDOW_BYTES,
+      ackTimeoutMs: e.UPLINK_ACK_TIMEOUT,
+      bytesPerSecond: e.UPLINK_MAX_BYTES_PER_SECOND,
+      maxAttempts: e.UPLINK_MAX_ATTEMPTS,
+    },
     ota: {
       modelsDir: resolve(e.MODELS_DIR),
       registryKeysFile: resolve(e.REGISTRY_KEYS_FILE),

@@ -10,8 +10,8 @@ import { SampleOutbox } from './sample-outbox';
 const [directory = ''] = process.argv.slice(2);
 const outbox = await SampleOutbox.open(
   directory,
-  { maxBytes: 1 << 30, maxCount: 100_000, maxPendingWrites: 64, maxPendingBytes: 1 << 30 },
-  { dropped: () => undefined },
+  { maxBytes: 1 << 30, maxCount: 100_000, maxPendingWrites: 64, maxPendingBytes: 1 << 30, diskReserveBytes: 0, quarantine: { maxBytes: 1 << 20, maxCount: 10 } },
+  { dropped: () => undefined, quarantined: () => undefined },
   pino({ level: 'silent' }),
 );
 for (let i = 0; ; i++) {

@@ -1,14 +1,22 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SampleOutbox, type NewSample, type OutboxDropReason, type OutboxLimits, type StoredSample } from './sample-outbox';
+import { SimulatedDisk } from '../testing/simulated-disk';
+import { SampleOutbox, type NewSample, type OutboxDropReason, type OutboxLimits, type QuarantineReason, type StoredSample } from './sample-outbox';
 
 const logger = pino({ level: 'silent' });
-const roomy: OutboxLimits = { maxBytes: 1 << 30, maxCount: 10_000, maxPendingWrites: 1_000, maxPendingBytes: 1 << 30 };
+const roomy: OutboxLimits = {
+  maxBytes: 1 << 30,
+  maxCount: 10_000,
+  maxPendingWrites: 1_000,
+  maxPendingBytes: 1 << 30,
+  diskReserveBytes: 0,
+  quarantine: { maxBytes: 1 << 30, maxCount: 1_000 },
+};
 
 describe('SampleOutbox', () => {
   const directories: string[] = [];
@@ -24,7 +32,15 @@ describe('SampleOutbox', () => {
 
   function recordingDrops() {
     const drops: { id: string; reason: OutboxDropReason }[] = [];
-    return { drops, events: { dropped: (sample: StoredSample, reason: OutboxDropReason) => drops.push({ id: sample.id, reason }) } };
+    const quarantined: { id: string; reason: QuarantineReason }[] = [];
+    return {
+      drops,
+      quarantined,
+      events: {
+        dropped: (sample: StoredSample, reason: OutboxDropReason) => drops.push({ id: sample.id, reason }),
+        quarantined: (sample: StoredSample, reason: QuarantineReason) => quarantined.push({ id: sample.id, reason }),
+      },
+    };
   }
 
   const sample = (id: string, priority: number, capturedAtMs = 1_700_000_000_000): NewSample => ({ id, priority, capturedAtMs });
@@ -163,6 +179,125 @@ describe('SampleOutbox', () => {
     for (const id of accepted) expect(found.has(id)).toBe(true);
     expect(accepted.length).toBeGreaterThan(300);
   }, 60_000);
+
+  describe('quarantine', () => {
+    it('sets a sample aside in quarantine/<reason>, never hands it out again, and keeps it there across a restart', async () => {
+      const directory = await freshDirectory();
+      const { quarantined, events } = recordingDrops();
+      const outbox = await SampleOutbox.open(directory, roomy, events, logger);
+      await outbox.offer(sample('poison', 0.9), Buffer.from('poison'));
+      await outbox.offer(sample('good', 0.5), Buffer.from('good'));
+      expect((await takeOne(outbox))?.sample.id).toBe('poison');
+      await outbox.quarantine('poison', 'rejected', 'the cloud refused it: invalid');
+      expect(quarantined).toEqual([{ id: 'poison', reason: 'rejected' }]);
+      expect([outbox.count, outbox.bytes, outbox.quarantinedCount, outbox.quarantinedBytes]).toEqual([1, 4, 1, 6]);
+      expect((await takeOne(outbox))?.sample.id).toBe('good');
+      expect(await takeOne(outbox)).toBeUndefined();
+      await outbox.close();
+
+      const [file] = await readdir(join(directory, 'quarantine', 'rejected'));
+      expect(await readFile(join(directory, 'quarantine', 'rejected', file!), 'utf8')).toBe('poison');
+      const reopened = await SampleOutbox.open(directory, roomy, recordingDrops().events, logger);
+      expect([reopened.count, reopened.quarantinedCount]).toEqual([1, 1]);
+      expect((await takeOne(reopened))?.sample.id).toBe('good');
+    });
+
+    it('keeps within its bounds by deleting the earliest captured, counted as quarantine_full', async () => {
+      const { drops, events } = recordingDrops();
+      const outbox = await SampleOutbox.open(await freshDirectory(), { ...roomy, quarantine: { maxBytes: 1 << 20, maxCount: 2 } }, events, logger);
+      for (const [id, capturedAtMs] of [['b', 2], ['a', 1], ['c', 3]] as const) {
+        await outbox.offer(sample(id, 0.5, 1_700_000_000_000 + capturedAtMs), Buffer.from(id));
+        await outbox.take(1);
+        await outbox.quarantine(id, 'undecodable', 'test');
+      }
+      expect(drops).toEqual([{ id: 'a', reason: 'quarantine_full' }]);
+      expect(outbox.quarantinedCount).toBe(2);
+    });
+
+    it('deletes a quarantined copy when the cloud acknowledges the sample after all', async () => {
+      const directory = await freshDirectory();
+      const outbox = await SampleOutbox.open(directory, roomy, recordingDrops().events, logger);
+      await outbox.offer(sample('late', 0.5), Buffer.from('late'));
+      await outbox.take(1);
+      await outbox.quarantine('late', 'attempts', 'test');
+      expect(await outbox.remove(['late'])).toBe(0);
+      await outbox.close();
+      expect(outbox.quarantinedCount).toBe(0);
+      expect(await readdir(join(directory, 'quarantine', 'attempts'))).toEqual([]);
+    });
+
+    it('finishes a move into quarantine that a crash cut short, so the sample is not in both places', async () => {
+      const directory = await freshDirectory();
+      const outbox = await SampleOutbox.open(directory, roomy, recordingDrops().events, logger);
+      await outbox.offer(sample('moved', 0.5), Buffer.from('moved'));
+      await outbox.close();
+      const [name] = await readdir(join(directory, 'ready'));
+      await writeFile(join(directory, 'quarantine', 'rejected', name!), 'moved');
+      const reopened = await SampleOutbox.open(directory, roomy, recordingDrops().events, logger);
+      expect([reopened.count, reopened.quarantinedCount]).toEqual([0, 1]);
+      expect(await readdir(join(directory, 'ready'))).toEqual([]);
+    });
+  });
+
+  it('counts an attempt in the file name, so it outlives a restart, and a plain release counts none', async () => {
+    const directory = await freshDirectory();
+    const outbox = await SampleOutbox.open(directory, roomy, recordingDrops().events, logger);
+    await outbox.offer(sample('tried', 0.5), Buffer.from('tried'));
+    for (const attempted of [true, false, true]) {
+      const taken = await takeOne(outbox);
+      outbox.release(taken!.sample.id, attempted);
+    }
+    const taken = await takeOne(outbox);
+    expect(taken).toMatchObject({ sample: { id: 'tried', attempts: 2 } });
+    expect(taken?.payload.toString()).toBe('tried');
+    await outbox.close();
+    expect(await readdir(join(directory, 'ready'))).toEqual(['0500000_1700000000000_tried.2.sample']);
+    const reopened = await SampleOutbox.open(directory, roomy, recordingDrops().events, logger);
+    expect((await takeOne(reopened))?.sample.attempts).toBe(2);
+  });
+
+  it('refuses a sample id it could not name a file after', async () => {
+    const outbox = await SampleOutbox.open(await freshDirectory(), roomy, recordingDrops().events, logger);
+    expect(() => outbox.offer(sample('../escape', 0.5), Buffer.from('x'))).toThrow(/1-64 letters, digits or '-'/);
+  });
+
+  describe('on a filling disk', () => {
+    it('refuses new samples that would eat into its disk reserve, and takes smaller ones that fit', async () => {
+      const { drops, events } = recordingDrops();
+      const disk = await SimulatedDisk.over(await freshDirectory(), { capacityBytes: 10_000 });
+      const outbox = await SampleOutbox.open(disk.root, { ...roomy, diskReserveBytes: 6_000 }, events, logger, disk);
+      expect(await outbox.offer(sample('fits', 0.5), Buffer.alloc(3_000))).toBe(true);
+      expect(await outbox.offer(sample('too-big', 0.9), Buffer.alloc(2_000))).toBe(false);
+      expect(await outbox.offer(sample('small', 0.1), Buffer.alloc(1_000))).toBe(true);
+      expect(drops).toEqual([{ id: 'too-big', reason: 'disk_reserve' }]);
+      expect(await disk.freeBytes(disk.root)).toBe(6_000);
+    });
+
+    it('leaves no partial file behind whichever step of a write fails, and tells a full disk from other failures', async () => {
+      const existing = async () => {
+        const directory = await freshDirectory();
+        await (await SampleOutbox.open(directory, roomy, recordingDrops().events, logger)).close();
+        return directory;
+      };
+      const recording = await SimulatedDisk.over(await existing());
+      const outbox = await SampleOutbox.open(recording.root, roomy, recordingDrops().events, logger, recording);
+      const opened = recording.steps.length;
+      await outbox.offer(sample('recorded', 0.5), Buffer.from('x'));
+      const steps = recording.steps.slice(opened).map((step) => step.kind);
+      expect(steps).toEqual(['open', 'write', 'sync', 'rename', 'sync-directory']);
+      for (const [step, kind] of steps.entries()) {
+        for (const [code, reason] of [['EIO', 'write_failed'], ['ENOSPC', 'disk_full']] as const) {
+          const disk = await SimulatedDisk.over(await existing(), { failAt: { step: opened + step, code } });
+          const { drops, events } = recordingDrops();
+          const failing = await SampleOutbox.open(disk.root, roomy, events, logger, disk);
+          expect(await failing.offer(sample('failing', 0.5), Buffer.from('x')), `${code} at ${kind}`).toBe(false);
+          expect(drops).toEqual([{ id: 'failing', reason }]);
+          expect(await readdir(join(disk.root, 'writing'))).toEqual([]);
+          expect(await readdir(join(disk.root, 'ready'))).toEqual([]);
+        }
+      }
+    });
+  });
 
   it('names each file for its sample so unrelated ids never collide', async () => {
     const outbox = await SampleOutbox.open(await freshDirectory(), roomy, recordingDrops().events, logger);

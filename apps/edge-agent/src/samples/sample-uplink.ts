@@ -1,7 +1,7 @@
 import type { MqttLink } from '@loupe/mqtt';
-import { SampleAck } from '@loupe/proto';
+import { SampleAck, SampleUpload } from '@loupe/proto';
 import type { Logger } from 'pino';
-import type { SampleOutbox } from './sample-outbox';
+import type { SampleOutbox, StoredSample } from './sample-outbox';
 
 export interface UplinkSettings {
   /** Samples published and not yet acknowledged by the cloud, at most. */
@@ -16,6 +16,8 @@ export interface UplinkSettings {
   ackTimeoutMs: number;
   /** Optional cap on image upload bandwidth; 0 means none. */
   bytesPerSecond: number;
+  /** Counted delivery attempts after which a sample is quarantined instead of sent again (see countsAsAttempt). */
+  maxAttempts: number;
 }
 
 /** Outbox files read at once while the window fills. */
@@ -24,21 +26,54 @@ const READ_AHEAD = 16;
 export interface UplinkEvents {
   published(bytes: number): void;
   acknowledged(count: number): void;
-  rejected(reason: string): void;
   resent(reason: 'ack_timeout' | 'link_lost' | 'publish_failed'): void;
 }
 
 /**
+ * Why an outbox entry cannot be sent, or undefined when it can: it must
+ * decode as a SampleUpload of the very sample its file is named for. Such
+ * an entry would be refused (or worse) by the cloud at every try.
+ */
+export function whyUnsendable(sample: StoredSample, payload: Uint8Array): string | undefined {
+  let upload: SampleUpload;
+  try {
+    upload = SampleUpload.decode(payload);
+  } catch (error) {
+    return `not a SampleUpload: ${(error as Error).message}`;
+  }
+  if (upload.sampleId !== sample.id) return `a SampleUpload of sample ${JSON.stringify(upload.sampleId.slice(0, 64))}, not of ${sample.id}`;
+  return undefined;
+}
+
+/**
+ * Whether an ack timeout counts as a delivery attempt: only when the cloud
+ * acknowledged something after this sample reached the broker. The cloud
+ * was then alive and answering, yet not for this sample, which is what a
+ * sample it cannot take looks like. A silent cloud (down, or cut off) says
+ * nothing about the sample, and an outage must never use up the attempts
+ * of good samples. A lost link or a failed publish never counts: the cloud
+ * had no chance to see the sample.
+ */
+export function countsAsAttempt(brokerAckedAt: number, lastCloudAckAt: number): boolean {
+  return lastCloudAckAt > brokerAckedAt;
+}
+
+/**
  * Moves samples from the outbox to the cloud over MQTT (QoS 1) and deletes
- * each only when the cloud's SampleAck names it: a broker's PUBACK says the
- * broker has it, not that the image and row are stored. The MQTT client is
- * transport only; anything unacknowledged goes back into the outbox's line
- * after a timeout or a lost connection and is published again.
+ * each only when the cloud's SampleAck names it as stored: a broker's PUBACK
+ * says the broker has it, not that the image and row are stored. The MQTT
+ * client is transport only; anything unacknowledged goes back into the
+ * outbox's line after a timeout or a lost connection and is published
+ * again. An entry that is not a SampleUpload of its sample, one the cloud
+ * refuses, and one that used up its attempts are quarantined by the outbox
+ * instead, so no sample is resent forever while the cloud is answering.
  */
 export class SampleUplink {
-  /** Samples on their way: bytes, and when the cloud's ack is due (unset until the broker has the sample). */
-  private readonly inFlight = new Map<string, { bytes: number; ackDueAt: number }>();
+  /** Samples on their way: when the broker took each (infinite until it has) and when the cloud's ack is due. */
+  private readonly inFlight = new Map<string, { sample: StoredSample; bytes: number; brokerAckedAt: number; ackDueAt: number }>();
   private inFlightBytes = 0;
+  /** When the cloud last acknowledged or refused a sample. */
+  private lastCloudAckAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -99,8 +134,13 @@ export class SampleUplink {
         continue;
       }
       for (const { sample, payload } of taken) {
+        const unsendable = whyUnsendable(sample, payload);
+        if (unsendable !== undefined) {
+          await this.outbox.quarantine(sample.id, 'undecodable', unsendable);
+          continue;
+        }
         await this.throttle(payload.byteLength);
-        this.send(sample.id, payload);
+        this.send(sample, payload);
       }
     }
   }
@@ -112,13 +152,17 @@ export class SampleUplink {
   }
 
   /** Publishes without waiting for the PUBACK, so the whole window is on the wire at once. */
-  private send(id: string, payload: Buffer): void {
-    this.inFlight.set(id, { bytes: payload.byteLength, ackDueAt: Number.POSITIVE_INFINITY });
+  private send(sample: StoredSample, payload: Buffer): void {
+    const { id } = sample;
+    this.inFlight.set(id, { sample, bytes: payload.byteLength, brokerAckedAt: Number.POSITIVE_INFINITY, ackDueAt: Number.POSITIVE_INFINITY });
     this.inFlightBytes += payload.byteLength;
     this.link.publish(this.topics.samples, payload, { qos: 1 }).then(
       () => {
         const sent = this.inFlight.get(id);
-        if (sent) sent.ackDueAt = performance.now() + this.settings.ackTimeoutMs;
+        if (sent) {
+          sent.brokerAckedAt = performance.now();
+          sent.ackDueAt = sent.brokerAckedAt + this.settings.ackTimeoutMs;
+        }
         this.events.published(payload.byteLength);
       },
       (error: unknown) => {
@@ -149,25 +193,28 @@ export class SampleUplink {
       this.log.warn({ err: (error as Error).message }, 'ignoring an unreadable SampleAck');
       return;
     }
-    const rejected = ack.rejected.map((entry) => entry.sampleId);
-    for (const entry of ack.rejected) {
-      this.log.warn({ sampleId: entry.sampleId, reason: entry.reason }, 'cloud refused a sample for good; dropping it');
-      this.events.rejected(entry.reason);
-    }
-    const ids = [...ack.sampleIds, ...rejected];
-    for (const id of ids) this.forget(id);
+    if (ack.sampleIds.length + ack.rejected.length > 0) this.lastCloudAckAt = performance.now();
+    for (const id of ack.sampleIds) this.forget(id);
+    for (const entry of ack.rejected) this.forget(entry.sampleId);
     // The window has room again before the files are gone from disk.
-    const removing = this.outbox.remove(ids);
+    const removing = this.outbox.remove(ack.sampleIds);
+    const quarantining = ack.rejected.map((entry) => this.outbox.quarantine(entry.sampleId, 'rejected', `the cloud refused it: ${entry.reason.slice(0, 200)}`));
     this.notify();
     this.events.acknowledged(await removing);
+    await Promise.all(quarantining);
   }
 
   private resendOverdue(): void {
     const now = performance.now();
-    for (const [id, { ackDueAt }] of this.inFlight) {
+    for (const [id, { sample, brokerAckedAt, ackDueAt }] of this.inFlight) {
       if (ackDueAt > now) continue;
       this.forget(id);
-      this.outbox.release(id);
+      const attempted = countsAsAttempt(brokerAckedAt, this.lastCloudAckAt);
+      if (attempted && sample.attempts + 1 >= this.settings.maxAttempts) {
+        void this.outbox.quarantine(id, 'attempts', `not acknowledged after ${sample.attempts + 1} attempts while the cloud acknowledged others`);
+        continue;
+      }
+      this.outbox.release(id, attempted);
       this.events.resent('ack_timeout');
     }
     this.notify();

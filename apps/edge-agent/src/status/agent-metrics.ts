@@ -3,6 +3,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 interface OutboxReadings {
   count: number;
   bytes: number;
+  quarantinedCount: number;
+  quarantinedBytes: number;
   oldestAgeMs(): number;
 }
 
@@ -89,10 +91,21 @@ export class AgentMetrics {
 
   readonly outboxDropped = new Counter({
     name: 'loupe_agent_outbox_dropped_total',
-    help: 'Samples that will never be sent, by reason: outbox_full (least valuable dropped), write_backlog, write_failed, rejected (refused by the cloud).',
+    help: 'Samples that will never be sent nor kept, by reason: outbox_full (least valuable dropped), write_backlog, write_failed, disk_full (the disk refused the write), disk_reserve (refused to keep OUTBOX_DISK_RESERVE_BYTES free), quarantine_full (earliest quarantined sample deleted).',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+
+  readonly outboxQuarantined = new Counter({
+    name: 'loupe_agent_outbox_quarantined_total',
+    help: 'Samples set aside in OUTBOX_DIR/quarantine, never to be sent again, by reason: undecodable (not a SampleUpload of its sample), rejected (refused by the cloud), attempts (UPLINK_MAX_ATTEMPTS used up).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly outboxQuarantineSamples = this.readingGauge('loupe_agent_outbox_quarantine_samples', 'Samples held in the outbox quarantine.', () => this.outbox?.quarantinedCount);
+
+  readonly outboxQuarantineBytes = this.readingGauge('loupe_agent_outbox_quarantine_bytes', 'Bytes of samples held in the outbox quarantine.', () => this.outbox?.quarantinedBytes);
 
   readonly samplesPublished = new Counter({
     name: 'loupe_agent_samples_published_total',
