@@ -7,6 +7,7 @@ import { InvalidSamplingPolicyError, parseSamplingPolicy, type SamplingPolicy } 
 import { DEFAULT_TOPIC_ROOT, isTopicRoot, isTopicSegment, TOPIC_ROOT_RULE } from '@loupe/topics';
 import { z } from 'zod';
 import type { EnrollmentSettings } from '../identity/device-login';
+import { isOtaFaultPoint, OTA_FAULT_POINTS } from '../ota/fault-points';
 import type { OtaSettings } from '../ota/model-updates';
 
 const topicSegment = z
@@ -94,6 +95,7 @@ export const agentEnvSchema = z.object({
 
   MODELS_DIR: z.string().min(1).default('.data/edge/models'),
   REGISTRY_KEYS_FILE: z.string().min(1).default('.data/edge/registry-keys.json'),
+  OTA_DISK_RESERVE_BYTES: z.coerce.number().int().min(0).default(256 * 1024 ** 2),
   OTA_DOWNLOAD_STALL_TIMEOUT: envDurationMs()
     .refine((ms) => ms >= 100, 'must be at least 100ms')
     .prefault('30s'),
@@ -108,6 +110,7 @@ export const agentEnvSchema = z.object({
     .prefault('1s'),
   OTA_PROBATION_MIN_INSPECTIONS: z.coerce.number().int().min(1).default(20),
   SHADOW_QUEUE_SIZE: z.coerce.number().int().min(1).max(1_024).default(4),
+  OTA_TEST_KILL_AT: z.string().refine(isOtaFaultPoint, `must be one of ${OTA_FAULT_POINTS.join(', ')}`).optional(),
 }).superRefine((env, context) => {
   if (env.ENROLLMENT_TOKEN !== undefined && env.CLOUD_URL === undefined) {
     context.addIssue({ code: 'custom', path: ['CLOUD_URL'], message: 'is required with ENROLLMENT_TOKEN: the box enrolls at this cloud' });
@@ -198,6 +201,8 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
     ota: {
       modelsDir: resolve(e.MODELS_DIR),
       registryKeysFile: resolve(e.REGISTRY_KEYS_FILE),
+      diskReserveBytes: e.OTA_DISK_RESERVE_BYTES,
+      ...(e.OTA_TEST_KILL_AT === undefined ? {} : { testKillAt: e.OTA_TEST_KILL_AT }),
       downloadStallTimeoutMs: e.OTA_DOWNLOAD_STALL_TIMEOUT,
       selfTestLatencyBudgetMs: e.OTA_SELFTEST_LATENCY_BUDGET,
       probation: {

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelActivation } from '../models/model-activation';
+import { nodeFileSystem } from '../storage/file-system';
 import { BoxStateFile, type InstalledModel, type PersistedBoxState } from './box-state-file';
 import { startBox } from './box-start';
 import { OtaMetrics } from './ota-metrics';
@@ -42,7 +43,7 @@ describe('startBox', () => {
   let metrics: OtaMetrics;
   beforeEach(async () => {
     directory = await mkdtemp(join(tmpdir(), 'loupe-box-start-'));
-    state = new BoxStateFile(join(directory, 'state.json'), logger);
+    state = new BoxStateFile(join(directory, 'state.json'), logger, nodeFileSystem);
     await state.load();
     metrics = new OtaMetrics(new Registry());
   });

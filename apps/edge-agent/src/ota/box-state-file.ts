@@ -1,10 +1,9 @@
-import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { modelVersionSchema, UPDATE_STEPS, type BoxState } from '@loupe/ota';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { writeFileDurably } from '../storage/durable-files';
-import { nodeFileSystem } from '../storage/file-system';
+import { makeDirectoryDurably, writeFileDurably } from '../storage/durable-files';
+import type { FileSystem } from '../storage/file-system';
 
 export const UPDATE_STATUSES = ['idle', 'downloading', 'verifying', 'warming-up', 'self-testing', 'active', 'rolled-back', 'failed'] as const;
 export type UpdateStatus = (typeof UPDATE_STATUSES)[number];
@@ -50,15 +49,18 @@ export const FRESH_BOX: Readonly<PersistedBoxState> = {
  * renamed over state.json and the directory fsync'd: a crash at any moment
  * leaves the old state or the new one. The files a state names are made
  * durable before the state that names them is written, so state.json never
- * points at a version that is not fully on disk.
+ * points at a version that is not fully on disk. `current` changes only
+ * once a change is durable: a write that fails (a full disk) leaves memory
+ * agreeing with the disk, and the caller with the error.
  */
 export class BoxStateFile {
   private state: PersistedBoxState = FRESH_BOX;
-  private writing: Promise<void> = Promise.resolve();
+  private writing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly path: string,
     private readonly log: Logger,
+    private readonly files: FileSystem,
   ) {}
 
   get current(): PersistedBoxState {
@@ -67,10 +69,10 @@ export class BoxStateFile {
 
   /** Reads the file; a missing one is a fresh box, an unreadable one is logged and treated as fresh. */
   async load(): Promise<PersistedBoxState> {
-    await mkdir(dirname(this.path), { recursive: true });
+    await makeDirectoryDurably(this.files, dirname(this.path));
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = (await this.files.readFile(this.path)).toString('utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       this.state = FRESH_BOX;
@@ -92,13 +94,19 @@ export class BoxStateFile {
     return this.state;
   }
 
-  /** Applies `change` and makes it durable before resolving; changes are written in the order they were made. */
-  async change(change: (state: PersistedBoxState) => PersistedBoxState): Promise<PersistedBoxState> {
-    const next = change(this.state);
-    this.state = next;
-    const written = this.writing.then(() => writeFileDurably(nodeFileSystem, this.path, `${JSON.stringify(next, null, 2)}\n`));
+  /**
+   * Applies `change` to the durable state, writes the result and only then
+   * makes it `current`. Changes apply one after another in the order they
+   * were asked for, each to the state the one before left.
+   */
+  change(change: (state: PersistedBoxState) => PersistedBoxState): Promise<PersistedBoxState> {
+    const written = this.writing.then(async () => {
+      const next = change(this.state);
+      await writeFileDurably(this.files, this.path, `${JSON.stringify(next, null, 2)}\n`);
+      this.state = next;
+      return next;
+    });
     this.writing = written.catch(() => undefined);
-    await written;
-    return next;
+    return written;
   }
 }

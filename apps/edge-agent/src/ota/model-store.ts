@@ -1,6 +1,7 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelVersion } from '@loupe/ota';
+import { makeDirectoryDurably } from '../storage/durable-files';
+import type { FileSystem } from '../storage/file-system';
 
 /**
  * Where OTA keeps things under MODELS_DIR:
@@ -11,10 +12,14 @@ import type { ModelVersion } from '@loupe/ota';
  *   versions/<name>/<version>/      verified packages: staged, active and previous
  *
  * Only a verified directory is ever renamed into versions/, so anything
- * there passed its hash and signature checks.
+ * there passed its hash and signature checks. All file work goes through
+ * `files`, the disk in production.
  */
 export class ModelStore {
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    readonly files: FileSystem,
+  ) {}
 
   get stateFile(): string {
     return join(this.root, 'state.json');
@@ -36,17 +41,24 @@ export class ModelStore {
     return join(this.root, 'versions', model.name, model.version);
   }
 
+  /**
+   * Makes the folders (durably: versions/ holds what state.json names) and
+   * clears unpacking/, whose content a crash left unverified: verify starts
+   * again from the package file. Partial downloads stay to be resumed.
+   */
   async prepare(): Promise<void> {
-    for (const directory of ['downloads', 'unpacking', 'versions']) await mkdir(join(this.root, directory), { recursive: true });
+    await this.files.remove(join(this.root, 'unpacking'));
+    for (const directory of ['downloads', 'unpacking', 'versions']) await makeDirectoryDurably(this.files, join(this.root, directory));
   }
 
   /** Removes every download and unpacking directory, and the versions not in `keep`; resolves with what it removed. */
   async prune(keep: readonly Pick<ModelVersion, 'name' | 'version'>[]): Promise<string[]> {
     const removed: string[] = [];
     const remove = async (path: string) => {
-      await rm(path, { recursive: true, force: true });
+      await this.files.remove(path);
       removed.push(path);
     };
+    const listing = async (directory: string) => (await this.files.list(directory)).map((entry) => entry.name);
     for (const file of await listing(join(this.root, 'downloads'))) await remove(join(this.root, 'downloads', file));
     for (const directory of await listing(join(this.root, 'unpacking'))) await remove(join(this.root, 'unpacking', directory));
     const kept = new Set(keep.map((model) => this.versionDirectory(model)));
@@ -59,11 +71,4 @@ export class ModelStore {
     }
     return removed;
   }
-}
-
-async function listing(directory: string): Promise<string[]> {
-  return readdir(directory).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  });
 }

@@ -14,6 +14,7 @@ import {
 import { DesiredState } from '@loupe/proto';
 import type { Logger } from 'pino';
 import type { BoxStateFile, PersistedBoxState, UpdateStatus } from './box-state-file';
+import { AFTER_STEP, type FaultPoints } from './fault-points';
 import type { ModelSelfTest } from './model-self-test';
 import type { ModelStore } from './model-store';
 import type { ModelWarmUp } from './model-warm-up';
@@ -48,6 +49,7 @@ export interface ModelUpdaterParts {
   shadow: ShadowUpdater;
   reporter: StateReporter;
   metrics: OtaMetrics;
+  faults: FaultPoints;
   logger: Logger;
 }
 
@@ -209,6 +211,7 @@ export class ModelUpdater {
         if (status) await this.report(desired, status, '');
         const started = performance.now();
         pipeline = await this.execute(step, run, pipeline);
+        this.parts.faults.reached(AFTER_STEP[step.kind]);
         this.parts.metrics.stepSeconds.observe({ step: step.kind }, (performance.now() - started) / 1_000);
       }
       const outcome = step?.kind === 'roll-back' ? 'rolled_back' : 'activated';
@@ -263,15 +266,23 @@ export class ModelUpdater {
     const failure: UpdateFailure = { model: desired.model, generation: desired.generation, step, reason, message };
     this.log.error({ model: describeModel(desired.model), generation: desired.generation, step, reason, err: message }, 'update failed; keeping the current model');
     this.parts.metrics.updates.inc({ outcome: 'failed', step, reason });
-    const next = await this.parts.state.change(({ staged, loading: _loading, ...state }) => ({
-      ...state,
-      ...(staged && !sameModel(staged, desired.model) ? { staged } : {}),
-      failures: withFailure(state.failures, failure),
-      settledGeneration: desired.generation,
-      report: reportOf(desired, 'failed', errorText(failure), 0),
-    }));
-    await this.parts.store.prune([next.active, next.previous, next.staged].filter((model) => model !== undefined));
-    await this.parts.reporter.publish();
+    const { state, store, faults, reporter } = this.parts;
+    try {
+      await state.change(({ staged, loading: _loading, ...current }) => ({
+        ...current,
+        ...(staged && !sameModel(staged, desired.model) ? { staged } : {}),
+        failures: withFailure(current.failures, failure),
+        settledGeneration: desired.generation,
+        report: reportOf(desired, 'failed', errorText(failure), 0),
+      }));
+      faults.reached('fail:recorded');
+    } finally {
+      // Partial and unpacked files go even when the failure could not be recorded (a full disk):
+      // they hold the space. Versions go by what the durable state names, written or not.
+      const { active, previous, staged } = state.current;
+      await store.prune([active, previous, staged].filter((model) => model !== undefined));
+    }
+    await reporter.publish();
   }
 
   /** The plan is "nothing": record that this generation is settled, and say how it stands. */

@@ -9,8 +9,10 @@ import type { ModelActivation } from '../models/model-activation';
 import type { ModelStats } from '../models/model-stats';
 import type { ShadowComparison } from '../shadow/shadow-comparison';
 import type { ShadowMetrics } from '../shadow/shadow-metrics';
+import { nodeFileSystem, type FileSystem } from '../storage/file-system';
 import { BoxStateFile } from './box-state-file';
 import { startBox } from './box-start';
+import { killingAt, NO_FAULT_POINTS, type OtaFaultPoint } from './fault-points';
 import { ModelSelfTest } from './model-self-test';
 import { ModelStore } from './model-store';
 import { ModelUpdater } from './model-updater';
@@ -28,9 +30,13 @@ import { VersionStaging } from './version-staging';
 export interface OtaSettings {
   modelsDir: string;
   registryKeysFile: string;
+  /** Free bytes an update must leave on the models disk (OTA_DISK_RESERVE_BYTES). */
+  diskReserveBytes: number;
   selfTestLatencyBudgetMs: number;
   downloadStallTimeoutMs: number;
   probation: { windowMs: number; budget: ProbationBudget };
+  /** Test-only (OTA_TEST_KILL_AT): the agent SIGKILLs itself at this point of an update. */
+  testKillAt?: OtaFaultPoint;
 }
 
 export interface ModelUpdatesParts {
@@ -51,6 +57,8 @@ export interface ModelUpdatesParts {
   logger: Logger;
   /** Wall-clock milliseconds; probation windows outlive restarts. */
   now?: () => number;
+  /** The disk under MODELS_DIR; crash tests put a simulated one here. */
+  files?: FileSystem;
 }
 
 export interface ModelUpdates {
@@ -70,22 +78,29 @@ export function startModelUpdates(parts: ModelUpdatesParts): ModelUpdates {
   const now = parts.now ?? Date.now;
   const log = logger.child({ component: 'ota' });
   const metrics = new OtaMetrics(parts.registry);
-  const store = new ModelStore(settings.modelsDir);
-  const state = new BoxStateFile(store.stateFile, log);
+  const faults = settings.testKillAt ? killingAt(settings.testKillAt) : NO_FAULT_POINTS;
+  if (settings.testKillAt) log.warn({ faultPoint: settings.testKillAt }, 'OTA_TEST_KILL_AT is set: this agent will kill itself during an update (for tests only)');
+  const store = new ModelStore(settings.modelsDir, parts.files ?? nodeFileSystem);
+  const state = new BoxStateFile(store.stateFile, log, store.files);
   const reporter = new StateReporter(link, topics, identity, state, slot, metrics, logger);
   const executors = {
     download: new PackageDownload(
       store,
-      { stallTimeoutMs: settings.downloadStallTimeoutMs, ...(parts.credentials ? { credentials: parts.credentials } : {}) },
+      {
+        stallTimeoutMs: settings.downloadStallTimeoutMs,
+        diskReserveBytes: settings.diskReserveBytes,
+        ...(parts.credentials ? { credentials: parts.credentials } : {}),
+      },
       metrics,
       logger,
+      faults,
     ),
-    verification: new PackageVerification(store, settings.registryKeysFile, DEFAULT_UNPACK_LIMITS, logger),
-    staging: new VersionStaging(store, state, logger),
-    warmUp: new ModelWarmUp(activation, state, logger),
+    verification: new PackageVerification(store, settings.registryKeysFile, DEFAULT_UNPACK_LIMITS, logger, faults),
+    staging: new VersionStaging(store, state, logger, faults),
+    warmUp: new ModelWarmUp(activation, state, logger, faults),
     selfTest: new ModelSelfTest(settings.selfTestLatencyBudgetMs, logger),
-    activation: new VersionActivation(activation, state, store, now, logger),
-    rollback: new VersionRollback(activation, state, logger),
+    activation: new VersionActivation(activation, state, store, now, logger, faults),
+    rollback: new VersionRollback(activation, state, logger, faults),
   };
   const updater = new ModelUpdater({
     link,
@@ -94,6 +109,7 @@ export function startModelUpdates(parts: ModelUpdatesParts): ModelUpdates {
     store,
     reporter,
     metrics,
+    faults,
     logger,
     executors,
     shadow: new ShadowUpdater({ state, executors, comparison: parts.shadow.comparison, metrics: parts.shadow.metrics, logger }),

@@ -3,6 +3,7 @@ import { describeModel, sameModel, type DesiredModel } from '@loupe/ota';
 import type { Logger } from 'pino';
 import type { ModelActivation } from '../models/model-activation';
 import type { BoxStateFile } from './box-state-file';
+import { NO_FAULT_POINTS, type FaultPoints } from './fault-points';
 import { UpdateStepError } from './update-step.error';
 
 /**
@@ -19,6 +20,7 @@ export class ModelWarmUp {
     private readonly activation: ModelActivation,
     private readonly state: BoxStateFile,
     logger: Logger,
+    private readonly faults: FaultPoints = NO_FAULT_POINTS,
   ) {
     this.log = logger.child({ component: 'model-warm-up' });
   }
@@ -36,6 +38,7 @@ export class ModelWarmUp {
         crashes: state.loading && sameModel(state.loading.model, desired.model) ? state.loading.crashes : 0,
       },
     }));
+    this.faults.reached('warm-up:recorded');
     const started = performance.now();
     const pipeline = await this.activation.load(staged.manifestPath);
     if (pipeline.model.sha256 !== desired.model.sha256) {

@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import type { DesiredModel } from '@loupe/ota';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { eventually } from '@loupe/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { nodeFileSystem } from '../storage/file-system';
 import { startPackageServer, type PackageServer } from '../testing/package-server';
+import { SimulatedDisk } from '../testing/simulated-disk';
 import { ModelStore } from './model-store';
 import { OtaMetrics } from './ota-metrics';
 import { PackageDownload, type DownloadSettings } from './package-download';
@@ -30,7 +33,7 @@ describe('the download step', () => {
   afterAll(() => server?.stop());
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'loupe-download-'));
-    store = new ModelStore(root);
+    store = new ModelStore(root, nodeFileSystem);
     await store.prepare();
     metrics = new OtaMetrics(new Registry());
     server.requests.length = 0;
@@ -43,8 +46,16 @@ describe('the download step', () => {
     package: { url, size, sha256: SHA },
     rolloutId: '',
   });
-  const download = (settings: Partial<DownloadSettings> = {}) =>
-    new PackageDownload(store, { stallTimeoutMs: 2_000, backoff: { initialMs: 10, maxMs: 20 }, ...settings }, metrics, logger);
+  const download = (settings: Partial<DownloadSettings> = {}, on = store) =>
+    new PackageDownload(on, { stallTimeoutMs: 2_000, diskReserveBytes: 0, backoff: { initialMs: 10, maxMs: 20 }, ...settings }, metrics, logger);
+
+  /** A store on a simulated disk of `capacityBytes`. */
+  async function storeOnDisk(capacityBytes: number): Promise<ModelStore> {
+    const disk = await SimulatedDisk.over(join(root, 'disk'), { capacityBytes });
+    const small = new ModelStore(disk.root, disk);
+    await small.prepare();
+    return small;
+  }
 
   async function failureOf(work: Promise<unknown>): Promise<UpdateStepError> {
     const error = await work.then(
@@ -123,6 +134,34 @@ describe('the download step', () => {
     const kept = (await stat(store.partFile(SHA))).size;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(PACKAGE.length);
+  });
+
+  describe('on a full disk', () => {
+    it('does not start unless the rest of the package, its unpacked copy and the reserve fit, and says what it needs', async () => {
+      const small = await storeOnDisk(500 * 1024);
+      const url = server.serve('/needs-room', PACKAGE);
+      const error = await failureOf(download({ diskReserveBytes: 150 * 1024 }, small).run(desired(url), new AbortController().signal));
+      expect(error).toMatchObject({ step: 'download', reason: 'disk-full' });
+      expect(error.message).toBe(
+        `the package needs ${PACKAGE.length * 2 + 150 * 1024} bytes free under ${small.root} (${PACKAGE.length} still to download, ${PACKAGE.length} to unpack, ${150 * 1024} of OTA_DISK_RESERVE_BYTES); ${500 * 1024} are free`,
+      );
+      expect(server.requests).toHaveLength(0);
+      expect(sameBytes(await readFile(await download({ diskReserveBytes: 50 * 1024 }, small).run(desired(url), new AbortController().signal)))).toBe(true);
+    });
+
+    it('gives up at once when the disk fills up under it, deleting the partial file instead of retrying', async () => {
+      const small = await storeOnDisk(450 * 1024);
+      const url = server.serve('/fills-up', PACKAGE, { bytesPerSecond: 200 * 1024 });
+      const running = download({}, small).run(desired(url), new AbortController().signal);
+      // Another writer takes the space the check saw free, once the download is under way.
+      await eventually(async () => expect(await small.files.sizeOf(small.partFile(SHA))).toBeGreaterThan(0));
+      await writeFile(join(small.root, 'filler'), Buffer.alloc(400 * 1024));
+      const error = await failureOf(running);
+      expect(error).toMatchObject({ step: 'download', reason: 'disk-full' });
+      expect(error.message).toMatch(/is full \(ENOSPC\); the partial package is deleted$/);
+      expect(await small.files.sizeOf(small.partFile(SHA))).toBeUndefined();
+      expect(server.requests).toHaveLength(1);
+    });
   });
 
   it('takes a complete file already downloaded without asking the server', async () => {

@@ -1,10 +1,11 @@
-import { open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff } from '@loupe/mqtt';
 import type { DesiredModel } from '@loupe/ota';
 import type { Logger } from 'pino';
+import { isDiskFull } from '../storage/disk-full';
 import { renameDurably } from '../storage/durable-files';
-import { nodeFileSystem } from '../storage/file-system';
+import type { WritableFile } from '../storage/file-system';
+import { NO_FAULT_POINTS, type FaultPoints } from './fault-points';
 import type { ModelStore } from './model-store';
 import type { OtaMetrics } from './ota-metrics';
 import { UpdateStepError } from './update-step.error';
@@ -12,6 +13,8 @@ import { UpdateStepError } from './update-step.error';
 export interface DownloadSettings {
   /** A download that receives nothing for this long is cut and resumed. */
   stallTimeoutMs: number;
+  /** Free bytes an update leaves on the models disk after its download and unpacked copy (OTA_DISK_RESERVE_BYTES). */
+  diskReserveBytes: number;
   /** The device's broker credentials, which the cloud's package route also accepts (HTTP Basic). */
   credentials?: { username: string; password: string };
   backoff?: { initialMs: number; maxMs: number };
@@ -37,6 +40,11 @@ const PROGRESS_EVERY_MS = 2_000;
  * retried with capped, jittered backoff until the download completes or
  * the update is abandoned (the signal); refusals (404, 401, ...) end it.
  * The finished file is fsync'd and renamed to its final name.
+ *
+ * A full disk ends it too (`disk-full`): before the first byte, unless the
+ * rest of the package and its unpacked copy fit with the reserve to spare,
+ * and at once when a write meets ENOSPC or EDQUOT, deleting the partial
+ * file so it does not hold the space the outbox needs.
  */
 export class PackageDownload {
   private readonly log: Logger;
@@ -46,6 +54,7 @@ export class PackageDownload {
     private readonly settings: DownloadSettings,
     private readonly metrics: OtaMetrics,
     logger: Logger,
+    private readonly faults: FaultPoints = NO_FAULT_POINTS,
   ) {
     this.log = logger.child({ component: 'package-download' });
   }
@@ -54,31 +63,57 @@ export class PackageDownload {
   async run(desired: DesiredModel, signal: AbortSignal): Promise<string> {
     const { sha256, size, url } = desired.package;
     const final = this.store.packageFile(sha256);
-    if ((await sizeOf(final)) === size) return final;
-    const backoff = new Backoff(this.settings.backoff ?? { initialMs: 500, maxMs: 60_000 });
-    for (let attempt = 1; ; attempt++) {
-      signal.throwIfAborted();
-      try {
-        await this.attempt(desired, signal);
-        break;
-      } catch (error) {
-        if (signal.aborted || error instanceof FinalRefusal) throw error;
-        const delayMs = backoff.next();
-        this.log.warn({ url, attempt, retryInMs: delayMs, reason: (error as Error).message }, 'package download interrupted; resuming');
-        await sleep(delayMs, undefined, { signal });
-      }
+    const done = (await this.store.files.sizeOf(final)) === size;
+    await this.checkSpace(desired, done ? size : ((await this.store.files.sizeOf(this.store.partFile(sha256))) ?? 0));
+    if (done) return final;
+    try {
+      await this.fetchAll(desired, signal);
+      this.faults.reached('download:bytes-synced');
+      await renameDurably(this.store.files, this.store.partFile(sha256), final);
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+      await this.store.files.remove(this.store.partFile(sha256));
+      throw new FinalRefusal('disk-full', `the disk under ${this.store.root} is full (${(error as NodeJS.ErrnoException).code}); the partial package is deleted`);
     }
-    await renameDurably(nodeFileSystem, this.store.partFile(sha256), final);
     this.log.info({ url, bytes: size }, 'package downloaded');
     return final;
   }
 
+  /** Refuses to start unless the rest of the package and its unpacked copy fit, with the reserve left free. */
+  private async checkSpace(desired: DesiredModel, have: number): Promise<void> {
+    const { size } = desired.package;
+    const needed = size - have + size + this.settings.diskReserveBytes;
+    const free = await this.store.files.freeBytes(this.store.root);
+    if (free >= needed) return;
+    throw new FinalRefusal(
+      'disk-full',
+      `the package needs ${needed} bytes free under ${this.store.root} (${size - have} still to download, ${size} to unpack, ${this.settings.diskReserveBytes} of OTA_DISK_RESERVE_BYTES); ${free} are free`,
+    );
+  }
+
+  /** Attempts until the .part file holds the whole package, fsync'd. */
+  private async fetchAll(desired: DesiredModel, signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff(this.settings.backoff ?? { initialMs: 500, maxMs: 60_000 });
+    for (let attempt = 1; ; attempt++) {
+      signal.throwIfAborted();
+      try {
+        return await this.attempt(desired, signal);
+      } catch (error) {
+        if (signal.aborted || error instanceof FinalRefusal || isDiskFull(error)) throw error;
+        const delayMs = backoff.next();
+        this.log.warn({ url: desired.package.url, attempt, retryInMs: delayMs, reason: (error as Error).message }, 'package download interrupted; resuming');
+        await sleep(delayMs, undefined, { signal });
+      }
+    }
+  }
+
   private async attempt(desired: DesiredModel, signal: AbortSignal): Promise<void> {
     const { sha256, size: declared, url } = desired.package;
+    const { files } = this.store;
     const part = this.store.partFile(sha256);
-    let have = (await sizeOf(part)) ?? 0;
+    let have = (await files.sizeOf(part)) ?? 0;
     if (have > declared) {
-      await rm(part, { force: true });
+      await files.remove(part);
       have = 0;
     }
     if (have === declared) return;
@@ -91,7 +126,7 @@ export class PackageDownload {
         redirect: 'follow',
       });
       const start = await this.startOf(response, have, declared, part);
-      const file = await open(part, start === 0 ? 'w' : 'a');
+      const file = await files.open(part, start === 0 ? 'truncate' : 'append');
       try {
         await this.receive(response, file, start, desired, stall);
         await file.sync();
@@ -101,7 +136,7 @@ export class PackageDownload {
     } finally {
       stall.clear();
     }
-    const got = (await sizeOf(part)) ?? 0;
+    const got = (await files.sizeOf(part)) ?? 0;
     if (got < declared) throw new Error(`the connection ended after ${got} of ${declared} bytes`);
     this.log.debug({ url, sha256 }, 'package bytes complete');
   }
@@ -112,7 +147,7 @@ export class PackageDownload {
     if (response.status === 416) {
       // Our partial file does not fit what the server has: start over.
       await response.body?.cancel();
-      await rm(part, { force: true });
+      await this.store.files.remove(part);
       throw new Error(`the server cannot serve bytes from ${have} on (416); starting over`);
     }
     if (!response.ok) {
@@ -141,7 +176,7 @@ export class PackageDownload {
     return 0;
   }
 
-  private async receive(response: Response, file: FileHandle, start: number, desired: DesiredModel, stall: StallTimer): Promise<void> {
+  private async receive(response: Response, file: WritableFile, start: number, desired: DesiredModel, stall: StallTimer): Promise<void> {
     const { size: declared, url } = desired.package;
     if (!response.body) return;
     let received = start;
@@ -194,14 +229,4 @@ class StallTimer {
   private arm(): NodeJS.Timeout {
     return setTimeout(() => this.controller.abort(new Error(`no data for ${this.timeoutMs} ms`)), this.timeoutMs);
   }
-}
-
-async function sizeOf(path: string): Promise<number | undefined> {
-  return stat(path).then(
-    (stats) => stats.size,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
-      throw error;
-    },
-  );
 }

@@ -6,6 +6,7 @@ import type { DesiredModel } from '@loupe/ota';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { flipByte, pcbAoiPackage, writeRegistryKeys, type TestPackage } from '../testing/model-packages';
+import { nodeFileSystem } from '../storage/file-system';
 import { ModelStore } from './model-store';
 import { PackageVerification } from './package-verification';
 
@@ -26,7 +27,7 @@ describe('the verify step', () => {
   afterAll(() => rm(workDir, { recursive: true, force: true }));
   beforeEach(async () => {
     root = await mkdtemp(join(workDir, 'models-'));
-    store = new ModelStore(root);
+    store = new ModelStore(root, nodeFileSystem);
     await store.prepare();
     keysFile = join(root, 'registry-keys.json');
     await writeRegistryKeys(keysFile, [registry]);

@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { registryKeysResponseSchema } from '@loupe/api-contracts';
 import { fileDigest, PackageRefusedError, TrustedKeys, unpackPackage, verifyPackage, type UnpackLimits, type VerifiedPackage } from '@loupe/model-package';
 import type { DesiredModel } from '@loupe/ota';
 import type { Logger } from 'pino';
+import { NO_FAULT_POINTS, type FaultPoints } from './fault-points';
 import type { ModelStore } from './model-store';
 
 /**
@@ -14,7 +15,8 @@ import type { ModelStore } from './model-store';
  * (REGISTRY_KEYS_FILE, read at every update so rotated keys need no
  * restart), match every file, and describe exactly the model the desired
  * state names, signed with the signature it names. Refusals carry the
- * package library's reason codes.
+ * package library's reason codes. The unpacking is the package library's
+ * own file work; what this step removes goes through the store's files.
  */
 export class PackageVerification {
   private readonly log: Logger;
@@ -24,6 +26,7 @@ export class PackageVerification {
     private readonly registryKeysFile: string,
     private readonly limits: UnpackLimits,
     logger: Logger,
+    private readonly faults: FaultPoints = NO_FAULT_POINTS,
   ) {
     this.log = logger.child({ component: 'package-verification' });
   }
@@ -33,22 +36,23 @@ export class PackageVerification {
     const file = this.store.packageFile(desired.package.sha256);
     const actual = await fileDigest(file);
     if (actual.bytes !== desired.package.size || actual.sha256 !== desired.package.sha256) {
-      await rm(file, { force: true });
+      await this.store.files.remove(file);
       throw new PackageRefusedError(
         'hash-mismatch',
         `the downloaded package is ${actual.bytes} bytes with SHA-256 ${actual.sha256}; the desired state declares ${desired.package.size} bytes with ${desired.package.sha256}`,
       );
     }
     const directory = this.store.unpackDirectory(desired.package.sha256);
-    await rm(directory, { recursive: true, force: true });
+    await this.store.files.remove(directory);
     try {
       await unpackPackage(createReadStream(file), directory, this.limits);
+      this.faults.reached('verify:unpacked');
       const verified = await verifyPackage(directory, await this.trustedKeys());
       matchDesired(verified, desired);
       this.log.info({ model: desired.model.name, version: desired.model.version, keyId: verified.manifest.signature?.keyId }, 'package verified');
       return verified;
     } catch (error) {
-      await rm(directory, { recursive: true, force: true });
+      await this.store.files.remove(directory);
       throw error;
     }
   }

@@ -3,6 +3,7 @@ import { describeModel, sameModel, type DesiredModel } from '@loupe/ota';
 import type { Logger } from 'pino';
 import type { ModelActivation } from '../models/model-activation';
 import type { BoxStateFile } from './box-state-file';
+import { NO_FAULT_POINTS, type FaultPoints } from './fault-points';
 import type { ModelStore } from './model-store';
 import { UpdateStepError } from './update-step.error';
 
@@ -22,6 +23,7 @@ export class VersionActivation {
     private readonly store: ModelStore,
     private readonly now: () => number,
     logger: Logger,
+    private readonly faults: FaultPoints = NO_FAULT_POINTS,
   ) {
     this.log = logger.child({ component: 'version-activation' });
   }
@@ -38,7 +40,9 @@ export class VersionActivation {
       probation: { model: desired.model, startedAt: this.now(), crashes: 0 },
       settledGeneration: desired.generation,
     }));
+    this.faults.reached('activate:recorded');
     await this.activation.serve(pipeline);
+    this.faults.reached('activate:serving');
     const removed = await this.store.prune([next.active, next.previous].filter((model) => model !== undefined));
     this.log.info({ model: staged.name, version: staged.version, previous: next.previous?.version, removed: removed.length }, 'model on probation');
   }

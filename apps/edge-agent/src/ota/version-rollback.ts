@@ -2,6 +2,7 @@ import { describeModel } from '@loupe/ota';
 import type { Logger } from 'pino';
 import type { ModelActivation } from '../models/model-activation';
 import type { BoxStateFile, InstalledModel, PersistedBoxState } from './box-state-file';
+import { NO_FAULT_POINTS, type FaultPoints } from './fault-points';
 import { UpdateStepError } from './update-step.error';
 
 /** The state with previous and active swapped and any probation over. */
@@ -23,6 +24,7 @@ export class VersionRollback {
     private readonly activation: ModelActivation,
     private readonly state: BoxStateFile,
     logger: Logger,
+    private readonly faults: FaultPoints = NO_FAULT_POINTS,
   ) {
     this.log = logger.child({ component: 'version-rollback' });
   }
@@ -40,7 +42,13 @@ export class VersionRollback {
       await pipeline.close();
       throw new UpdateStepError('roll-back', 'hash-mismatch', `the files of ${describeModel(previous)} changed on disk (model SHA-256 now ${pipeline.model.sha256})`);
     }
-    await this.state.change((state) => record(swappedToPrevious(state)));
+    try {
+      await this.state.change((state) => record(swappedToPrevious(state)));
+    } catch (error) {
+      await pipeline.close();
+      throw error;
+    }
+    this.faults.reached('roll-back:recorded');
     await this.activation.serve(pipeline);
     this.log.info({ model: previous.name, version: previous.version, from: active?.version }, 'rolled back to the previous version');
     return previous;

@@ -1,11 +1,10 @@
-import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MODEL_MANIFEST_FILE } from '@loupe/model-package';
 import { sameModel, type DesiredModel } from '@loupe/ota';
 import type { Logger } from 'pino';
 import type { BoxStateFile, InstalledModel } from './box-state-file';
-import { renameDurably, syncTree } from '../storage/durable-files';
-import { nodeFileSystem } from '../storage/file-system';
+import { makeDirectoryDurably, renameDurably, syncTree } from '../storage/durable-files';
+import { NO_FAULT_POINTS, type FaultPoints } from './fault-points';
 import type { ModelStore } from './model-store';
 import { UpdateStepError } from './update-step.error';
 
@@ -22,6 +21,7 @@ export class VersionStaging {
     private readonly store: ModelStore,
     private readonly state: BoxStateFile,
     logger: Logger,
+    private readonly faults: FaultPoints = NO_FAULT_POINTS,
   ) {
     this.log = logger.child({ component: 'version-staging' });
   }
@@ -39,13 +39,15 @@ export class VersionStaging {
         );
       }
     }
-    await syncTree(nodeFileSystem, from);
-    await rm(to, { recursive: true, force: true });
-    await mkdir(dirname(to), { recursive: true });
-    await renameDurably(nodeFileSystem, from, to);
+    const { files } = this.store;
+    await syncTree(files, from);
+    await files.remove(to);
+    await makeDirectoryDurably(files, dirname(to));
+    await renameDurably(files, from, to);
+    this.faults.reached('stage:moved');
     const staged: InstalledModel = { ...desired.model, manifestPath: join(to, MODEL_MANIFEST_FILE) };
     await this.state.change((state) => ({ ...state, staged }));
-    await rm(this.store.packageFile(desired.package.sha256), { force: true });
+    await files.remove(this.store.packageFile(desired.package.sha256));
     this.log.info({ model: staged.name, version: staged.version, directory: to }, 'version staged');
     return staged;
   }
