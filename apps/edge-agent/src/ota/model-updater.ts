@@ -293,14 +293,17 @@ export class ModelUpdater {
       case 'duplicate-generation':
         this.log.debug({ generation: desired.generation, reason: nothing.reason }, 'desired state needs nothing');
         return;
-      case 'up-to-date':
-        if (state.current.settledGeneration === desired.generation && state.current.report.status === 'active') return;
+      case 'up-to-date': {
+        // Settled and reported are two writes: power lost between them leaves the report behind.
+        const { settledGeneration, report } = state.current;
+        if (settledGeneration === desired.generation && report.status === 'active' && report.generation === desired.generation) return;
         await state.change((current) => ({
           ...current,
           settledGeneration: desired.generation,
           report: reportOf(desired, 'active', '', current.probation?.crashes ?? 0),
         }));
         break;
+      }
       case 'failed-before': {
         const failure = nothing.failure;
         if (!failure) return;
