@@ -58,6 +58,38 @@ async function distinctBuild(onnxFile: string, docString: string): Promise<void>
   await writeFile(onnxFile, Buffer.concat([await readFile(onnxFile), field, text]));
 }
 
+/**
+ * A signed package of a model too small to run: a manifest and an ONNX file
+ * holding only a doc string of about `bytes` bytes, which the package
+ * library verifies like any model. For tests of OTA's file work, where
+ * onnxruntime plays no part. Resolves with the directory it was packed from
+ * too, whose manifest.json can serve as MODEL_MANIFEST.
+ */
+export async function tinyPackage(workDir: string, { version, signer, bytes = 40_000 }: { version: string; signer: SigningKey; bytes?: number }): Promise<TestPackage & { directory: string }> {
+  const directory = await mkdtemp(join(workDir, 'tiny-'));
+  const demo = JSON.parse(await readFile(join(DEMO_MODEL_DIR, 'manifest.json'), 'utf8')) as object;
+  await writeFile(join(directory, 'manifest.json'), JSON.stringify({ ...demo, name: 'tiny', version, modelFile: 'tiny.onnx', goldenSamples: [] }));
+  const docString = Buffer.alloc(bytes, `tiny model, version ${version}. `);
+  await writeFile(join(directory, 'tiny.onnx'), Buffer.concat([Buffer.from([(6 << 3) | 2]), varint(docString.length), docString]));
+  const signed = await signedPackage(directory, signer);
+  const onnx = signed.manifest.files.find((file) => file.path === 'tiny.onnx')!;
+  return {
+    directory,
+    bytes: signed.bytes,
+    sha256: createHash('sha256').update(signed.bytes).digest('hex'),
+    model: { name: 'tiny', version, sha256: onnx.sha256 },
+    manifest: signed.manifest,
+  };
+}
+
+function varint(value: number): Buffer {
+  const bytes: number[] = [];
+  for (let rest = value; ; rest = Math.floor(rest / 128)) {
+    if (rest < 128) return Buffer.from([...bytes, rest]);
+    bytes.push((rest % 128) | 128);
+  }
+}
+
 /** Flips one byte in the middle of a file. */
 export async function flipByte(file: string): Promise<void> {
   const bytes = await readFile(file);

@@ -1,4 +1,5 @@
-import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { nodeFileSystem, type FileSystem, type WritableFile } from '../storage/file-system';
 
@@ -55,6 +56,12 @@ export class SimulatedDisk implements FileSystem {
     readonly root: string,
     private readonly options: SimulatedDiskOptions,
   ) {}
+
+  /** A disk in a new folder, in memory (/dev/shm) where the system has one, since crash tests run many short lives. */
+  static async fresh(options: SimulatedDiskOptions = {}): Promise<SimulatedDisk> {
+    const base = (await stat('/dev/shm').then((found) => found.isDirectory(), () => false)) ? '/dev/shm' : tmpdir();
+    return SimulatedDisk.over(await mkdtemp(join(base, 'loupe-disk-')), options);
+  }
 
   /** A disk over `root` (created if missing), whose present content counts as durable. */
   static async over(root: string, options: SimulatedDiskOptions = {}): Promise<SimulatedDisk> {
