@@ -194,8 +194,13 @@ export class ModelUpdater {
     if (!desired || this.stopped) return;
     const steps = planUpdate(desired, this.parts.state.current);
     const nothing = steps.find((step) => step.kind === 'nothing');
-    if (nothing) await this.settleUnchanged(desired, nothing);
-    else await this.apply(desired, steps.filter(isAction));
+    if (nothing) {
+      await this.settleUnchanged(desired, nothing);
+      // Nothing to fetch: a download or unpacking a crash left behind holds space for nothing.
+      if (nothing.reason === 'up-to-date' || nothing.reason === 'failed-before') await this.pruneToState();
+    } else {
+      await this.apply(desired, steps.filter(isAction));
+    }
     if (!this.stopped && this.latest === desired && !this.probationFailure) await this.parts.shadow.reconcile(desired);
   }
 
@@ -266,7 +271,7 @@ export class ModelUpdater {
     const failure: UpdateFailure = { model: desired.model, generation: desired.generation, step, reason, message };
     this.log.error({ model: describeModel(desired.model), generation: desired.generation, step, reason, err: message }, 'update failed; keeping the current model');
     this.parts.metrics.updates.inc({ outcome: 'failed', step, reason });
-    const { state, store, faults, reporter } = this.parts;
+    const { state, faults, reporter } = this.parts;
     try {
       await state.change(({ staged, loading: _loading, ...current }) => ({
         ...current,
@@ -277,12 +282,16 @@ export class ModelUpdater {
       }));
       faults.reached('fail:recorded');
     } finally {
-      // Partial and unpacked files go even when the failure could not be recorded (a full disk):
-      // they hold the space. Versions go by what the durable state names, written or not.
-      const { active, previous, staged } = state.current;
-      await store.prune([active, previous, staged].filter((model) => model !== undefined));
+      // Partial and unpacked files go even when the failure could not be recorded (a full disk): they hold the space.
+      await this.pruneToState();
     }
     await reporter.publish();
+  }
+
+  /** Removes downloads, unpacking and every version the durable state does not name. */
+  private async pruneToState(): Promise<void> {
+    const { active, previous, staged } = this.parts.state.current;
+    await this.parts.store.prune([active, previous, staged].filter((model) => model !== undefined));
   }
 
   /** The plan is "nothing": record that this generation is settled, and say how it stands. */
