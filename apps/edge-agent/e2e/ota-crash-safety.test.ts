@@ -1,25 +1,40 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import { generateSigningKey } from '@loupe/model-package';
+import { generateSigningKey, publicKeyToPem, TrustedKeys, verifyPackage } from '@loupe/model-package';
 import { InspectServiceClient, ModelUpdateStatus, type ReportedState } from '@loupe/proto';
 import { AppProcess } from '@loupe/service';
 import { eventually, freePort, startTestBroker, type TestBroker } from '@loupe/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { desiredStateOf, pcbAoiPackage, writeRegistryKeys, type TestPackage } from '../src/testing/model-packages';
+import { OTA_FAULT_POINTS, type OtaFaultPoint } from '../src/ota/fault-points';
+import { desiredStateOf, flipByte, pcbAoiPackage, writeRegistryKeys, type TestPackage } from '../src/testing/model-packages';
 import { FleetObserver, inspectOnce } from '../src/testing/ota-harness';
 import { startPackageServer, type PackageServer } from '../src/testing/package-server';
 import { DEMO_MODEL_DIR } from '../src/testing/test-agent';
 
 const workspace = join(import.meta.dirname, '..', '..', '..');
 const registry = generateSigningKey();
-const { MODEL_UPDATE_STATUS_ACTIVE: ACTIVE, MODEL_UPDATE_STATUS_ROLLED_BACK: ROLLED_BACK, MODEL_UPDATE_STATUS_DOWNLOADING: DOWNLOADING } = ModelUpdateStatus;
+const trusted = new TrustedKeys([publicKeyToPem(registry.publicKey)]);
+const BOOT_MANIFEST = join(DEMO_MODEL_DIR, 'manifest.json');
+const { MODEL_UPDATE_STATUS_ACTIVE: ACTIVE, MODEL_UPDATE_STATUS_ROLLED_BACK: ROLLED_BACK, MODEL_UPDATE_STATUS_FAILED: FAILED } = ModelUpdateStatus;
+
+/** The fault points of an update, in the order an update reaches them; the rest belong to a roll-back and a failure. */
+const UPDATE_POINTS = OTA_FAULT_POINTS.filter((point) => !point.startsWith('roll-back') && point !== 'after:roll-back' && point !== 'fail:recorded');
+
+interface StateOnDisk {
+  active?: { version: string; sha256: string; manifestPath: string };
+  staged?: { version: string; sha256: string; manifestPath: string };
+  previous?: { version: string; sha256: string; manifestPath: string };
+}
 
 /**
- * The agent as a separate process, killed with SIGKILL in the middle of an
- * update, on a real broker with a real package server. After every restart
- * the box must answer Inspect at once, and the update must converge.
+ * The agent as a separate process on a real broker with a real package
+ * server, killed with SIGKILL at every fault point of an update, a
+ * roll-back and a failed update (OTA_TEST_KILL_AT makes it kill itself
+ * there, so no kill depends on timing). After every kill the box on disk
+ * names only verified models, the next start serves the one state.json
+ * names, and the updates finish.
  */
 describe('OTA on the box across SIGKILL', () => {
   let broker: TestBroker;
@@ -50,13 +65,14 @@ describe('OTA on the box across SIGKILL', () => {
   });
 
   /** A box of its own: data folder, ports, device id; `start()` runs its agent process again on the same data. */
-  async function box() {
+  async function box(settings: Record<string, string> = {}) {
     dataDir = await mkdtemp(join(tmpdir(), 'loupe-ota-box-'));
+    const modelsDir = join(dataDir, 'models');
     const ports = { grpc: await freePort(), status: await freePort() };
     const device = { siteId: 'plant-7', deviceId: `aoi-${ports.grpc}` };
     await writeRegistryKeys(join(dataDir, 'registry-keys.json'), [registry]);
     fleet = await FleetObserver.connect(broker.url, broker.topicRoot, device);
-    const start = () => {
+    const start = (env: Record<string, string> = {}) => {
       const agent = new AppProcess({
         name: 'edge-agent',
         cwd: workspace,
@@ -73,28 +89,34 @@ describe('OTA on the box across SIGKILL', () => {
           GRPC_HOST: '127.0.0.1',
           GRPC_PORT: String(ports.grpc),
           STATUS_PORT: String(ports.status),
-          MODEL_MANIFEST: join(DEMO_MODEL_DIR, 'manifest.json'),
+          MODEL_MANIFEST: BOOT_MANIFEST,
           EXECUTION_PROVIDERS: 'cpu',
           WARMUP_RUNS: '1',
           TENSORRT_ENGINE_CACHE_DIR: join(dataDir, 'engines'),
           OUTBOX_DIR: join(dataDir, 'outbox'),
-          MODELS_DIR: join(dataDir, 'models'),
+          MODELS_DIR: modelsDir,
           REGISTRY_KEYS_FILE: join(dataDir, 'registry-keys.json'),
+          ...settings,
+          ...env,
         },
       });
       agents.push(agent);
-      // A restarted box serves again without waiting for the network or the update. A client made once
-      // the port listens asks at once, instead of sitting out gRPC's reconnect backoff.
-      const serving = (async () => {
-        await agent.waitForLog('Inspect gRPC API listening');
-        client?.close();
-        const inspectClient = new InspectServiceClient(`127.0.0.1:${ports.grpc}`, credentials.createInsecure());
-        client = inspectClient;
-        return eventually(() => inspectOnce(inspectClient), { timeoutMs: 20_000 });
-      })();
-      return { agent, serving };
+      // Waited on from the start, so no line is missed: its port listening, the first model it serves, the fault point it dies at.
+      const listening = agent.waitForLog('Inspect gRPC API listening');
+      const firstServed = agent.waitForLog('model serving');
+      const killed = agent.waitForLog('OTA_TEST_KILL_AT reached; the agent kills itself');
+      for (const line of [listening, firstServed, killed]) line.catch(() => undefined);
+      return { agent, listening, firstServed, killed };
     };
-    return { fleet, start, modelsDir: join(dataDir, 'models') };
+    /** An Inspect client for the running agent, made once its port listens (so it does not sit out gRPC's reconnect backoff). */
+    const answering = async ({ listening }: { listening: Promise<unknown> }) => {
+      await listening;
+      client?.close();
+      const inspectClient = new InspectServiceClient(`127.0.0.1:${ports.grpc}`, credentials.createInsecure());
+      client = inspectClient;
+      return eventually(() => inspectOnce(inspectClient), { timeoutMs: 20_000 });
+    };
+    return { fleet, start, answering, modelsDir };
   }
 
   const converged = (observer: FleetObserver, status: ModelUpdateStatus, generation: number): Promise<ReportedState> =>
@@ -103,61 +125,112 @@ describe('OTA on the box across SIGKILL', () => {
         expect(observer.latest).toMatchObject({ status, generation });
         return observer.latest!;
       },
-      { timeoutMs: 20_000 },
+      { timeoutMs: 30_000 },
     );
 
-  it('serves a model after a SIGKILL mid-download, after staging and on probation, and the update converges', async () => {
-    const { fleet, start, modelsDir } = await box();
-    const path = `/packages/${v2.sha256}`;
-    await fleet.desire(desiredStateOf(v2, server.serve(path, v2.bytes, { bytesPerSecond: 1024 * 1024 }), 1, 'rollout-1'));
+  async function stateOnDisk(modelsDir: string): Promise<StateOnDisk> {
+    return JSON.parse(await readFile(join(modelsDir, 'state.json'), 'utf8').catch(() => '{}')) as StateOnDisk;
+  }
 
-    const first = start();
-    expect((await first.serving).model?.version).toBe('1');
-    await eventually(() => expect(fleet.latest?.status).toBe(DOWNLOADING), { timeoutMs: 20_000 });
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await first.agent.stop('SIGKILL');
-    const partial = (await stat(join(modelsDir, 'downloads', `${v2.sha256}.tar.part`))).size;
+  /** Every model state.json names is MODEL_MANIFEST or a version under MODELS_DIR whose files match their signed manifest. */
+  async function expectOnlyVerifiedModels(modelsDir: string, where: string): Promise<StateOnDisk> {
+    const state = await stateOnDisk(modelsDir);
+    for (const model of [state.active, state.staged, state.previous]) {
+      if (!model || model.manifestPath === BOOT_MANIFEST) continue;
+      const verified = await verifyPackage(dirname(model.manifestPath), trusted);
+      expect(verified.manifest.files.find((file) => file.path === verified.model.modelFile)?.sha256, where).toBe(model.sha256);
+    }
+    return state;
+  }
+
+  type Run = ReturnType<Awaited<ReturnType<typeof box>>['start']>;
+
+  /** The process served `version` first (the model state.json named when it started), then died by its own SIGKILL at `point`. */
+  async function servedThenKilledAt(run: Run, version: string, point: OtaFaultPoint) {
+    expect((await run.firstServed).version, `the model served at the start of the run killed at ${point}`).toBe(version);
+    const killed = await Promise.race([
+      run.killed,
+      // Not a timing assertion: a box that never reaches the point would otherwise hang the test.
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the agent did not reach ${point}`)), 120_000).unref()),
+    ]);
+    expect(killed.faultPoint).toBe(point);
+    expect(await run.agent.exited).toBe(137);
+  }
+
+  it('comes back from SIGKILL at every fault point of updates, roll-backs and a failure, serving a verified model, and each finishes', async () => {
+    const build = (version: string, after?: (directory: string) => Promise<void>) => pcbAoiPackage(workDir, { version, signer: registry, ...(after ? { after } : {}) });
+    const [v4, v5, corrupt] = await Promise.all([build('4'), build('5'), build('6', (directory) => flipByte(join(directory, 'pcb-aoi.opset11.onnx')))]);
+    const serve = (pkg: TestPackage) => server.serve(`/packages/${pkg.sha256}`, pkg.bytes);
+    // Each kill is a crash the probation and loading budgets count; those budgets have their own test below.
+    const { fleet, start, answering, modelsDir } = await box({ OTA_PROBATION_MAX_CRASHES: '100' });
+    await fleet.desire(desiredStateOf(v2, serve(v2), 1, 'rollout-1'));
+
+    // One update, a restart per fault point, each resuming where the kill left it, up to the state that activates it.
+    let partial = 0;
+    const resumable = UPDATE_POINTS.slice(0, UPDATE_POINTS.indexOf('activate:recorded') + 1);
+    for (const point of resumable) {
+      const before = await expectOnlyVerifiedModels(modelsDir, `before ${point}`);
+      await servedThenKilledAt(start({ OTA_TEST_KILL_AT: point }), before.active?.version ?? '1', point);
+      await expectOnlyVerifiedModels(modelsDir, `after a kill at ${point}`);
+      if (point === 'download:receiving') partial = (await stat(join(modelsDir, 'downloads', `${v2.sha256}.tar.part`))).size;
+    }
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(v2.bytes.length);
 
-    server.serve(path, v2.bytes, { bytesPerSecond: 3 * 1024 * 1024 });
-    const second = start();
-    const staged = second.agent.waitForLog('version staged');
-    expect((await second.serving).model?.version).toBe('1');
-    await staged;
-    await second.agent.stop('SIGKILL');
-    expect(server.requests.filter((request) => request.path === path).map((request) => request.range)).toEqual([undefined, `bytes=${partial}-`]);
+    /**
+     * Starts the box to die at `point`: it finishes what the last desired
+     * state asked (`settled`), then gets `next` and dies on the way there.
+     * Resolves with the state on disk after the kill, verified.
+     */
+    const killedOnTheWay = async (point: OtaFaultPoint, settled: { generation: number; status: ModelUpdateStatus; active: string }, next: Buffer) => {
+      const before = await expectOnlyVerifiedModels(modelsDir, `before ${point}`);
+      const run = start({ OTA_TEST_KILL_AT: point });
+      const report = await converged(fleet, settled.status, settled.generation);
+      expect(report.active?.version).toBe(settled.active);
+      expect(report.runningSha256).toBe(report.active?.sha256);
+      await fleet.desire(next);
+      await servedThenKilledAt(run, before.active?.version ?? '1', point);
+      return expectOnlyVerifiedModels(modelsDir, `after a kill at ${point}`);
+    };
 
-    const third = start();
-    const onProbation = third.agent.waitForLog('model on probation');
-    // Version 1 until the staged version 2 is warmed up and swapped in, which may be done by the first answer.
-    expect(['1', '2']).toContain((await third.serving).model?.version);
-    await onProbation;
-    await third.agent.stop('SIGKILL');
+    // The first update finishes; the activation's later points each need an update of their own.
+    await killedOnTheWay('activate:serving', { generation: 1, status: ACTIVE, active: '2' }, desiredStateOf(v4, serve(v4), 2));
+    expect(server.requests.filter((request) => request.path === `/packages/${v2.sha256}`).map((request) => request.range)).toEqual([undefined, `bytes=${partial}-`]);
+    await killedOnTheWay('after:activate', { generation: 2, status: ACTIVE, active: '4' }, desiredStateOf(v5, serve(v5), 3));
+    // Back to the previous version, then forth again, from their files on the box.
+    expect((await killedOnTheWay('roll-back:recorded', { generation: 3, status: ACTIVE, active: '5' }, desiredStateOf(v4, `${server.url}/never-served`, 4))).active?.version).toBe('4');
+    expect((await killedOnTheWay('after:roll-back', { generation: 4, status: ACTIVE, active: '4' }, desiredStateOf(v5, `${server.url}/never-served`, 5))).active?.version).toBe('5');
+    // A package that fails verification: killed once the failure is recorded, before its files are pruned.
+    await killedOnTheWay('fail:recorded', { generation: 5, status: ACTIVE, active: '5' }, desiredStateOf(corrupt, serve(corrupt), 6));
 
-    const fourth = start();
-    expect((await fourth.serving).model?.version).toBe('2');
-    const report = await converged(fleet, ACTIVE, 1);
-    expect(report).toMatchObject({ active: v2.model, previous: { version: '1' }, runningSha256: v2.model.sha256, rolloutId: 'rollout-1', crashes: 1 });
-    expect(server.requests.filter((request) => request.path === path)).toHaveLength(2);
-  });
+    const last = start();
+    expect((await last.firstServed).version).toBe('5');
+    expect((await answering(last)).model?.version).toBe('5');
+    const report = await converged(fleet, FAILED, 6);
+    expect(report.error).toMatch(/^verify failed \(hash-mismatch\): pcb-aoi\.opset11\.onnx does not match/);
+    expect(report).toMatchObject({ active: v5.model, previous: v4.model, runningSha256: v5.model.sha256 });
+    // What the failed update left on disk goes once the box has nothing to fetch.
+    await eventually(async () => expect([...(await readdir(join(modelsDir, 'downloads'))), ...(await readdir(join(modelsDir, 'unpacking')))]).toEqual([]));
+    expect(server.requests.filter((request) => request.path.endsWith('never-served'))).toEqual([]);
+    expect(server.requests.filter((request) => request.path === `/packages/${corrupt.sha256}`)).toHaveLength(1);
+    // Every fault point was hit.
+    expect([...resumable, 'activate:serving', 'after:activate', 'roll-back:recorded', 'after:roll-back', 'fail:recorded'].sort()).toEqual([...OTA_FAULT_POINTS].sort());
+  }, 600_000);
 
   it('rolls a model that keeps crashing the agent back on the box within its probation window', async () => {
-    const { fleet, start } = await box();
+    const { fleet, start, answering } = await box();
     await fleet.desire(desiredStateOf(v2, server.serve(`/packages/${v2.sha256}`, v2.bytes), 1));
 
-    const first = start();
-    await first.agent.waitForLog('model on probation');
-    await first.agent.stop('SIGKILL');
+    await servedThenKilledAt(start({ OTA_TEST_KILL_AT: 'after:activate' }), '1', 'after:activate');
 
     const second = start();
-    expect((await second.serving).model?.version).toBe('2');
+    expect((await answering(second)).model?.version).toBe('2');
     await eventually(() => expect(fleet.latest).toMatchObject({ status: ACTIVE, crashes: 1 }), { timeoutMs: 20_000 });
     await second.agent.stop('SIGKILL');
 
     const third = start();
     const rolledBack = third.agent.waitForLog('model failed probation; rolled back before it loads again');
-    expect((await third.serving).model?.version).toBe('1');
+    expect((await answering(third)).model?.version).toBe('1');
     await rolledBack;
     const report = await converged(fleet, ROLLED_BACK, 1);
     expect(report).toMatchObject({ active: { version: '1' }, previous: v2.model, crashes: 2 });

@@ -9,6 +9,7 @@ import type { UpdateStep } from '@loupe/ota';
  * model from every one of them.
  */
 export const OTA_FAULT_POINTS = [
+  'download:receiving',
   'download:bytes-synced',
   'after:download',
   'verify:unpacked',

@@ -181,6 +181,7 @@ export class PackageDownload {
     if (!response.body) return;
     let received = start;
     let loggedAt = performance.now();
+    let first = true;
     for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
       stall.touch();
       if (received + chunk.byteLength > declared) {
@@ -188,6 +189,8 @@ export class PackageDownload {
         throw new FinalRefusal('too-large', `the server sent more than the declared ${declared} bytes; refused`);
       }
       await file.write(chunk);
+      if (first) this.faults.reached('download:receiving');
+      first = false;
       received += chunk.byteLength;
       this.metrics.downloadBytes.inc(chunk.byteLength);
       if (performance.now() - loggedAt >= PROGRESS_EVERY_MS || received === declared) {
