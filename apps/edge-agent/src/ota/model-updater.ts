@@ -272,20 +272,26 @@ export class ModelUpdater {
     this.log.error({ model: describeModel(desired.model), generation: desired.generation, step, reason, err: message }, 'update failed; keeping the current model');
     this.parts.metrics.updates.inc({ outcome: 'failed', step, reason });
     const { state, faults, reporter } = this.parts;
+    const report = reportOf(desired, 'failed', errorText(failure), 0);
+    let recorded = true;
     try {
       await state.change(({ staged, loading: _loading, ...current }) => ({
         ...current,
         ...(staged && !sameModel(staged, desired.model) ? { staged } : {}),
         failures: withFailure(current.failures, failure),
         settledGeneration: desired.generation,
-        report: reportOf(desired, 'failed', errorText(failure), 0),
+        report,
       }));
       faults.reached('fail:recorded');
+    } catch (writeError) {
+      // A full disk can refuse the very record of its failure: the cloud is told all the same.
+      recorded = false;
+      this.log.error({ model: describeModel(desired.model), err: (writeError as Error).message }, 'could not record the failed update; reporting it anyway');
     } finally {
-      // Partial and unpacked files go even when the failure could not be recorded (a full disk): they hold the space.
+      // Partial and unpacked files go even when the failure could not be recorded: they hold the space.
       await this.pruneToState();
     }
-    await reporter.publish();
+    await reporter.publish(recorded ? undefined : report);
   }
 
   /** Removes downloads, unpacking and every version the durable state does not name. */

@@ -134,8 +134,10 @@ export function startModelUpdates(parts: ModelUpdatesParts): ModelUpdates {
       probation.stop();
       await updater.stop();
       await reporter.stop();
-      // A clean stop: the next start does not count a crash.
-      await state.change((current) => ({ ...current, agentRunning: false }));
+      // A clean stop: the next start does not count a crash. A stop on a full disk still stops.
+      await state.change((current) => ({ ...current, agentRunning: false })).catch((error: unknown) => {
+        log.error({ err: (error as Error).message }, 'could not record a clean stop; the next start counts this one as a crash');
+      });
     },
   };
 }

@@ -10,7 +10,7 @@ import { nodeFileSystem } from '../storage/file-system';
 import { desiredStateOf, tinyPackage, writeRegistryKeys, type TestPackage } from '../testing/model-packages';
 import { startPackageServer, type PackageServer } from '../testing/package-server';
 import { startSimulatedBox, type SimulatedBox } from '../testing/simulated-box';
-import { SimulatedDisk, type DiskStepKind } from '../testing/simulated-disk';
+import { SimulatedDisk, type DiskStepKind, type SimulatedDiskOptions } from '../testing/simulated-disk';
 import { BoxStateFile } from './box-state-file';
 
 const { MODEL_UPDATE_STATUS_ACTIVE: ACTIVE, MODEL_UPDATE_STATUS_FAILED: FAILED } = ModelUpdateStatus;
@@ -153,6 +153,34 @@ describe('OTA across power loss at every disk step', () => {
     const url = server.serve(`/packages/corrupt/${v2.sha256}`, Buffer.concat([v2.bytes.subarray(0, -1), Buffer.from([v2.bytes.at(-1)! ^ 1])]));
     await everyStep({ updates: [{ desired: () => desiredStateOf(v2, url, 1), generation: 1 }], expected: { status: FAILED, active: { version: '1' } } }, ALL_KINDS);
   }, 120_000);
+
+  it('reports a failed update the disk refuses to record, and still deletes what the update left', async () => {
+    const corrupt = Buffer.concat([v2.bytes.subarray(0, -1), Buffer.from([v2.bytes.at(-1)! ^ 1])]);
+    const url = server.serve(`/packages/unrecorded/${v2.sha256}`, corrupt);
+    const run = async (failAt?: SimulatedDiskOptions['failAt']) => {
+      const disk = await SimulatedDisk.fresh(failAt ? { failAt } : {});
+      const box = startOn(disk);
+      await box.updates.started;
+      box.desire(desiredStateOf(v2, url, 1));
+      const report = await settled(box, disk, 1);
+      await box.updates.stop();
+      const state = await new BoxStateFile(join(disk.root, 'models', 'state.json'), pino({ level: 'silent' }), nodeFileSystem).load();
+      const left = await disk.list(join(disk.root, 'models', 'downloads'));
+      await rm(disk.root, { recursive: true, force: true });
+      return { report, state, left, steps: disk.steps };
+    };
+    const recorded = await run();
+    expect(recorded.state.failures).toHaveLength(1);
+    // The failure's state write is the first after verify deleted the package that does not match.
+    const refused = await run({
+      step: (step, before) => step.kind === 'open' && step.path === 'models/state.json.tmp' && before.some((earlier) => earlier.kind === 'remove' && earlier.path.endsWith('.tar')),
+      code: 'ENOSPC',
+    });
+    expect(refused.report).toMatchObject({ status: FAILED, generation: 1 });
+    expect(refused.report?.error).toMatch(/^verify failed \(hash-mismatch\)/);
+    expect(refused.state.failures).toEqual([]);
+    expect(refused.left).toEqual([]);
+  });
 
   it('rolls back to the previous version: every step leaves a verified model serving and the roll-back finishes', async () => {
     const url = server.serve(`/packages/${v2.sha256}`, v2.bytes);

@@ -4,7 +4,7 @@ import type { ModelVersion } from '@loupe/ota';
 import { ModelUpdateStatus, ReportedState } from '@loupe/proto';
 import type { DeviceTopics } from '@loupe/topics';
 import type { Logger } from 'pino';
-import type { BoxStateFile, UpdateStatus } from './box-state-file';
+import type { BoxStateFile, PersistedBoxState, UpdateStatus } from './box-state-file';
 import type { OtaMetrics } from './ota-metrics';
 
 const STATUS: Record<UpdateStatus, ModelUpdateStatus> = {
@@ -81,17 +81,23 @@ export class StateReporter {
     await this.publishing;
   }
 
-  publish(): Promise<void> {
-    this.publishing = this.publishing.then(() => this.publishNow());
+  /**
+   * Reports the durable state; `unrecorded` reports a status the disk
+   * refused to take (a full disk) in its place, so the cloud still learns
+   * it. The next report says what is durable again.
+   */
+  publish(unrecorded?: PersistedBoxState['report']): Promise<void> {
+    this.publishing = this.publishing.then(() => this.publishNow(unrecorded));
     return this.publishing;
   }
 
-  private async publishNow(): Promise<void> {
-    const report = buildReportedState(this.identity, this.state.current, this.slot, new Date());
-    this.metrics.setStatus(this.state.current.report.status);
+  private async publishNow(unrecorded: PersistedBoxState['report'] | undefined): Promise<void> {
+    const state = unrecorded ? { ...this.state.current, report: unrecorded } : this.state.current;
+    const report = buildReportedState(this.identity, state, this.slot, new Date());
+    this.metrics.setStatus(state.report.status);
     try {
       await this.link.publish(this.topic, ReportedState.encode(report).finish(), { qos: 1 });
-      this.log.debug({ status: this.state.current.report.status, generation: report.generation }, 'state reported');
+      this.log.debug({ status: state.report.status, generation: report.generation }, 'state reported');
     } catch (error) {
       if (error instanceof MqttNotConnectedError) return;
       this.log.warn({ err: (error as Error).message }, 'state report not published; the next connect sends it');

@@ -22,8 +22,8 @@ export class SimulatedCrash extends Error {
 export interface SimulatedDiskOptions {
   /** The power goes instead of taking this step (counted from 0, in the order steps are asked for). */
   crashAt?: number;
-  /** This step fails with the errno code instead of being taken; the disk goes on. */
-  failAt?: { step: number; code: string };
+  /** This step (its index, or the first the test picks from the steps so far) fails with the errno code instead of being taken; the disk goes on. */
+  failAt?: { step: number | ((step: DiskStep, before: readonly DiskStep[]) => boolean); code: string };
   /** What the disk holds: writes past it fail with ENOSPC after writing what fits, as a full disk does. */
   capacityBytes?: number;
 }
@@ -50,6 +50,7 @@ export class SimulatedDisk implements FileSystem {
   private nextNode = 0;
   private rootNode = -1;
   private dead = false;
+  private failed = false;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -160,7 +161,11 @@ export class SimulatedDisk implements FileSystem {
         this.dead = true;
         throw new SimulatedCrash(step);
       }
-      if (index === this.options.failAt?.step) throw errnoError(this.options.failAt.code, kind, path);
+      const fail = this.options.failAt;
+      if (fail && !this.failed && (typeof fail.step === 'number' ? index === fail.step : fail.step(step, this.steps.slice(0, index)))) {
+        this.failed = true;
+        throw errnoError(fail.code, kind, path);
+      }
       return perform();
     });
   }
