@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKey } from '@loupe/model-package';
@@ -31,9 +31,16 @@ async function freeBytes(path: string): Promise<number> {
   return stats.bavail * stats.bsize;
 }
 
-/** Fills `disk` until `leave` bytes are free. */
-async function fill(disk: SmallDisk, leave: number): Promise<void> {
-  await writeFile(join(disk.path, 'filler'), Buffer.alloc(Math.max(0, (await freeBytes(disk.path)) - leave)));
+/** Fills `disk` to the last byte, as another writer on the box would, even while something else writes to it. */
+async function fill(disk: SmallDisk): Promise<void> {
+  const filler = await open(join(disk.path, 'filler'), 'w');
+  try {
+    for (;;) await filler.write(Buffer.alloc(64 * 1024));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    await filler.close();
+  }
 }
 
 describe.runIf(!unavailable)('the box on a real disk that fills up (tmpfs)', () => {
@@ -69,7 +76,7 @@ describe.runIf(!unavailable)('the box on a real disk that fills up (tmpfs)', () 
     const disk = await mount(MiB);
     const state = new BoxStateFile(join(disk.path, 'state.json'), logger, nodeFileSystem);
     await state.load();
-    await fill(disk, 0);
+    await fill(disk);
     await expect(state.change((current) => ({ ...current, settledGeneration: 7 }))).rejects.toMatchObject({ code: 'ENOSPC' });
     expect(state.current).toEqual(FRESH_BOX);
     expect((await readdir(disk.path)).sort()).toEqual(['filler']);
@@ -124,7 +131,7 @@ describe.runIf(!unavailable)('the box on a real disk that fills up (tmpfs)', () 
       await fleet.desire(desiredStateOf(v2, server.serve(`/fills/${v2.sha256}`, v2.bytes, { bytesPerSecond: 512 * 1024 }), 1));
       await eventually(async () => expect(await nodeFileSystem.sizeOf(part)).toBeGreaterThan(0), { timeoutMs: 20_000 });
       // Something else on the box takes the space the check saw free.
-      await fill(disk, 64 * 1024);
+      await fill(disk);
       expect((await failed(fleet)).error).toMatch(/^download failed \(disk-full\): the disk under .* is full \(ENOSPC\); the partial package is deleted$/);
       expect(await nodeFileSystem.sizeOf(part)).toBeUndefined();
       expect(await readdir(join(disk.path, 'models', 'downloads'))).toEqual([]);
