@@ -146,6 +146,8 @@ describe('SampleUplink', () => {
       { id: 'garbage', reason: 'undecodable' },
       { id: 'impostor', reason: 'undecodable' },
     ]);
+    // Closing waits for the moves into quarantine/ to finish.
+    await outbox.close();
     expect(outbox.quarantinedCount).toBe(2);
   });
 
@@ -155,6 +157,7 @@ describe('SampleUplink', () => {
     link.acknowledge([link.published[0]!, link.published[2]!], [link.published[1]!]);
     await eventually(() => outbox.count === 0 && quarantined.length === 1);
     expect(quarantined).toEqual([{ id: 'sample-001', reason: 'rejected' }]);
+    await outbox.close();
     expect(await readdir(join(directory, 'quarantine', 'rejected'))).toEqual(['0999000_1700000000000_sample-001.sample']);
     await settle();
     expect(link.published).toHaveLength(3);
@@ -240,6 +243,7 @@ describe('SampleUplink on a real broker', () => {
       expect(seen.get('refused')).toBe(1);
       expect(seen.has('garbled')).toBe(false);
       expect([...seen.keys()].filter((id) => id !== 'poison' && id !== 'refused').sort()).toEqual([...good].sort());
+      await outbox.close();
       expect((await readdir(join(directory, 'quarantine', 'attempts'))).map((name) => name.split('_')[2])).toEqual(['poison.sample']);
     } finally {
       await uplink.stop();
