@@ -1,6 +1,7 @@
 import { GoldenSampleMismatchError, ModelLoadError } from '@loupe/inference';
 import { PackageRefusedError } from '@loupe/model-package';
 import type { UpdateStepName } from '@loupe/ota';
+import { isDiskFull } from '../storage/disk-full';
 
 /** A step of an update failed for a reason worth a stable code. */
 export class UpdateStepError extends Error {
@@ -24,5 +25,7 @@ export function failureOf(step: UpdateStepName, error: unknown): { step: UpdateS
   // ModelPipeline.open checks golden samples right after its warm-up runs: that check is the self-test's.
   if (error instanceof GoldenSampleMismatchError) return { step: 'self-test', reason: 'golden-mismatch', message };
   if (error instanceof ModelLoadError) return { step, reason: 'load-failed', message };
+  // Unpacking or a state write on a full disk: freeing space helps, trying again does not.
+  if (isDiskFull(error)) return { step, reason: 'disk-full', message };
   return { step, reason: 'error', message };
 }
