@@ -5,7 +5,8 @@ import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { prepareBackbone } from './backbone';
 import { GraphEditor } from './graph-editor';
-import { InvalidOnnxModelError, readOnnxModel, writeOnnxModel } from './onnx-model';
+import { TensorProto_DataType } from './generated/onnx/onnx';
+import { createModel, InvalidOnnxModelError, readOnnxModel, writeOnnxModel } from './onnx-model';
 import { floatTensor, int64Tensor, readFloatTensor } from './tensors';
 
 const folder = join(import.meta.dirname, '..', '..', '..', 'tools', 'testdata', 'models', 'squeezenet1.0');
@@ -79,5 +80,27 @@ describe('reading models', () => {
     );
     expect(int64Tensor('shape', [2], [1, -1]).rawData).toEqual(Buffer.from([1, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255]));
     expect(() => floatTensor('t', [2, 2], [1, 2, 3])).toThrow(/shape \[2, 2\] \(4 values\) but 3 were given/);
+  });
+});
+
+describe('createModel', () => {
+  it('makes a model onnxruntime runs, with a Loop body given as a graph attribute', async () => {
+    const editor = new GraphEditor(createModel(17));
+    const start = editor.addInput('start', [1]);
+    const trips = editor.addInitializer(int64Tensor('trips', [], [4]));
+    const body = new GraphEditor(createModel(17));
+    body.addInput('iteration', [], TensorProto_DataType.INT64);
+    const keepGoing = body.addInput('keep_going', [], TensorProto_DataType.BOOL);
+    const total = body.addInput('total', [1]);
+    const [next] = body.addNode('Add', [total, body.addInitializer(floatTensor('step', [1], [2.5]))], ['next']);
+    const [kept] = body.addNode('Identity', [keepGoing], ['kept']);
+    body.exposeOutput(kept!, [], TensorProto_DataType.BOOL);
+    body.exposeOutput(next!, [1]);
+    const [result] = editor.addNode('Loop', [trips, '', start], ['result'], { body: { graph: body.graph } });
+    editor.exposeOutput(result!, [1]);
+    const session = await ort.InferenceSession.create(writeOnnxModel(editor.model));
+    const run = await session.run({ start: new ort.Tensor('float32', Float32Array.from([1]), [1]) });
+    expect(run[result!]!.data).toEqual(Float32Array.from([11]));
+    expect(() => createModel(6)).toThrow(/opset 6 is not one this library can write/);
   });
 });

@@ -10,7 +10,14 @@ import {
 } from './generated/onnx/onnx';
 import { InvalidOnnxModelError } from './onnx-model';
 
-export type AttributeValue = number | string | readonly number[] | { int: number } | { ints: readonly number[] } | TensorProto;
+export type AttributeValue =
+  | number
+  | string
+  | readonly number[]
+  | { int: number }
+  | { ints: readonly number[] }
+  | { graph: GraphProto }
+  | TensorProto;
 
 /** A dimension of a graph input or output: a fixed size, a named free size, or unknown. */
 export type Dimension = number | string | undefined;
@@ -76,6 +83,14 @@ export class GraphEditor {
     };
     this.graph.node.push(node);
     return names;
+  }
+
+  /** Declares a graph input (float unless said otherwise); returns its name, which must be free. */
+  addInput(name: string, dims?: readonly Dimension[], elemType: TensorProto_DataType = TensorProto_DataType.FLOAT): string {
+    if (this.taken.has(name)) throw new InvalidOnnxModelError(`cannot add input ${name}: the graph already uses that name`);
+    this.taken.add(name);
+    this.graph.input.push(valueInfo(name, elemType, dims));
+    return name;
   }
 
   /** Makes a value a graph output (float unless said otherwise), keeping the outputs already there. */
@@ -149,6 +164,8 @@ function toAttribute(name: string, value: AttributeValue): AttributeProto {
   if (isNumberList(value)) return { ...base, type: AttributeProto_AttributeType.FLOATS, floats: [...value] };
   if ('int' in value) return { ...base, type: AttributeProto_AttributeType.INT, i: value.int };
   if ('ints' in value) return { ...base, type: AttributeProto_AttributeType.INTS, ints: [...value.ints] };
+  // A subgraph: the body of Loop or Scan, a branch of If.
+  if ('graph' in value) return { ...base, type: AttributeProto_AttributeType.GRAPH, g: value.graph };
   return { ...base, type: AttributeProto_AttributeType.TENSOR, t: value };
 }
 

@@ -1,5 +1,5 @@
 export { ModelProto, type GraphProto, type NodeProto, type TensorProto, TensorProto_DataType, type ValueInfoProto } from './generated/onnx/onnx';
-export { InvalidOnnxModelError, readOnnxModel, writeOnnxModel } from './onnx-model';
+export { createModel, InvalidOnnxModelError, readOnnxModel, writeOnnxModel } from './onnx-model';
 export { floatTensor, int64Tensor, readFloatTensor } from './tensors';
 export { GraphEditor, valueInfo, type AttributeValue, type Dimension } from './graph-editor';
 export { prepareBackbone, type BackboneOptions } from './backbone';
