@@ -31,9 +31,10 @@ describe('graftGraph', () => {
     const convsBefore = model.graph!.node.filter((node) => node.opType === 'Conv').length;
     const first = graftGraph(editor, linearHead(512, Float32Array.from({ length: 1024 }, (_, i) => Math.sin(i) / 40)), { features: 'fire9/concat_1' }, 'a');
     const second = graftGraph(editor, linearHead(256, Float32Array.from({ length: 768 }, (_, i) => Math.cos(i) / 40)), { features: 'fire5/concat_1' }, 'a');
-    expect(first.logits).toBe('a/logits');
-    expect(second.logits).toBe('a/logits_2');
-    editor.keepOutputs([first.logits!, second.logits!, 'fire9/concat_1', 'fire5/concat_1']);
+    expect(first.outputs).toEqual({ logits: 'a/logits' });
+    expect(second.outputs).toEqual({ logits: 'a/logits_2' });
+    expect(second.constants).toEqual({ w: 'a/w_2', b: 'a/b_2' });
+    editor.keepOutputs([first.outputs.logits!, second.outputs.logits!, 'fire9/concat_1', 'fire5/concat_1']);
     editor.prune();
     expect(model.graph!.node.filter((node) => node.opType === 'Conv').length).toBe(convsBefore);
 

@@ -4,4 +4,4 @@ export { floatTensor, int64Tensor, readFloatTensor } from './tensors';
 export { GraphEditor, valueInfo, type AttributeValue, type Dimension } from './graph-editor';
 export { prepareBackbone, type BackboneOptions } from './backbone';
 export { featureMapGeometry, type AxisGeometry, type FeatureMapGeometry } from './feature-map-geometry';
-export { graftGraph } from './graft';
+export { graftGraph, type GraftedNames } from './graft';
