@@ -84,15 +84,17 @@ describe('reading models', () => {
 });
 
 describe('createModel', () => {
-  it('makes a model onnxruntime runs, with a Loop body given as a graph attribute', async () => {
+  it('makes a model onnxruntime runs, with a Loop body given as a graph attribute that reads the enclosing scope', async () => {
     const editor = new GraphEditor(createModel(17));
     const start = editor.addInput('start', [1]);
     const trips = editor.addInitializer(int64Tensor('trips', [], [4]));
+    editor.addInitializer(floatTensor('step', [1], [2.5]));
     const body = new GraphEditor(createModel(17));
     body.addInput('iteration', [], TensorProto_DataType.INT64);
     const keepGoing = body.addInput('keep_going', [], TensorProto_DataType.BOOL);
     const total = body.addInput('total', [1]);
-    const [next] = body.addNode('Add', [total, body.addInitializer(floatTensor('step', [1], [2.5]))], ['next']);
+    const step = body.readOuterValue('step');
+    const [next] = body.addNode('Add', [total, step], ['next']);
     const [kept] = body.addNode('Identity', [keepGoing], ['kept']);
     body.exposeOutput(kept!, [], TensorProto_DataType.BOOL);
     body.exposeOutput(next!, [1]);

@@ -31,6 +31,7 @@ export type Dimension = number | string | undefined;
 export class GraphEditor {
   readonly graph: GraphProto;
   private readonly taken = new Set<string>();
+  private readonly outer = new Set<string>();
 
   constructor(readonly model: ModelProto) {
     if (!model.graph) throw new InvalidOnnxModelError('the ONNX model has no graph');
@@ -51,9 +52,20 @@ export class GraphEditor {
     return name;
   }
 
-  /** Whether a value of this name is produced by a node, an initializer or a graph input. */
+  /**
+   * Lets this graph's nodes read a value of the graph that will hold it as
+   * a subgraph (a Loop body reading its enclosing scope, as ONNX allows).
+   */
+  readOuterValue(name: string): string {
+    this.outer.add(name);
+    this.taken.add(name);
+    return name;
+  }
+
+  /** Whether a value of this name is produced by a node, an initializer, a graph input, or the enclosing graph. */
   has(name: string): boolean {
     return (
+      this.outer.has(name) ||
       this.graph.node.some((node) => node.output.includes(name)) ||
       this.graph.initializer.some((tensor) => tensor.name === name) ||
       this.graph.input.some((input) => input.name === name)
