@@ -1,0 +1,12 @@
+export { type AnomalyHeadSpec, type HeadGraph, anomalyHead, patchRowsHead } from './anomaly-head';
+export { ANOMALY_METADATA_KEY, type AnomalyMetadata, type AnomalyModel, exportAnomalyModel, readAnomalyMetadata, readMemoryBank } from './anomaly-model';
+export { type AnomalyScore, AnomalyScorer } from './anomaly-scorer';
+export { type BankBuild, type BankOptions, buildMemoryBank } from './bank-builder';
+export { type Calibration, calibrateThreshold } from './calibration';
+export { type ImageScoreSpec, imageScore, imageScoreSpecSchema } from './image-score';
+export { bankSize, type MemoryBank } from './memory-bank';
+export { type ChunkPlan, planChunks } from './nearest-distance';
+export { type ImageTensor, PatchExtractor } from './patch-extractor';
+export { type MapGeometry, type PatchFeatureSpec, patchFeatureSpecSchema } from './patch-features';
+export { composeStationModel, linearClassifierHead, type NamedHead, type StationModel } from './station-model';
+export { imageTensor, inputImageSize, type InputSpec } from './image-tensor';
