@@ -57,13 +57,14 @@ export function patchRowsHead(backbone: ModelProto, spec: PatchFeatureSpec, inpu
 
 export const PATCH_OUTPUTS = { rows: 'rows', mean: 'mean' } as const;
 
-/** Features NCHW -> `rows` and `mean` as graph outputs. */
-export function addRowOutputs(editor: GraphEditor, features: string, dimension: number, geometry: MapGeometry): void {
+/** Features NCHW -> `rows` and `mean` as graph outputs; returns their names. */
+export function addRowOutputs(editor: GraphEditor, features: string, dimension: number, geometry: MapGeometry): { rows: string; mean: string } {
   const [nhwc] = editor.addNode('Transpose', [features], ['patch_nhwc'], { perm: { ints: [0, 2, 3, 1] } });
   const [rows] = editor.addNode('Identity', [reshape(editor, nhwc!, [0, -1, dimension], 'patch_rows')], [PATCH_OUTPUTS.rows]);
   const [mean] = editor.addNode('Identity', [reduce(editor, 'ReduceMean', features, [2, 3], false, 'patch_mean')], [PATCH_OUTPUTS.mean]);
   editor.exposeOutput(rows!, ['batch', geometry.width * geometry.height, dimension]);
   editor.exposeOutput(mean!, ['batch', dimension]);
+  return { rows: rows!, mean: mean! };
 }
 
 /**

@@ -52,7 +52,7 @@ export async function buildMemoryBank(extractor: PatchExtractor, images: AsyncIt
     const center = Float32Array.from(meanSum, (sum) => sum / count);
     let started = performance.now();
     const candidates = pool.contents();
-    const selected = await coreset.select(candidates, options.bankSize, center);
+    const selected = await coreset.select(candidates, options.bankSize, { center });
     seconds.coreset += (performance.now() - started) / 1000;
     started = performance.now();
     const partial: MemoryBank = { dimension, vectors: selected.rows, center, coverageRadius: 0, scoreUnit: 1 };

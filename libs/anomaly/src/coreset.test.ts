@@ -41,7 +41,7 @@ describe('GreedyCoreset', () => {
     const random = new SeededRandom(3);
     const rows = random.gaussians(400 * DIMENSION, 5);
     const center = random.gaussians(DIMENSION, 1);
-    const result = await coreset.select(rows, 40, center);
+    const result = await coreset.select(rows, 40, { center });
     expect(result.count).toBe(40);
     const picks = referencePicks(rows, 40);
     picks.forEach((row, i) => {
@@ -59,6 +59,14 @@ describe('GreedyCoreset', () => {
     expect(result.reducedRadius).toBe(0);
     const picked = new Set(Array.from({ length: 3 }, (_, i) => result.rows.subarray(i * DIMENSION, (i + 1) * DIMENSION).join(',')));
     expect(picked.size).toBe(3);
+  });
+
+  it('stops once every row lies within the stop radius of a picked one', async () => {
+    const rows = new SeededRandom(6).gaussians(500 * DIMENSION, 1);
+    expect((await coreset.select(rows, 500)).count).toBe(500);
+    const loose = await coreset.select(rows, 500, { stopRadius: 2 });
+    expect(loose.count).toBeLessThan(500);
+    expect(loose.reducedRadius).toBeLessThanOrEqual(2);
   });
 
   it('returns every row when asked for as many as there are, and refuses nonsense', async () => {

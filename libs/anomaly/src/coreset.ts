@@ -43,16 +43,18 @@ export class GreedyCoreset {
 
   /**
    * Up to `count` of `rows` (row-major [n, dimension]), each returned with
-   * `center` subtracted (zeros when not given).
+   * `center` subtracted (zeros when not given); fewer when every row lies
+   * within `stopRadius` (in the reduced space) of a picked one.
    */
-  async select(rows: Float32Array, count: number, center: Float32Array = new Float32Array(this.dimension)): Promise<Coreset> {
+  async select(rows: Float32Array, count: number, options: { center?: Float32Array; stopRadius?: number } = {}): Promise<Coreset> {
     const n = rows.length / this.dimension;
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`rows must be a non-empty [n, ${this.dimension}] matrix; got ${rows.length} values`);
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`a coreset needs a positive whole count, not ${count}`);
     const run = await this.session.run({
       rows: new ort.Tensor('float32', rows, [n, this.dimension]),
-      center: new ort.Tensor('float32', center, [1, this.dimension]),
+      center: new ort.Tensor('float32', options.center ?? new Float32Array(this.dimension), [1, this.dimension]),
       count: new ort.Tensor('int64', BigInt64Array.from([BigInt(Math.min(count, n))]), []),
+      stop_squared: new ort.Tensor('float32', Float32Array.from([(options.stopRadius ?? 0) ** 2]), []),
     });
     const picked = run.picked!;
     const result = { rows: (picked.data as Float32Array).slice(), count: picked.dims[0]!, reducedRadius: Math.sqrt((run.radius_squared!.data as Float32Array)[0]!) };
@@ -79,7 +81,8 @@ function coresetModel(dimension: number, options: CoresetOptions) {
   const [augmented] = editor.addNode('Concat', [minusTwice!, norms, ones!], ['augmented'], { axis: { int: 1 } });
   const [transposed] = editor.addNode('Transpose', [augmented!], ['augmented_t'], { perm: { ints: [1, 0] } });
   // Rows closer than this count as the same row: the expansion's rounding is about this large.
-  const [tolerance] = editor.addNode('Mul', [reduce(editor, 'ReduceMean', norms, [0, 1], false, 'mean_norm'), editor.addInitializer(floatTensor('relative', [], [1e-5]))], ['tolerance']);
+  const [rounding] = editor.addNode('Mul', [reduce(editor, 'ReduceMean', norms, [0, 1], false, 'mean_norm'), editor.addInitializer(floatTensor('relative', [], [1e-5]))], ['rounding']);
+  const [tolerance] = editor.addNode('Max', [rounding!, editor.addInput('stop_squared', [])], ['tolerance']);
   const mean = reduce(editor, 'ReduceMean', reduced!, [0], true, 'mean');
   const [offsets] = editor.addNode('Sub', [reduced!, mean], ['offsets']);
   const spread = reduce(editor, 'ReduceSumSquare', offsets!, [1], false, 'spread');

@@ -10,3 +10,5 @@ export { type ImageTensor, PatchExtractor } from './patch-extractor';
 export { type MapGeometry, type PatchFeatureSpec, patchFeatureSpecSchema } from './patch-features';
 export { composeStationModel, linearClassifierHead, type NamedHead, type StationModel } from './station-model';
 export { imageTensor, inputImageSize, type InputSpec } from './image-tensor';
+export { addToMemoryBank, type BankUpdate, type BankUpdateOptions } from './bank-update';
+export { type DiscoverRequest, type DiscoverResult, discoverAnomalyModel } from './discover';

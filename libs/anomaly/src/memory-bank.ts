@@ -29,12 +29,13 @@ export function bankSize(bank: MemoryBank): number {
   return bank.vectors.length / bank.dimension;
 }
 
-/** Rows of `rows` ([n, dimension] row-major) at `indices`, in that order. */
-export function pickRows(rows: Float32Array, dimension: number, indices: ArrayLike<number>): Float32Array {
-  const picked = new Float32Array(indices.length * dimension);
-  for (let i = 0; i < indices.length; i++) {
-    const row = indices[i]!;
-    picked.set(rows.subarray(row * dimension, (row + 1) * dimension), i * dimension);
+/** Row blocks one after another, as one row-major matrix. */
+export function concatenate(parts: readonly Float32Array[]): Float32Array {
+  const all = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part, offset);
+    offset += part.length;
   }
-  return picked;
+  return all;
 }

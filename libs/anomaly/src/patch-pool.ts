@@ -1,4 +1,5 @@
 import type { GreedyCoreset } from './coreset';
+import { concatenate } from './memory-bank';
 
 export interface PatchPoolLimits {
   /** Patches kept from one image (its own greedy coreset); fewer when the image repeats itself. */
@@ -45,7 +46,7 @@ export class PatchPool {
 
   /** Every row, row-major [rows, dimension]. */
   contents(): Float32Array {
-    if (this.parts.length !== 1) this.parts = [concatenate(this.parts, this.rowCount * this.coreset.dimension)];
+    if (this.parts.length !== 1) this.parts = [concatenate(this.parts)];
     return this.parts[0] ?? new Float32Array(0);
   }
 
@@ -55,14 +56,4 @@ export class PatchPool {
     this.rowCount = reduced.count;
     this.reductions++;
   }
-}
-
-function concatenate(parts: readonly Float32Array[], length: number): Float32Array {
-  const all = new Float32Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    all.set(part, offset);
-    offset += part.length;
-  }
-  return all;
 }
