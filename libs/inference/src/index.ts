@@ -4,6 +4,7 @@ export {
   modelManifestSchema,
   parseModelManifest,
   readModelManifest,
+  type AnomalyMapSpec,
   type ModelManifest,
 } from './manifest/model-manifest';
 export { GoldenSampleMismatchError, ModelPipeline, type Inspection, type PipelineSettings, type StageTimings } from './pipeline/model-pipeline';

@@ -45,3 +45,30 @@ describe('parseModelManifest', () => {
     expect(() => parseModelManifest({ ...base, task: 'anomaly' }, 'manifest.json')).toThrow(/output\.task: must match task "anomaly"/);
   });
 });
+
+describe('anomaly manifests with a score map', () => {
+  const anomaly = (map: Record<string, unknown> | undefined) => ({
+    name: 'discover',
+    version: '1',
+    task: 'anomaly',
+    modelFile: 'model.onnx',
+    input: { name: 'data_0', shape: [-1, 3, 640, 640], layout: 'NCHW', dtype: 'float32', channelOrder: 'BGR', resize: { mode: 'stretch' } },
+    output: { task: 'anomaly', score: 'anomaly/score', threshold: 1.3, ...(map ? { map } : {}) },
+    labels: ['anomaly'],
+  });
+  const fire5 = { output: 'anomaly/map', width: 79, height: 79, stride: [8, 8], offset: [7, 7], receptiveField: [79, 79] };
+
+  it('accepts the map output with the geometry of its cells, and manifests without one', () => {
+    const manifest = parseModelManifest(anomaly(fire5), 'manifest.json');
+    expect(manifest.output).toEqual({ task: 'anomaly', score: 'anomaly/score', threshold: 1.3, map: fire5 });
+    expect(parseModelManifest(anomaly(undefined), 'manifest.json').output).not.toHaveProperty('map');
+  });
+
+  it('refuses a map whose cells fall outside the input, and a map that is the score', () => {
+    expect(() => parseModelManifest(anomaly({ ...fire5, width: 81 }), 'manifest.json')).toThrow(
+      /output\.map: cell centres run from \(7, 7\) to \(647, 631\), outside the 640x640 input/,
+    );
+    expect(() => parseModelManifest(anomaly({ ...fire5, output: 'anomaly/score' }), 'manifest.json')).toThrow(/output\.map\.output: must be another output than score/);
+    expect(() => parseModelManifest(anomaly({ ...fire5, stride: [0, 8] }), 'manifest.json')).toThrow(/output\.map\.stride\.0/);
+  });
+});

@@ -60,6 +60,25 @@ const inputSchema = z
     if (channels !== 3) context.addIssue({ code: 'custom', path: ['shape'], message: `images have 3 channels; the shape says ${channels}` });
   });
 
+const positivePair = z.tuple([z.number().positive(), z.number().positive()]);
+
+/**
+ * Where an anomaly model's score map lies on its input. Cell (column, row)
+ * is centred on input pixel (offset[0] + stride[0] * column, offset[1] +
+ * stride[1] * row) and its score depends on the receptiveField pixels
+ * around that centre; pairs are [x, y], in pixels of the model's input
+ * (after resize), not of the camera image.
+ */
+const anomalyMapSchema = z.object({
+  /** The output holding one score per cell, [batch, height, width], on the scale of the image score. */
+  output: z.string().min(1),
+  width: dimension,
+  height: dimension,
+  stride: positivePair,
+  offset: z.tuple([z.number(), z.number()]),
+  receptiveField: positivePair,
+});
+
 const outputSchema = z.discriminatedUnion('task', [
   z.object({
     task: z.literal('classification'),
@@ -75,6 +94,8 @@ const outputSchema = z.discriminatedUnion('task', [
     score: z.string().min(1),
     /** Scores at or above it are anomalous. */
     threshold: z.number(),
+    /** The score map behind the image score, for heat maps and top regions. */
+    map: anomalyMapSchema.optional(),
   }),
   z.object({
     task: z.literal('detection'),
@@ -124,6 +145,7 @@ export const modelManifestSchema = z
     if (manifest.output.task !== manifest.task) {
       context.addIssue({ code: 'custom', path: ['output', 'task'], message: `must match task "${manifest.task}"` });
     }
+    if (manifest.output.task === 'anomaly' && manifest.output.map) checkMapGeometry(manifest.output.map, manifest.output.score, { width, height }, context);
     for (const label of manifest.decision.rejectLabels) {
       if (!manifest.labels.includes(label)) {
         context.addIssue({ code: 'custom', path: ['decision', 'rejectLabels'], message: `"${label}" is not one of labels` });
@@ -131,7 +153,22 @@ export const modelManifestSchema = z
     }
   });
 
+/** The map must be another output than the score, and its cell centres must lie on the input it was built for. */
+function checkMapGeometry(map: z.output<typeof anomalyMapSchema>, score: string, input: { width: number; height: number }, context: z.RefinementCtx): void {
+  const path = ['output', 'map'];
+  if (map.output === score) context.addIssue({ code: 'custom', path: [...path, 'output'], message: 'must be another output than score' });
+  const last = [map.offset[0] + map.stride[0] * (map.width - 1), map.offset[1] + map.stride[1] * (map.height - 1)];
+  if (map.offset[0] < 0 || map.offset[1] < 0 || last[0]! >= input.width || last[1]! >= input.height) {
+    context.addIssue({
+      code: 'custom',
+      path,
+      message: `cell centres run from (${map.offset.join(', ')}) to (${last.join(', ')}), outside the ${input.width}x${input.height} input: a map for another input size?`,
+    });
+  }
+}
+
 export type ModelManifest = z.output<typeof modelManifestSchema>;
+export type AnomalyMapSpec = z.output<typeof anomalyMapSchema>;
 export type InputSpec = ModelManifest['input'];
 export type OutputSpec = ModelManifest['output'];
 

@@ -146,6 +146,21 @@ describe('models that must be refused', () => {
     await expect(ModelPipeline.open(path, testSettings(), silentLogger)).rejects.toThrow(/does not load: .*cpu: /);
   });
 
+  it('refuses an anomaly manifest whose score map is not an output of the model', async () => {
+    const manifest = await pcbManifest();
+    const scores = (manifest.output as { scores: string }).scores;
+    const map = { output: 'anomaly/map', width: 27, height: 27, stride: [8, 8], offset: [4, 4], receptiveField: [16, 16] };
+    const path = await modelFolder(join(PCB, 'pcb-aoi.opset11.onnx'), {
+      ...manifest,
+      task: 'anomaly',
+      output: { task: 'anomaly', score: scores, threshold: 0.5, map },
+      labels: ['anomaly'],
+      decision: { rejectLabels: [] },
+      goldenSamples: [],
+    });
+    await expect(ModelPipeline.open(path, testSettings(), silentLogger)).rejects.toThrow(/output "anomaly\/map" not in the model/);
+  });
+
   it('refuses a manifest whose input shape does not match the model', async () => {
     const manifest = await pcbManifest();
     const path = await modelFolder(join(PCB, 'pcb-aoi.opset11.onnx'), {

@@ -115,8 +115,10 @@ function checkAgainstManifest(session: ort.InferenceSession, manifest: ModelMani
     const dynamic = typeof modelBatch !== 'number' || modelBatch < 1;
     if (input.shape[0] === -1 && !dynamic) problems.push(`input "${input.name}" has a fixed batch of ${modelBatch}, the manifest says dynamic (-1)`);
   }
-  if (!session.outputNames.includes(outputName)) {
-    problems.push(`output "${outputName}" not in the model (it has ${session.outputNames.join(', ')})`);
+  const { output } = manifest;
+  const declared = output.task === 'anomaly' && output.map ? [outputName, output.map.output] : [outputName];
+  for (const name of declared) {
+    if (!session.outputNames.includes(name)) problems.push(`output "${name}" not in the model (it has ${session.outputNames.join(', ')})`);
   }
   if (problems.length > 0) throw new ModelLoadError(`model ${manifest.name}@${manifest.version} does not match its manifest: ${problems.join('; ')}`);
   return input.shape[0] === -1 ? Number.POSITIVE_INFINITY : input.shape[0];
