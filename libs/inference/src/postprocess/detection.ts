@@ -1,5 +1,6 @@
 import type { ModelManifest } from '../manifest/model-manifest';
 import type { ImageGeometry } from '../preprocess/image-decoder';
+import { originalBox } from './original-box';
 import type { DetectionBox, Prediction } from './prediction';
 
 type DetectionOutput = Extract<ModelManifest['output'], { task: 'detection' }>;
@@ -77,22 +78,7 @@ function iou(a: Candidate, b: Candidate): number {
 }
 
 function toOriginal(candidate: Candidate, labels: string[], geometry: ImageGeometry): DetectionBox {
-  const mapX = (x: number) => clamp((x - geometry.padX) / geometry.scaleX + geometry.offsetX, geometry.width);
-  const mapY = (y: number) => clamp((y - geometry.padY) / geometry.scaleY + geometry.offsetY, geometry.height);
-  const x1 = mapX(candidate.x1);
-  const y1 = mapY(candidate.y1);
-  return {
-    label: labels[candidate.classIndex] ?? String(candidate.classIndex),
-    score: candidate.score,
-    x: x1,
-    y: y1,
-    width: mapX(candidate.x2) - x1,
-    height: mapY(candidate.y2) - y1,
-  };
-}
-
-function clamp(value: number, limit: number): number {
-  return Math.min(Math.max(value, 0), limit);
+  return { label: labels[candidate.classIndex] ?? String(candidate.classIndex), score: candidate.score, ...originalBox(candidate, geometry) };
 }
 
 function detectionVerdict(boxes: DetectionBox[], manifest: ModelManifest): string {
