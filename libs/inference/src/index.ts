@@ -4,14 +4,18 @@ export {
   modelManifestSchema,
   parseModelManifest,
   readModelManifest,
+  manifestHeads,
   type AnomalyMapSpec,
+  type ModelHead,
   type ModelManifest,
+  type VerdictRule,
 } from './manifest/model-manifest';
 export { GoldenSampleMismatchError, ModelPipeline, type Inspection, type PipelineSettings, type StageTimings } from './pipeline/model-pipeline';
 export { ModelSlot, NoActiveModelError } from './pipeline/model-slot';
 export { type AnomalyRegion, type HeatMap, heatMapPng, quantizeHeatMap, type RegionOptions, topRegions } from './postprocess/anomaly-map';
 export type { OriginalBox } from './postprocess/original-box';
 export type { DetectionBox, LabelScore, Prediction } from './postprocess/prediction';
+export { combineVerdicts, type HeadResult, type StationVerdict } from './postprocess/verdict';
 export { DEFAULT_MAX_IMAGE_PIXELS, decodeImage, type ImageGeometry } from './preprocess/image-decoder';
 export { writeImageTensor } from './preprocess/tensor-layout';
 export { DamagedImageError, InvalidImageError } from './preprocess/invalid-image.error';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { DEMO_PCB_AOI } from '../testing/model-fixtures';
-import { InvalidManifestError, parseModelManifest } from './model-manifest';
+import { InvalidManifestError, manifestHeads, parseModelManifest } from './model-manifest';
 
 describe('parseModelManifest', () => {
   const demo = async () => JSON.parse(await readFile(DEMO_PCB_AOI, 'utf8')) as Record<string, unknown> & { input: Record<string, unknown> };
@@ -70,5 +70,53 @@ describe('anomaly manifests with a score map', () => {
     );
     expect(() => parseModelManifest(anomaly({ ...fire5, output: 'anomaly/score' }), 'manifest.json')).toThrow(/output\.map\.output: must be another output than score/);
     expect(() => parseModelManifest(anomaly({ ...fire5, stride: [0, 8] }), 'manifest.json')).toThrow(/output\.map\.stride\.0/);
+  });
+});
+
+describe('manifests of several heads on one backbone pass', () => {
+  const station = (extra: Record<string, unknown> = {}) => ({
+    name: 'station-7',
+    version: '4',
+    task: 'anomaly',
+    modelFile: 'model.onnx',
+    input: { name: 'data_0', shape: [-1, 3, 640, 640], layout: 'NCHW', dtype: 'float32', channelOrder: 'BGR', resize: { mode: 'stretch' } },
+    output: { task: 'anomaly', score: 'anomaly/score', threshold: 1.3 },
+    labels: ['anomaly'],
+    headName: 'discover',
+    heads: [
+      {
+        name: 'monitor-open',
+        output: { task: 'classification', scores: 'monitor-open/scores' },
+        labels: ['normal', 'open'],
+        decision: { rejectLabels: ['open'], minScore: 0.6 },
+      },
+    ],
+    ...extra,
+  });
+
+  it('lists the first head and the further heads, with reject-if-any as the default rule', () => {
+    const manifest = parseModelManifest(station(), 'manifest.json');
+    expect(manifestHeads(manifest).map((head) => [head.name, head.role, head.output.task])).toEqual([
+      ['discover', 'vote', 'anomaly'],
+      ['monitor-open', 'vote', 'classification'],
+    ]);
+    expect(manifest.verdict).toEqual({ reject: 'any' });
+    expect(manifestHeads(parseModelManifest({ ...station(), headName: undefined, heads: [] }, 'm.json')).map((head) => head.name)).toEqual(['anomaly']);
+  });
+
+  it.each([
+    [{ headName: 'monitor-open' }, /heads\.0\.name: head "monitor-open" is named twice/],
+    [{ heads: [{ name: 'm', output: { task: 'classification', scores: 'anomaly/score' }, labels: ['a', 'b'], decision: { rejectLabels: ['b'] } }] }, /heads\.0\.output: output "anomaly\/score" belongs to another head/],
+    [{ heads: [{ name: 'm', output: { task: 'classification', scores: 's' }, labels: ['a', 'b'] }] }, /heads\.0\.decision\.rejectLabels: a head that votes must name the labels that reject/],
+    [{ heads: [{ name: 'm', output: { task: 'classification', scores: 's' }, labels: ['a', 'b'], decision: { rejectLabels: ['c'] } }] }, /heads\.0\.decision\.rejectLabels: "c" is not one of labels/],
+    [{ verdict: { reject: { atLeast: 3 } } }, /verdict\.reject\.atLeast: 3 rejecting heads are asked for, but only 2 vote/],
+    [{ heads: [{ name: 'Bad Name', output: { task: 'classification', scores: 's' }, labels: ['a'] }] }, /heads\.0\.name: must be 1-64 lowercase/],
+  ])('refuses %j', (extra, message) => {
+    expect(() => parseModelManifest(station(extra), 'manifest.json')).toThrow(message);
+  });
+
+  it('lets a head report without voting, as long as one head votes', () => {
+    const heads = [{ name: 'm', role: 'report', output: { task: 'classification', scores: 's' }, labels: ['a', 'b'] }];
+    expect(manifestHeads(parseModelManifest(station({ heads }), 'm.json'))[1]!.role).toBe('report');
   });
 });

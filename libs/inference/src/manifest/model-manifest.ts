@@ -116,24 +116,51 @@ const goldenSampleSchema = z.object({
   tolerance: z.number().positive().max(1),
 });
 
+const nameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lowercase letters, digits, ".", "_" or "-"');
+
+/**
+ * How a prediction becomes a verdict: `reject` when the top label (or any
+ * detected box) is one of `rejectLabels` with at least `minScore`, `pass`
+ * otherwise. Without rejectLabels the verdict is the top label itself
+ * (anomaly models reject at their threshold).
+ */
+const decisionSchema = z
+  .object({ rejectLabels: z.array(z.string()).default([]), minScore: z.number().min(0).max(1).default(0.5) })
+  .default({ rejectLabels: [], minScore: 0.5 });
+
+/**
+ * A further head of the same model: it reads the same backbone pass and
+ * has outputs of its own (a Monitor: a classifier for confirmed defect
+ * types beside a Discover anomaly head).
+ */
+const headSchema = z.object({
+  name: nameSchema,
+  output: outputSchema,
+  labels: z.array(z.string().min(1)).min(1),
+  decision: decisionSchema,
+  /** `vote`: its verdict counts toward the station's; `report`: reported beside it only (a Monitor on trial). */
+  role: z.enum(['vote', 'report']).default('vote'),
+});
+
+/** Which voting heads must reject for the station to reject. */
+const verdictRuleSchema = z.union([z.literal('any'), z.literal('all'), z.object({ atLeast: z.number().int().min(1) })]);
+
 export const modelManifestSchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lowercase letters, digits, ".", "_" or "-"'),
+    name: nameSchema,
     version: z.string().min(1).max(64),
     task: z.enum(['classification', 'anomaly', 'detection']),
     modelFile: relativeFile,
     input: inputSchema,
+    /** The model's first head: task, output, labels, decision (all a model has when it has one head). */
     output: outputSchema,
     labels: z.array(z.string().min(1)).min(1),
-    /**
-     * How a prediction becomes the station's verdict: `reject` when the top
-     * label (or any detected box) is one of `rejectLabels` with at least
-     * `minScore`, `pass` otherwise. Without rejectLabels the verdict is the
-     * top label itself (or `anomalous`/`normal` for anomaly models).
-     */
-    decision: z
-      .object({ rejectLabels: z.array(z.string()).default([]), minScore: z.number().min(0).max(1).default(0.5) })
-      .default({ rejectLabels: [], minScore: 0.5 }),
+    decision: decisionSchema,
+    /** How the first head is named where heads are reported; its task by default. */
+    headName: nameSchema.optional(),
+    heads: z.array(headSchema).max(16).default([]),
+    /** How the voting heads' verdicts combine into the station's (see combineVerdicts). */
+    verdict: z.object({ reject: verdictRuleSchema.default('any') }).default({ reject: 'any' }),
     goldenSamples: z.array(goldenSampleSchema).default([]),
   })
   .superRefine((manifest, context) => {
@@ -146,12 +173,71 @@ export const modelManifestSchema = z
       context.addIssue({ code: 'custom', path: ['output', 'task'], message: `must match task "${manifest.task}"` });
     }
     if (manifest.output.task === 'anomaly' && manifest.output.map) checkMapGeometry(manifest.output.map, manifest.output.score, { width, height }, context);
-    for (const label of manifest.decision.rejectLabels) {
-      if (!manifest.labels.includes(label)) {
-        context.addIssue({ code: 'custom', path: ['decision', 'rejectLabels'], message: `"${label}" is not one of labels` });
-      }
+    checkRejectLabels(manifest, [], context);
+    if (manifest.heads.length > 0) checkHeads(manifest, context);
+  });
+
+type ParsedManifest = z.output<typeof modelManifestSchema>;
+type HeadLike = Pick<ParsedManifest, 'labels' | 'decision'>;
+
+function checkRejectLabels(head: HeadLike, path: (string | number)[], context: z.RefinementCtx): void {
+  for (const label of head.decision.rejectLabels) {
+    if (!head.labels.includes(label)) context.addIssue({ code: 'custom', path: [...path, 'decision', 'rejectLabels'], message: `"${label}" is not one of labels` });
+  }
+}
+
+/** Heads of one model: distinct names and outputs, each able to say reject or pass, and a rule their votes can meet. */
+function checkHeads(manifest: ParsedManifest, context: z.RefinementCtx): void {
+  const heads = manifestHeads(manifest);
+  const names = new Set<string>();
+  const outputs = new Set<string>();
+  heads.forEach((head, index) => {
+    const path = index === 0 ? [] : ['heads', index - 1];
+    if (index > 0) checkRejectLabels(head, path, context);
+    if (names.has(head.name)) context.addIssue({ code: 'custom', path: [...path, index === 0 ? 'headName' : 'name'], message: `head "${head.name}" is named twice` });
+    names.add(head.name);
+    for (const output of outputNames(head.output)) {
+      if (outputs.has(output)) context.addIssue({ code: 'custom', path: [...path, 'output'], message: `output "${output}" belongs to another head already` });
+      outputs.add(output);
+    }
+    if (head.role === 'vote' && head.output.task !== 'anomaly' && head.decision.rejectLabels.length === 0) {
+      context.addIssue({ code: 'custom', path: [...path, 'decision', 'rejectLabels'], message: 'a head that votes must name the labels that reject' });
     }
   });
+  const voting = heads.filter((head) => head.role === 'vote').length;
+  const rule = manifest.verdict.reject;
+  if (voting === 0) context.addIssue({ code: 'custom', path: ['heads'], message: 'at least one head must vote' });
+  if (typeof rule === 'object' && rule.atLeast > voting) {
+    context.addIssue({ code: 'custom', path: ['verdict', 'reject', 'atLeast'], message: `${rule.atLeast} rejecting heads are asked for, but only ${voting} vote` });
+  }
+}
+
+function outputNames(output: OutputSpec): string[] {
+  switch (output.task) {
+    case 'classification':
+      return [output.scores];
+    case 'anomaly':
+      return output.map ? [output.score, output.map.output] : [output.score];
+    case 'detection':
+      return [output.output];
+  }
+}
+
+export type VerdictRule = z.output<typeof verdictRuleSchema>;
+
+/** One head of a model as the agent serves it: the first (the manifest's own task and output) and then the further heads. */
+export interface ModelHead {
+  name: string;
+  role: 'vote' | 'report';
+  output: OutputSpec;
+  labels: string[];
+  decision: ParsedManifest['decision'];
+}
+
+export function manifestHeads(manifest: ParsedManifest): ModelHead[] {
+  const first: ModelHead = { name: manifest.headName ?? manifest.task, role: 'vote', output: manifest.output, labels: manifest.labels, decision: manifest.decision };
+  return [first, ...manifest.heads];
+}
 
 /** The map must be another output than the score, and its cell centres must lie on the input it was built for. */
 function checkMapGeometry(map: z.output<typeof anomalyMapSchema>, score: string, input: { width: number; height: number }, context: z.RefinementCtx): void {
