@@ -1,11 +1,17 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ModelPipeline } from '@loupe/inference';
 import { type ModelProto, writeOnnxModel } from '@loupe/onnx-graph';
 import ort from 'onnxruntime-node';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { anomalyManifest } from './anomaly-manifest';
 import { AnomalyScorer } from './anomaly-scorer';
 import { type DiscoverResult, discoverAnomalyModel } from './discover';
 import { bankSize } from './memory-bank';
 import { PatchExtractor } from './patch-extractor';
-import { BANK, deepPcb, defectBoxes, SIZE, SPEC, squeezeNet, templates } from './testing/deeppcb-fixture';
+import { BANK, deepPcb, defectBoxes, INPUT, SIZE, SPEC, squeezeNet, templates, testdataFile } from './testing/deeppcb-fixture';
 
 const BANK_TEMPLATES = [0, 1, 2, 3, 4, 5];
 const HELD_OUT_TEMPLATES = [6, 7, 8, 9];
@@ -116,5 +122,32 @@ describe('discoverAnomalyModel on DeepPCB templates of one board group', () => {
     const bankConvs = result.model.metadata.bankTensors.map((name) => graph.node.find((node) => node.opType === 'Conv' && node.input[1] === name)!);
     expect(bankConvs.every((node) => node !== undefined)).toBe(true);
     expect(Math.max(...bankConvs.map((node) => sizes.get(node.input[1])![0]!))).toBe(plan.chunkRows);
+  });
+
+  it('writes a manifest the agent’s pipeline serves: its score is the model’s, its map geometry the builder’s', async () => {
+    const manifest = anomalyManifest(result.model.metadata, { name: 'discover-20085', version: '1', modelFile: 'model.onnx', input: INPUT, threshold: result.calibration.threshold });
+    expect(manifest.output).toMatchObject({ task: 'anomaly', threshold: result.calibration.threshold, map: { width: 79, height: 79, stride: [8, 8], offset: [7, 7] } });
+    const folder = await mkdtemp(join(tmpdir(), 'loupe-discover-'));
+    try {
+      await writeFile(join(folder, 'model.onnx'), writeOnnxModel(result.model.model));
+      await writeFile(join(folder, 'manifest.json'), JSON.stringify(manifest));
+      const settings = {
+        providers: { chain: ['cpu' as const], tensorrt: { fp16: false, int8: false, engineCacheDir: folder, workspaceBytes: 1 << 30 }, cuda: { deviceId: 0 }, cpu: { intraOpThreads: 1, interOpThreads: 1, spinWait: false } },
+        batch: { maxBatch: 1, maxDelayMs: 1, maxQueue: 4, concurrentBatches: 1 },
+        maxImagePixels: 10_000_000,
+        warmUpRuns: 0,
+      };
+      const pipeline = await ModelPipeline.open(join(folder, 'manifest.json'), settings, pino({ level: 'silent' }));
+      try {
+        const inspection = await pipeline.inspect(await readFile(testdataFile('20085010_test.jpg')));
+        const own = await scorer.score(images.get('20085010_test.jpg')!);
+        expect(Math.abs(inspection.prediction.anomaly!.score - own.score)).toBeLessThan(1e-5);
+        expect(inspection.prediction.verdict).toBe(own.score >= result.calibration.threshold ? 'reject' : 'pass');
+      } finally {
+        await pipeline.close();
+      }
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });

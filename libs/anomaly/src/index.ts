@@ -12,3 +12,4 @@ export { composeStationModel, linearClassifierHead, type NamedHead, type Station
 export { imageTensor, inputImageSize, type InputSpec } from './image-tensor';
 export { addToMemoryBank, type BankUpdate, type BankUpdateOptions } from './bank-update';
 export { type DiscoverRequest, type DiscoverResult, discoverAnomalyModel } from './discover';
+export { anomalyManifest, type AnomalyManifestFields, type MonitorEntry } from './anomaly-manifest';

@@ -1,11 +1,13 @@
 import { type ModelProto, writeOnnxModel } from '@loupe/onnx-graph';
 import ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { manifestHeads } from '@loupe/inference';
+import { anomalyManifest } from './anomaly-manifest';
 import { exportAnomalyModel } from './anomaly-model';
 import type { MemoryBank } from './memory-bank';
 import { SeededRandom } from './seeded-random';
 import { composeStationModel, linearClassifierHead, type NamedHead } from './station-model';
-import { deepPcb, SIZE, SPEC, squeezeNet } from './testing/deeppcb-fixture';
+import { deepPcb, INPUT, SIZE, SPEC, squeezeNet } from './testing/deeppcb-fixture';
 
 const run = async (model: ModelProto, image: Float32Array) => {
   const session = await ort.InferenceSession.create(writeOnnxModel(model), { intraOpNumThreads: 1 });
@@ -60,6 +62,30 @@ describe('a station model with an anomaly head and classifier heads', () => {
     expect(maxDifference(together['monitor-1/scores']!, firstOnly['monitor-1/scores']!)).toBeLessThan(1e-5);
     expect(maxDifference(together['monitor-2/scores']!, secondOnly['monitor-2/scores']!)).toBeLessThan(1e-5);
     expect(together['monitor-1/scores']!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  });
+
+  it('describes every head in one manifest, with the verdict rule', () => {
+    const station = exportAnomalyModel(backbone, SPEC, bank, SIZE, { otherHeads: monitors });
+    const manifest = anomalyManifest(station.metadata, {
+      name: 'station-7',
+      version: '3',
+      modelFile: 'model.onnx',
+      input: INPUT,
+      threshold: 1.2,
+      monitors: [
+        { name: 'monitor-1', output: station.values['monitor-1']!.scores!, labels: ['normal', 'open', 'short'], rejectLabels: ['open', 'short'] },
+        { name: 'monitor-2', output: station.values['monitor-2']!.scores!, labels: ['normal', 'spur'], rejectLabels: ['spur'], role: 'report' },
+      ],
+    });
+    expect(manifestHeads(manifest).map((head) => [head.name, head.role])).toEqual([
+      ['anomaly', 'vote'],
+      ['monitor-1', 'vote'],
+      ['monitor-2', 'report'],
+    ]);
+    expect(manifest.verdict.reject).toBe('any');
+    const served = manifestHeads(manifest).map((head) => (head.output.task === 'classification' ? head.output.scores : head.output.task === 'anomaly' ? head.output.score : head.output.output));
+    expect(served).toEqual(['anomaly/score', 'monitor-1/scores', 'monitor-2/scores']);
+    expect(station.model.graph!.output.map((output) => output.name)).toEqual(expect.arrayContaining(served));
   });
 
   it('refuses heads that share a name, a head with nothing to say, and a classifier with malformed weights', () => {

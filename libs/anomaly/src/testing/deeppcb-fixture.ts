@@ -33,9 +33,11 @@ export async function squeezeNet(): Promise<ModelProto> {
   return readOnnxModel(await readFile(join(testdata, 'models', 'squeezenet1.0', 'SqueezeNet_fp32.from-fp16.onnx')));
 }
 
+export const testdataFile = (file: string) => join(testdata, 'deeppcb', file);
+
 /** A DeepPCB image of tools/testdata/deeppcb as the model's input tensor. */
 export async function deepPcb(file: string): Promise<Float32Array> {
-  return imageTensor(await readFile(join(testdata, 'deeppcb', file)), INPUT);
+  return imageTensor(await readFile(testdataFile(file)), INPUT);
 }
 
 export const templates = (ids: readonly number[]) => ids.map((id) => `2008500${id}_temp.jpg`);
