@@ -5,6 +5,8 @@ import type { ImageTensor, PatchExtractor } from './patch-extractor';
 import { PatchPool, type PatchPoolLimits } from './patch-pool';
 
 export interface BankOptions extends PatchPoolLimits {
+  /** Take every cellStride-th cell of each image in each direction (the extractor must be made with it). */
+  cellStride?: number;
   /** Rows of the bank at most (fewer when the images repeat themselves). */
   bankSize: number;
   /** Dimension of the coreset's random projection, and its seed. */
@@ -40,7 +42,7 @@ export async function buildMemoryBank(extractor: PatchExtractor, images: AsyncIt
     let count = 0;
     for await (const image of images) {
       let started = performance.now();
-      const { rows, mean } = await extractor.extract(image);
+      const { rows, mean } = await extractor.sample(image);
       seconds.extract += (performance.now() - started) / 1000;
       mean.forEach((value, i) => (meanSum[i] = meanSum[i]! + value));
       count++;
@@ -66,7 +68,7 @@ export async function buildMemoryBank(extractor: PatchExtractor, images: AsyncIt
 }
 
 async function farthestDistance(bank: MemoryBank, rows: Float32Array, extractor: PatchExtractor, options: BankOptions): Promise<number> {
-  const scorer = await BankScorer.create(bank, { opset: extractor.opset, rowsPerRun: extractor.cells, maxChunkBytes: options.maxChunkBytes, threads: options.threads });
+  const scorer = await BankScorer.create(bank, { opset: extractor.opset, rowsPerRun: extractor.sampledCells, maxChunkBytes: options.maxChunkBytes, threads: options.threads });
   try {
     const distances = await scorer.distances(rows);
     return distances.reduce((largest, value) => (value > largest ? value : largest), 0);

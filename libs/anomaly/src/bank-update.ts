@@ -75,8 +75,8 @@ async function featureExtractorOf(model: ModelProto, metadata: AnomalyMetadata, 
   editor.keepOutputs([metadata.features]);
   editor.prune();
   const outputs = addRowOutputs(editor, metadata.features, metadata.spec.features.dimension, metadata.geometry);
-  editor.keepOutputs([outputs.rows, outputs.mean]);
-  return PatchExtractor.fromModel(copy, outputs, metadata.geometry, metadata.spec.features.dimension, threads);
+  editor.keepOutputs([outputs.rows, outputs.sampled, outputs.mean]);
+  return PatchExtractor.fromModel(copy, outputs, metadata.geometry, metadata.spec.features.dimension, { threads });
 }
 
 function scorerFor(bank: MemoryBank, extractor: PatchExtractor, metadata: AnomalyMetadata): Promise<BankScorer> {

@@ -36,7 +36,7 @@ describe('discoverAnomalyModel on DeepPCB templates of one board group', () => {
       calibrationImages: templates(HELD_OUT_TEMPLATES).map((file) => images.get(file)!),
       falseAlarmRate: 0.2,
     });
-    extractor = await PatchExtractor.create(backbone, SPEC.features, SIZE, 1);
+    extractor = await PatchExtractor.create(backbone, SPEC.features, SIZE, { threads: 1 });
     scorer = await AnomalyScorer.create(extractor, result.build.bank, SPEC.imageScore, { maxChunkBytes: SPEC.maxChunkBytes, threads: 1 });
     exported = await ort.InferenceSession.create(writeOnnxModel(result.model.model), { intraOpNumThreads: 1 });
   }, 180_000);

@@ -42,7 +42,7 @@ export interface DiscoverResult {
  */
 export async function discoverAnomalyModel(request: DiscoverRequest): Promise<DiscoverResult> {
   const { backbone, size, spec } = request;
-  const extractor = await PatchExtractor.create(backbone, spec.features, size, request.bank.threads);
+  const extractor = await PatchExtractor.create(backbone, spec.features, size, { threads: request.bank.threads, cellStride: request.bank.cellStride });
   try {
     checkImageScoreSpec(spec.imageScore, extractor.geometry);
     const build = await buildMemoryBank(extractor, request.bankImages, request.bank);

@@ -13,3 +13,4 @@ export { imageTensor, inputImageSize, type InputSpec } from './image-tensor';
 export { addToMemoryBank, type BankUpdate, type BankUpdateOptions } from './bank-update';
 export { type DiscoverRequest, type DiscoverResult, discoverAnomalyModel } from './discover';
 export { anomalyManifest, type AnomalyManifestFields, type MonitorEntry } from './anomaly-manifest';
+export { SQUEEZENET_DISCOVER } from './defaults';
