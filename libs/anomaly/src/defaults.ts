@@ -4,7 +4,7 @@ import type { BankOptions } from './bank-builder';
 /**
  * Settings for the shipped SqueezeNet, chosen on DeepPCB (docs/discover.md):
  * fire3 alone (stride 4, a 31-pixel neighbourhood after aggregation) beat
- * fire5+fire7 by 0.08 box AUROC and 0.17 image AUROC on the hardest board
+ * fire5+fire7 by 0.10 box AUROC and 0.27 image AUROC on the hardest board
  * groups, because small neighbourhoods of a good board look like those of
  * any other part of it while a spur or a pin-hole does not; 32 dimensions
  * and 1,024 rows keep the head within twice a classifier's time.
