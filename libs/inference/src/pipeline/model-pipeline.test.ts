@@ -161,6 +161,13 @@ describe('models that must be refused', () => {
     await expect(ModelPipeline.open(path, testSettings(), silentLogger)).rejects.toThrow(/output "anomaly\/map" not in the model/);
   });
 
+  it('refuses a model of several heads rather than serve the first alone', async () => {
+    const manifest = await pcbManifest();
+    const monitor = { name: 'monitor', output: { task: 'classification', scores: 'monitor/scores' }, labels: ['ok', 'open'], decision: { rejectLabels: ['open'] } };
+    const path = await modelFolder(join(PCB, 'pcb-aoi.opset11.onnx'), { ...manifest, heads: [monitor], goldenSamples: [] });
+    await expect(ModelPipeline.open(path, testSettings(), silentLogger)).rejects.toThrow(/lists further heads \(monitor\); this agent serves models of one head/);
+  });
+
   it('refuses a manifest whose input shape does not match the model', async () => {
     const manifest = await pcbManifest();
     const path = await modelFolder(join(PCB, 'pcb-aoi.opset11.onnx'), {

@@ -116,6 +116,10 @@ function checkAgainstManifest(session: ort.InferenceSession, manifest: ModelMani
     if (input.shape[0] === -1 && !dynamic) problems.push(`input "${input.name}" has a fixed batch of ${modelBatch}, the manifest says dynamic (-1)`);
   }
   const { output } = manifest;
+  // Serving the first of several heads would drop the others' votes from every verdict.
+  if (manifest.heads.length > 0) {
+    problems.push(`the manifest lists further heads (${manifest.heads.map((head) => head.name).join(', ')}); this agent serves models of one head until it combines their verdicts`);
+  }
   const declared = output.task === 'anomaly' && output.map ? [outputName, output.map.output] : [outputName];
   for (const name of declared) {
     if (!session.outputNames.includes(name)) problems.push(`output "${name}" not in the model (it has ${session.outputNames.join(', ')})`);
