@@ -32,7 +32,13 @@ export interface BankBuild {
  * measured over the pool. Memory stays within the pool's limit however
  * many images come; every distance is computed by onnxruntime.
  */
-export async function buildMemoryBank(extractor: PatchExtractor, images: AsyncIterable<ImageTensor> | Iterable<ImageTensor>, options: BankOptions): Promise<BankBuild> {
+export async function buildMemoryBank(
+  extractor: PatchExtractor,
+  images: AsyncIterable<ImageTensor> | Iterable<ImageTensor>,
+  options: BankOptions,
+  /** Called after each image joins the pool, with the count so far: a long build shows progress. */
+  onImage?: (images: number) => void,
+): Promise<BankBuild> {
   const { dimension } = extractor;
   const coreset = await GreedyCoreset.create(dimension, { reducedDimension: options.coresetDimension, seed: options.seed, threads: options.threads });
   const seconds = { extract: 0, coreset: 0, coverage: 0 };
@@ -49,6 +55,7 @@ export async function buildMemoryBank(extractor: PatchExtractor, images: AsyncIt
       started = performance.now();
       await pool.add(rows);
       seconds.coreset += (performance.now() - started) / 1000;
+      onImage?.(count);
     }
     if (count === 0) throw new RangeError('a memory bank needs at least one good image');
     const center = Float32Array.from(meanSum, (sum) => sum / count);

@@ -23,6 +23,7 @@ describe('discoverAnomalyModel on DeepPCB templates of one board group', () => {
   let scorer: AnomalyScorer;
   let exported: ort.InferenceSession;
   const images = new Map<string, Float32Array>();
+  const progress: string[] = [];
 
   beforeAll(async () => {
     backbone = await squeezeNet();
@@ -35,6 +36,7 @@ describe('discoverAnomalyModel on DeepPCB templates of one board group', () => {
       bankImages: templates(BANK_TEMPLATES).map((file) => images.get(file)!),
       calibrationImages: templates(HELD_OUT_TEMPLATES).map((file) => images.get(file)!),
       falseAlarmRate: 0.2,
+      onProgress: ({ stage, images: count }) => progress.push(`${stage} ${count}`),
     });
     extractor = await PatchExtractor.create(backbone, SPEC.features, SIZE, { threads: 1 });
     scorer = await AnomalyScorer.create(extractor, result.build.bank, SPEC.imageScore, { maxChunkBytes: SPEC.maxChunkBytes, threads: 1 });
@@ -48,6 +50,7 @@ describe('discoverAnomalyModel on DeepPCB templates of one board group', () => {
   it('builds a bounded bank that covers the patches it was built from', () => {
     const { build } = result;
     expect(build.images).toBe(BANK_TEMPLATES.length);
+    expect(progress).toEqual([...BANK_TEMPLATES.map((_, i) => `bank ${i + 1}`), ...HELD_OUT_TEMPLATES.map((_, i) => `calibration ${i + 1}`)]);
     expect(build.poolRows).toBeLessThanOrEqual(BANK.maxRows);
     expect(bankSize(build.bank)).toBeGreaterThan(100);
     expect(bankSize(build.bank)).toBeLessThanOrEqual(BANK.bankSize);

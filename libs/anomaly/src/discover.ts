@@ -24,6 +24,8 @@ export interface DiscoverRequest {
   falseAlarmRate: number;
   /** Heads that share the backbone pass (Monitors), added beside the anomaly head. */
   otherHeads?: readonly NamedHead[];
+  /** Called after each image of each stage, for a run's progress bar. */
+  onProgress?: (progress: { stage: 'bank' | 'calibration'; images: number }) => void;
 }
 
 export interface DiscoverResult {
@@ -45,11 +47,14 @@ export async function discoverAnomalyModel(request: DiscoverRequest): Promise<Di
   const extractor = await PatchExtractor.create(backbone, spec.features, size, { threads: request.bank.threads, cellStride: request.bank.cellStride });
   try {
     checkImageScoreSpec(spec.imageScore, extractor.geometry);
-    const build = await buildMemoryBank(extractor, request.bankImages, request.bank);
+    const build = await buildMemoryBank(extractor, request.bankImages, request.bank, (images) => request.onProgress?.({ stage: 'bank', images }));
     const scorer = await AnomalyScorer.create(extractor, build.bank, spec.imageScore, { maxChunkBytes: spec.maxChunkBytes, threads: request.bank.threads });
     const calibrationScores: number[] = [];
     try {
-      for await (const image of request.calibrationImages) calibrationScores.push((await scorer.score(image)).score);
+      for await (const image of request.calibrationImages) {
+        calibrationScores.push((await scorer.score(image)).score);
+        request.onProgress?.({ stage: 'calibration', images: calibrationScores.length });
+      }
     } finally {
       await scorer.release();
     }

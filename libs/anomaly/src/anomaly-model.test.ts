@@ -1,0 +1,48 @@
+import { InvalidOnnxModelError, type ModelProto } from '@loupe/onnx-graph';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ANOMALY_METADATA_KEY, exportAnomalyModel, readAnomalyMetadata, readMemoryBank } from './anomaly-model';
+import type { MemoryBank } from './memory-bank';
+import { SeededRandom } from './seeded-random';
+import { SIZE, SPEC, squeezeNet } from './testing/deeppcb-fixture';
+
+const withMetadata = (model: ModelProto, value: string): ModelProto => ({ ...model, metadataProps: [{ key: ANOMALY_METADATA_KEY, value }] });
+
+describe('the anomaly metadata of an exported model', () => {
+  let model: ModelProto;
+  let bank: MemoryBank;
+  beforeAll(async () => {
+    const dimension = SPEC.features.dimension;
+    bank = { dimension, vectors: new SeededRandom(5).gaussians(700 * dimension, 3), center: new SeededRandom(6).gaussians(dimension, 1), coverageRadius: 12.5, scoreUnit: 11 };
+    model = exportAnomalyModel(await squeezeNet(), SPEC, bank, SIZE).model;
+  });
+
+  it('gives back the bank the model was exported with', () => {
+    const read = readMemoryBank(model);
+    expect(read.vectors).toEqual(bank.vectors);
+    expect(read.center).toEqual(bank.center);
+    expect([read.dimension, read.coverageRadius, read.scoreUnit]).toEqual([bank.dimension, 12.5, 11]);
+    expect(readAnomalyMetadata(model).bankTensors.length).toBeGreaterThan(1);
+  });
+
+  it('refuses metadata that is missing, not JSON, or names a constant the model lacks', () => {
+    expect(() => readAnomalyMetadata({ ...model, metadataProps: [] })).toThrow(/no loupe\.anomaly metadata/);
+    expect(() => readAnomalyMetadata(withMetadata(model, '{"head":'))).toThrow(/metadata is not JSON/);
+    const metadata = readAnomalyMetadata(model);
+    expect(() => readMemoryBank(withMetadata(model, JSON.stringify({ ...metadata, centerTensor: 'nowhere' })))).toThrow(/names nowhere, which is not a constant/);
+    expect(() => readAnomalyMetadata(withMetadata(model, JSON.stringify({ ...metadata, scoreUnit: -1 })))).toThrow(/scoreUnit/);
+  });
+
+  it('answers any metadata text with the metadata or an InvalidOnnxModelError, never another failure', () => {
+    const valid = JSON.stringify(readAnomalyMetadata(model));
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.integer({ min: 0, max: valid.length }).map((cut) => valid.slice(0, cut))), (text) => {
+        try {
+          readAnomalyMetadata(withMetadata(model, text));
+        } catch (error) {
+          expect(error).toBeInstanceOf(InvalidOnnxModelError);
+        }
+      }),
+    );
+  });
+});
