@@ -1,10 +1,13 @@
-import { InvalidOnnxModelError, type ModelProto } from '@loupe/onnx-graph';
+import { InvalidOnnxModelError, type ModelProto, writeOnnxModel } from '@loupe/onnx-graph';
 import fc from 'fast-check';
+import ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { anomalyManifest } from './anomaly-manifest';
 import { ANOMALY_METADATA_KEY, exportAnomalyModel, readAnomalyMetadata, readMemoryBank } from './anomaly-model';
+import { SQUEEZENET_DISCOVER } from './defaults';
 import type { MemoryBank } from './memory-bank';
 import { SeededRandom } from './seeded-random';
-import { SIZE, SPEC, squeezeNet } from './testing/deeppcb-fixture';
+import { deepPcb, INPUT, SIZE, SPEC, squeezeNet } from './testing/deeppcb-fixture';
 
 const withMetadata = (model: ModelProto, value: string): ModelProto => ({ ...model, metadataProps: [{ key: ANOMALY_METADATA_KEY, value }] });
 
@@ -44,5 +47,23 @@ describe('the anomaly metadata of an exported model', () => {
         }
       }),
     );
+  });
+});
+
+describe('the SqueezeNet defaults', () => {
+  it('export a model with a 159 x 159 map of fire3 cells that the agent’s manifest accepts', async () => {
+    const { spec } = SQUEEZENET_DISCOVER;
+    const dimension = spec.features.dimension;
+    const bank: MemoryBank = { dimension, vectors: new SeededRandom(8).gaussians(1024 * dimension, 100), center: new Float32Array(dimension), coverageRadius: 300, scoreUnit: 300 };
+    const exported = exportAnomalyModel(await squeezeNet(), spec, bank, SIZE);
+    expect(exported.metadata.geometry).toEqual({ width: 159, height: 159, stride: [4, 4], offset: [3, 3], receptiveField: [31, 31] });
+    expect(exported.plan.peakBytesPerImage).toBeLessThanOrEqual(spec.maxChunkBytes);
+    const manifest = anomalyManifest(exported.metadata, { name: 'defaults', version: '1', modelFile: 'model.onnx', input: INPUT, threshold: 1 });
+    expect(manifest.output).toMatchObject({ map: { width: 159, height: 159 } });
+    const session = await ort.InferenceSession.create(writeOnnxModel(exported.model), { intraOpNumThreads: 1 });
+    const run = await session.run({ data_0: new ort.Tensor('float32', await deepPcb('20085010_test.jpg'), [1, 3, SIZE.height, SIZE.width]) });
+    await session.release();
+    expect(run[exported.metadata.outputs.map]!.dims).toEqual([1, 159, 159]);
+    expect(Number.isFinite((run[exported.metadata.outputs.score]!.data as Float32Array)[0])).toBe(true);
   });
 });
