@@ -13,9 +13,3 @@ export async function imageTensor(bytes: Buffer, input: InputSpec): Promise<Floa
   writeImageTensor(pixels, input, tensor, 0);
   return tensor;
 }
-
-/** Height and width of a fixed-size NCHW input. */
-export function inputImageSize(input: InputSpec): { height: number; width: number } {
-  if (input.layout !== 'NCHW') throw new RangeError('anomaly models take NCHW input');
-  return { height: input.shape[2], width: input.shape[3] };
-}
