@@ -82,6 +82,15 @@ export const claimResponseSchema = z.object({
 });
 export type ClaimResponse = z.infer<typeof claimResponseSchema>;
 
+/** `GET /api/projects/:id/progress`: the queue screen's counters for one project. */
+export const projectProgressResponseSchema = z.object({
+  /** Samples the caller answered in this project since midnight (the database's time zone); `doneToday` in a claim counts every project. */
+  doneTodayInProject: z.number().int(),
+  /** Samples waiting for an answer in the project, leased ones included, as in a claim. */
+  queueDepth: z.number().int(),
+});
+export type ProjectProgressResponse = z.infer<typeof projectProgressResponseSchema>;
+
 /** The lease a call acts on. */
 export const leaseRequestSchema = z.object({ token: z.string().regex(/^\d+$/, 'token must be the token from the claim') });
 

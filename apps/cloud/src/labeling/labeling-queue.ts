@@ -251,6 +251,19 @@ export class LabelingQueue {
     return this.depths.get(projectId);
   }
 
+  /**
+   * Answers the labeler gave in the project since midnight, for the queue
+   * screen's counter; counted from the labeler's own labels of the day
+   * (index labels(labeler_id, created_at)), so undone answers drop out.
+   */
+  async answeredTodayIn(projectId: string, labelerId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM labels WHERE labeler_id = $1 AND created_at >= current_date AND project_id = $2`,
+      [labelerId, projectId],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   /** Answers the labeler gave since midnight. */
   async answeredToday(labelerId: string): Promise<number> {
     const { rows } = await this.pool.query<{ n: number }>(`SELECT ${answeredTodayBy('$1')} AS n`, [labelerId]);

@@ -4,12 +4,14 @@ import {
   heartbeatResponseSchema,
   leaseRequestSchema,
   projectListResponseSchema,
+  projectProgressResponseSchema,
   projectSchema,
   submitRequestSchema,
   submitResponseSchema,
   undoResponseSchema,
   type ClaimResponse,
   type ProjectDto,
+  type ProjectProgressResponse,
   type SubmitResponse,
   type UndoResponse,
 } from '@loupe/api-contracts';
@@ -75,6 +77,18 @@ export class ProjectsController {
   @ApiRoute({ summary: "Create a project; its model's stored samples join its queue.", body: createProjectRequestSchema, response: projectSchema })
   create(@Body() body: unknown): Promise<ProjectDto> {
     return this.projects.create(parseBody(createProjectRequestSchema, body));
+  }
+
+  @Get(':id/progress')
+  @Allow(...LABELING_ROLES)
+  @ApiRoute({
+    summary: "Your answers in the project since midnight and the samples waiting in it: the queue screen's counters.",
+    response: projectProgressResponseSchema,
+  })
+  async progress(@Param('id', ParseUUIDPipe) projectId: string, @Req() request: SignedInRequest): Promise<ProjectProgressResponse> {
+    await this.projects.get(projectId);
+    const [doneTodayInProject, queueDepth] = await Promise.all([this.queue.answeredTodayIn(projectId, request.user.id), this.queue.depth(projectId)]);
+    return { doneTodayInProject, queueDepth };
   }
 
   @Post(':id/claims')
