@@ -14,6 +14,12 @@ export default defineConfig({
     outDir: fileURLToPath(new URL('dist/apps/labeler-web', workspaceRoot)),
     // The output lies outside this project's root, so Vite asks before emptying it.
     emptyOutDir: true,
+    rollupOptions: {
+      // Radix's modules start with "use client" for React Server Components; a browser bundle has no use for it.
+      onwarn(warning, warn) {
+        if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning);
+      },
+    },
   },
   // In development Vite serves the page, and API calls go on to the cloud.
   server: {

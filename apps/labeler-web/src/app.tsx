@@ -1,94 +1,71 @@
 import type { UserDto } from '@loupe/api-contracts';
 import { useCallback, useEffect, useState } from 'react';
+import { AppHeader } from './app-shell/app-header';
 import { FleetPage } from './fleet/fleet-page';
 import { QueuePage } from './labeling/queue-page';
 import { ModelsPage } from './models/models-page';
 import { ProjectsPage } from './projects/projects-page';
 import { ReviewPage } from './review/review-page';
-import { rolloutIdOf } from './rollouts/rollout-route';
 import { RolloutsPage } from './rollouts/rollouts-page';
+import { allows, homeScreen, parseRoute, routeHref, SCREENS, whoMayOpen, type Route } from './routes/routes';
 import { SessionGate } from './session/session-gate';
 
-type Role = UserDto['role'];
-
-// The roles the cloud serves the fleet and rollout routes to.
-const ENGINEERS: readonly Role[] = ['engineer', 'admin'];
-
-type Screen = 'label' | 'review' | 'projects' | 'models' | 'fleet' | 'rollouts';
-
-// Each screen by its hash route (`#/review`, or below it: `#/rollouts/<id>`),
-// with its header link, and the roles it is for when not everyone's.
-const SCREENS: Record<Screen, { title: string; roles?: readonly Role[] }> = {
-  label: { title: 'Label' },
-  review: { title: 'Review' },
-  projects: { title: 'Projects' },
-  models: { title: 'Models' },
-  fleet: { title: 'Fleet', roles: ENGINEERS },
-  rollouts: { title: 'Rollouts', roles: ENGINEERS },
-};
-
-const screenOf = (hash: string): Screen =>
-  (Object.keys(SCREENS) as Screen[]).find((screen) => hash === `#/${screen}` || hash.startsWith(`#/${screen}/`)) ?? 'label';
-
-/** Screens for everyone, and those for the user's role; signed out, those for everyone. */
-function allows(screen: Screen, user: UserDto | null): boolean {
-  const { roles } = SCREENS[screen];
-  return roles === undefined || (user !== null && roles.includes(user.role));
-}
-
-export function App() {
+function useHash(): string {
   const [hash, setHash] = useState(window.location.hash);
-  const [sessionCheck, setSessionCheck] = useState(0);
   useEffect(() => {
     const onHash = () => setHash(window.location.hash);
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
+  return hash;
+}
+
+export function App() {
+  const route = parseRoute(useHash());
+  const [sessionCheck, setSessionCheck] = useState(0);
   const expired = useCallback(() => setSessionCheck((count) => count + 1), []);
-  const screen = screenOf(hash);
   return (
-    <SessionGate key={sessionCheck} header={(user) => <Header user={user} />}>
-      {(user) =>
-        allows(screen, user) ? (
-          <ScreenView screen={screen} hash={hash} user={user} onSessionExpired={expired} />
-        ) : (
-          <main>
-            <p className="notice">The {SCREENS[screen].title} screen is for engineers and admins.</p>
-          </main>
-        )
-      }
+    <SessionGate
+      key={sessionCheck}
+      header={(user, onSignOut) => <AppHeader user={user} screen={user ? (route?.screen ?? homeScreen(user.role)) : null} onSignOut={onSignOut} />}
+    >
+      {(user) => <RoutedScreen route={route} user={user} onSessionExpired={expired} />}
     </SessionGate>
   );
 }
 
-function Header({ user }: { user: UserDto | null }) {
-  return (
-    <header>
-      Loupe
-      {(Object.keys(SCREENS) as Screen[])
-        .filter((screen) => allows(screen, user))
-        .map((screen) => (
-          <a key={screen} href={`#/${screen}`}>
-            {SCREENS[screen].title}
-          </a>
-        ))}
-    </header>
-  );
-}
-
-interface ScreenViewProps {
-  screen: Screen;
-  hash: string;
+interface ScreenProps {
+  route: Route | null;
   user: UserDto;
   onSessionExpired: () => void;
 }
 
-function ScreenView({ screen, hash, user, onSessionExpired }: ScreenViewProps) {
-  switch (screen) {
+/** The screen the address names; an empty or unknown address becomes the role's home screen, in the address too. */
+function RoutedScreen({ route, user, onSessionExpired }: ScreenProps) {
+  useEffect(() => {
+    if (!route) window.location.replace(routeHref(homeScreen(user.role)));
+  }, [route, user.role]);
+  if (!route) return null;
+  if (!allows(route.screen, user.role)) {
+    const home = homeScreen(user.role);
+    return (
+      <main>
+        <p className="notice" role="alert">
+          The {SCREENS[route.screen].title} screen is for {whoMayOpen(route.screen)}; you are signed in as a {user.role}.{' '}
+          <a href={routeHref(home)}>Go to {SCREENS[home].title}</a>
+        </p>
+      </main>
+    );
+  }
+  return <ScreenView route={route} user={user} onSessionExpired={onSessionExpired} />;
+}
+
+function ScreenView({ route, user, onSessionExpired }: ScreenProps & { route: Route }) {
+  switch (route.screen) {
     case 'label':
-      return <QueuePage onSessionExpired={onSessionExpired} />;
+      return <QueuePage projectId={route.id} onSessionExpired={onSessionExpired} />;
     case 'review':
-      return <ReviewPage onSessionExpired={onSessionExpired} />;
+      return <ReviewPage projectId={route.id} onSessionExpired={onSessionExpired} />;
     case 'projects':
       return <ProjectsPage user={user} onSessionExpired={onSessionExpired} />;
     case 'models':
@@ -96,6 +73,6 @@ function ScreenView({ screen, hash, user, onSessionExpired }: ScreenViewProps) {
     case 'fleet':
       return <FleetPage onSessionExpired={onSessionExpired} />;
     case 'rollouts':
-      return <RolloutsPage rolloutId={rolloutIdOf(hash)} onSessionExpired={onSessionExpired} />;
+      return <RolloutsPage rolloutId={route.id} onSessionExpired={onSessionExpired} />;
   }
 }

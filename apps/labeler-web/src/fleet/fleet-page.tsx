@@ -3,6 +3,7 @@ import { toFleetRows, type Fleet } from './fleet-rows';
 import { FleetTable } from './fleet-table';
 import { useFleet } from './use-fleet';
 import { useNow } from './use-now';
+import './fleet.css';
 
 /** Every edge device the cloud has heard from or enrolled, with its model update, refreshed while the page is open. */
 export function FleetPage({ onSessionExpired }: { onSessionExpired: () => void }) {

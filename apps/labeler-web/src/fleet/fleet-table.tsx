@@ -1,4 +1,4 @@
-import { rolloutHref } from '../rollouts/rollout-route';
+import { routeHref } from '../routes/routes';
 import type { FleetRow, OtaCells, RunningCheck } from './fleet-rows';
 
 export function FleetTable({ rows }: { rows: readonly FleetRow[] }) {
@@ -54,7 +54,7 @@ function OtaColumns({ ota }: { ota: OtaCells }) {
         {ota.rolloutId !== null && (
           <>
             {' '}
-            <a href={rolloutHref(ota.rolloutId)} title={`rollout ${ota.rolloutId}`}>
+            <a href={routeHref('rollouts', ota.rolloutId)} title={`rollout ${ota.rolloutId}`}>
               rollout
             </a>
           </>

@@ -16,16 +16,29 @@ describe('LabelingApi', () => {
   it('submits with claimNext and hands back the next claim from the same answer', async () => {
     const next = { claim: claimOf(NEXT), queueDepth: 4, doneToday: 3 };
     const cloud = fakeCloud({ status: 200, body: { state: 'open', next } });
-    expect(await new LabelingApi(cloud.fetchFn).submit(SAMPLE, '7', 'Defective', 1234.6)).toEqual({ state: 'open', next });
+    expect(await new LabelingApi(cloud.fetchFn).submit(SAMPLE, '7', { className: 'Defective' }, 1234.6)).toEqual({ state: 'open', next });
     expect(cloud.requests).toEqual([
       { method: 'POST', path: `/api/claims/${SAMPLE}/submit`, body: { token: '7', className: 'Defective', spentMs: 1235, claimNext: true } },
     ]);
   });
 
+  it("submits a detection answer as the API's boxes", async () => {
+    const cloud = fakeCloud({ status: 200, body: { state: 'done', next: { claim: null, queueDepth: 0, doneToday: 1 } } });
+    const boxes = [{ className: 'bridge', x: 1, y: 2, width: 3, height: 4 }];
+    await new LabelingApi(cloud.fetchFn).submit(SAMPLE, '7', { boxes }, 10);
+    expect(cloud.requests[0]?.body).toEqual({ token: '7', boxes, spentMs: 10, claimNext: true });
+  });
+
+  it("reads the project's counters", async () => {
+    const cloud = fakeCloud({ status: 200, body: { doneTodayInProject: 3, queueDepth: 9 } });
+    expect(await new LabelingApi(cloud.fetchFn).progress('p')).toEqual({ doneTodayInProject: 3, queueDepth: 9 });
+    expect(cloud.requests).toEqual([{ method: 'GET', path: '/api/projects/p/progress', body: undefined }]);
+  });
+
   it('turns 401 into an expired session and 409 on a leased sample into an expired lease', async () => {
     await expect(new LabelingApi(fakeCloud(refusal(401, 'x')).fetchFn).claim('p')).rejects.toThrow(SessionExpiredError);
     const lost = () => new LabelingApi(fakeCloud(refusal(409, 'lease 7 has expired or belongs to someone else')).fetchFn);
-    await expect(lost().submit('s', '1', 'ok', 10)).rejects.toThrow(LeaseExpiredError);
+    await expect(lost().submit('s', '1', { className: 'ok' }, 10)).rejects.toThrow(LeaseExpiredError);
     await expect(lost().skip('s', '1')).rejects.toThrow(LeaseExpiredError);
     await expect(lost().heartbeat('s', '1')).rejects.toThrow(LeaseExpiredError);
     await expect(lost().release('s', '1')).rejects.toThrow('went back to the queue');

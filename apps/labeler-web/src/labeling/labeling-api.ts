@@ -1,14 +1,19 @@
 import {
   claimResponseSchema,
+  projectProgressResponseSchema,
   submitResponseSchema,
   undoResponseSchema,
   type ClaimResponse,
+  type ProjectProgressResponse,
   type SubmitRequest,
   type SubmitResponse,
   type UndoResponse,
 } from '@loupe/api-contracts';
 import { callCloud, translateRefusals } from '../api/cloud-api';
 import { underLease } from './lease';
+
+/** An answer as the labeler gives it: a class, or boxes (detection projects; none at all says there is nothing to mark). */
+export type GivenAnswer = { className: string } | { boxes: NonNullable<SubmitRequest['boxes']> };
 
 const LEASE_LOST = 'This sample was held too long and went back to the queue. Here is the next one.';
 
@@ -32,9 +37,14 @@ export class LabelingApi {
     return callCloud(this.fetchFn, { method: 'POST', path: `/api/projects/${projectId}/claims`, body: {} }, claimResponseSchema);
   }
 
+  /** Your answers in the project today and its queue depth, for the counters. */
+  progress(projectId: string): Promise<ProjectProgressResponse> {
+    return callCloud(this.fetchFn, { method: 'GET', path: `/api/projects/${projectId}/progress` }, projectProgressResponseSchema);
+  }
+
   /** Answers the sample and, in the same request, claims the next one of its project (`next`): one round trip per answer. */
-  submit(sampleId: string, token: string, className: string, spentMs: number): Promise<SubmitResponse> {
-    const body: SubmitRequest = { token, className, spentMs: Math.round(spentMs), claimNext: true };
+  submit(sampleId: string, token: string, answer: GivenAnswer, spentMs: number): Promise<SubmitResponse> {
+    const body: SubmitRequest = { token, ...answer, spentMs: Math.round(spentMs), claimNext: true };
     return underLease(callCloud(this.fetchFn, { method: 'POST', path: `/api/claims/${sampleId}/submit`, body }, submitResponseSchema), LEASE_LOST);
   }
 

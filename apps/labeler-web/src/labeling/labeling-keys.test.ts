@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classAtKey, leadingPrediction, queueKey } from './labeling-keys';
+import { classAtKey, queueKey } from './labeling-keys';
 
 describe('queue keys', () => {
   const classes = ['ok', 'scratch', 'void'];
@@ -27,12 +27,5 @@ describe('class keys, as the review screen reads them', () => {
     expect(classAtKey('3', classes)).toBeUndefined();
     expect(classAtKey('s', classes)).toBeUndefined();
     expect(classAtKey('12', classes)).toBeUndefined();
-  });
-});
-
-describe('leadingPrediction', () => {
-  it("names the model's top class with its confidence, or its verdict without scores", () => {
-    expect(leadingPrediction({ scores: [{ label: 'ok', score: 0.3 }, { label: 'scratch', score: 0.7 }] }, 'reject')).toEqual({ label: 'scratch', confidence: 0.7 });
-    expect(leadingPrediction({ scores: [] }, 'reject')).toEqual({ label: 'reject', confidence: undefined });
   });
 });

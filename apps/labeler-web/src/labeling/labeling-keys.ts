@@ -14,10 +14,3 @@ export function queueKey(key: string, classes: readonly string[]): QueueKey {
 export function classAtKey(key: string, classes: readonly string[]): string | undefined {
   return /^[1-9]$/.test(key) ? classes[Number(key) - 1] : undefined;
 }
-
-/** The model's leading class and its confidence, for the caption. */
-export function leadingPrediction(prediction: unknown, verdict: string): { label: string; confidence: number | undefined } {
-  const scores = (prediction as { scores?: { label: string; score: number }[] } | null)?.scores ?? [];
-  const top = scores.reduce<{ label: string; score: number } | undefined>((best, score) => (best && best.score >= score.score ? best : score), undefined);
-  return top ? { label: top.label, confidence: top.score } : { label: verdict, confidence: undefined };
-}

@@ -1,44 +1,22 @@
 import type { ProjectDto } from '@loupe/api-contracts';
-import { useMemo, useState } from 'react';
-import { ProjectPicker } from '../projects/project-picker';
-import { KeyLegend } from './key-legend';
+import { useMemo } from 'react';
+import { BoxQueueScreen } from '../boxes/box-queue-screen';
+import { ProjectRoute } from '../projects/project-picker';
+import { ClassQueueScreen } from './class-queue-screen';
 import { LabelingApi } from './labeling-api';
-import { SampleFigure } from './sample-figure';
 import { useLabelQueue } from './use-label-queue';
 
-const QUEUE_KEYS = [
-  { key: 'S', does: 'skip' },
-  { key: 'Z', does: 'undo last answer' },
-];
-
-/** Pick a project, then label its queue with the keyboard. */
-export function QueuePage({ onSessionExpired }: { onSessionExpired: () => void }) {
-  const [project, setProject] = useState<ProjectDto | null>(null);
-  if (project) return <QueueScreen project={project} onSessionExpired={onSessionExpired} onLeave={() => setProject(null)} />;
-  return <ProjectPicker title="Label" onPick={setProject} onSessionExpired={onSessionExpired} />;
+/** The project the address names (`#/label/<id>`), labeled one sample at a time; without one, a list to pick from. */
+export function QueuePage({ projectId, onSessionExpired }: { projectId: string | null; onSessionExpired: () => void }) {
+  return (
+    <ProjectRoute screen="label" title="Label" projectId={projectId} onSessionExpired={onSessionExpired}>
+      {(project) => <QueueScreen key={project.id} project={project} onSessionExpired={onSessionExpired} />}
+    </ProjectRoute>
+  );
 }
 
-/** One sample at a time, large, with the model's guess. */
-function QueueScreen({ project, onSessionExpired, onLeave }: { project: ProjectDto; onSessionExpired: () => void; onLeave: () => void }) {
+function QueueScreen({ project, onSessionExpired }: { project: ProjectDto; onSessionExpired: () => void }) {
   const api = useMemo(() => new LabelingApi(fetch), []);
   const queue = useLabelQueue(api, project, onSessionExpired);
-  return (
-    <main className="queue">
-      <h1>
-        {project.name} <button type="button" onClick={onLeave}>Projects</button>
-      </h1>
-      <p className="counters">
-        Done today: <strong>{queue.doneToday}</strong> · In the queue: <strong>{queue.queueDepth}</strong>
-      </p>
-      {queue.problem && (
-        <p className="notice error" role="alert">
-          {queue.problem}
-        </p>
-      )}
-      {queue.status === 'loading' && <p className="notice">Claiming a sample…</p>}
-      {queue.status === 'empty' && <p className="notice">The queue is empty for you. New samples appear here as the line sends them.</p>}
-      {queue.current && <SampleFigure sample={queue.current} />}
-      {queue.current && <KeyLegend classes={project.classes} more={QUEUE_KEYS} />}
-    </main>
-  );
+  return project.task === 'detection' ? <BoxQueueScreen project={project} queue={queue} /> : <ClassQueueScreen project={project} queue={queue} />;
 }

@@ -1,100 +1,81 @@
-import type { ClaimDto, ClaimResponse, ProjectDto } from '@loupe/api-contracts';
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import type { ClaimDto, ProjectDto } from '@loupe/api-contracts';
+import { useEffect, useRef, useState } from 'react';
 import { useProblem } from '../session/use-problem';
-import type { LabelingApi } from './labeling-api';
-import { queueKey } from './labeling-keys';
-import { HEARTBEAT_MS } from './lease';
-import { useEvery } from './use-every';
-import { useKeyDown } from './use-key-down';
+import { answerText } from './answer-text';
+import type { GivenAnswer, LabelingApi } from './labeling-api';
+import { emptyUndoStack, nothingToUndo, popAnswer, pushAnswer, type UndoStack } from './undo-stack';
+import { useConfirmation, type Confirmation } from './use-confirmation';
+import { useQueueFeed, type FeedStatus } from './use-queue-feed';
 
-const EMPTY_QUEUE_RETRY_MS = 5_000;
-
-export interface LabelQueue {
-  /** The sample on screen; null while loading and when the queue is empty. */
-  current: ClaimDto | null;
-  status: 'loading' | 'labeling' | 'empty';
+export interface QueueCounters {
+  /** Your answers in this project today; null until the cloud has said. */
+  doneTodayInProject: number | null;
+  /** Samples waiting in the project for anyone, the ones held by labelers included. */
   queueDepth: number;
-  doneToday: number;
-  /** The last thing that went wrong, for the person: a lost lease, a refused undo, an unreachable cloud. */
-  problem: string | null;
 }
 
-function preload(claims: Promise<ClaimResponse>): void {
-  claims.then((response) => {
-    if (response.claim) new Image().src = response.claim.imageUrl;
-  }, () => undefined);
+export interface LabelQueue {
+  /** The sample on screen; null while loading, when the queue is empty and when claiming failed. */
+  current: ClaimDto | null;
+  status: FeedStatus;
+  counters: QueueCounters;
+  /** The last thing that went wrong, for the person: a lost lease, a refused undo, an unreachable cloud. */
+  problem: string | null;
+  /** What the last answer, skip or undo did, shown so the person sees it land. */
+  confirmation: Confirmation | null;
+  /** The answer that was taken back, while its sample is on screen again: the box screen starts from it. */
+  previousAnswer: GivenAnswer | null;
+  answer: (given: GivenAnswer) => void;
+  skip: () => void;
+  undo: () => void;
+  /** Claims again after a failure. */
+  retry: () => void;
+}
+
+interface UndoEntry {
+  sampleId: string;
+  answer: GivenAnswer;
+  submitted: Promise<unknown>;
 }
 
 /**
- * The queue screen's work. One sample is on screen and the next is already
- * claimed, its image loading, so an answer shows it at once; the answer's
- * submit claims the one after. Keys 1-9 answer, S skips, Z takes the last
- * answer back.
+ * The queue screen's work: answers (each one request that also claims the
+ * sample after next), skips, and an undo stack that takes answers back
+ * latest first, each confirmed on screen. Which key or button does what is
+ * the screen's business.
  */
 export function useLabelQueue(api: LabelingApi, project: ProjectDto, onSessionExpired: () => void): LabelQueue {
-  const [current, setCurrent] = useState<ClaimDto | null>(null);
-  const [status, setStatus] = useState<LabelQueue['status']>('loading');
-  const [counters, setCounters] = useState({ queueDepth: 0, doneToday: 0 });
   const { problem, setProblem, fail } = useProblem(onSessionExpired);
-  const next = useRef<Promise<ClaimResponse> | null>(null);
-  // The sample the keys act on; emptied by the first key, so a second press
-  // before the next sample is shown cannot answer this one twice.
-  const answerable = useRef<ClaimDto | null>(null);
-  // Set while another sample is on its way to the screen: Z and the
-  // empty-queue retry wait, so two changes never race for the screen.
-  const changing = useRef(false);
-  // The one answer Z can take back, with its submit (which must land first).
-  const lastAnswer = useRef<{ sampleId: string; submitted: Promise<unknown> } | null>(null);
-  // The cloud's done-today count is read once, from the first claim: a
-  // prefetched claim's count predates the answers and undos made since, so
-  // those are counted here instead.
-  const counted = useRef(false);
-  const shownAt = useRef(performance.now());
+  const { confirmation, confirm } = useConfirmation();
+  const feed = useQueueFeed(api, project.id, fail);
+  const [doneToday, setDoneToday] = useState<number | null>(null);
+  const undoStack = useRef<UndoStack<UndoEntry>>(emptyUndoStack());
+  const count = (change: number) => setDoneToday((shown) => Math.max(0, (shown ?? 0) + change));
 
-  const show = useCallback((claim: ClaimDto | null) => {
-    setCurrent(claim);
-    setStatus(claim ? 'labeling' : 'empty');
-  }, []);
+  // The day's count in this project is read once; the answers and undos made here are counted here after that.
+  useEffect(() => {
+    api.progress(project.id).then((progress) => setDoneToday(progress.doneTodayInProject), fail);
+  }, [api, fail, project.id]);
 
-  // Keys act on a sample from the moment it is in the page (layout effects
-  // run as the render is committed, before any later event), and its time starts then.
-  useLayoutEffect(() => {
-    answerable.current = current;
-    shownAt.current = performance.now();
-  }, [current]);
+  /** The sample on screen, taken so that no other action reaches it. */
+  const take = (): ClaimDto | null => {
+    const claim = feed.answerable.current;
+    feed.answerable.current = null;
+    if (claim) setProblem(null);
+    return claim;
+  };
 
-  /** Shows the claimed next sample; `following` (or else a fresh claim) becomes the one after it. */
-  const advance = useCallback(
-    async (following?: Promise<ClaimResponse>) => {
-      const pending = next.current ?? api.claim(project.id);
-      next.current = following ?? null;
-      if (following) preload(following);
-      changing.current = true;
-      try {
-        const response = await pending;
-        const fromCloud = !counted.current;
-        counted.current = true;
-        setCounters((shown) => ({ queueDepth: response.queueDepth, doneToday: fromCloud ? response.doneToday : shown.doneToday }));
-        show(response.claim);
-        if (response.claim && !next.current) {
-          next.current = api.claim(project.id);
-          preload(next.current);
-        }
-      } catch (error) {
-        fail(error);
-      } finally {
-        changing.current = false;
-      }
-    },
-    [api, fail, project.id, show],
-  );
-
-  const answer = (claim: ClaimDto, className: string) => {
-    const submitted = api.submit(claim.sampleId, claim.token, className, performance.now() - shownAt.current);
-    lastAnswer.current = { sampleId: claim.sampleId, submitted };
-    submitted.then(() => setCounters((shown) => ({ ...shown, doneToday: shown.doneToday + 1 })), fail);
+  const answer = (given: GivenAnswer) => {
+    const claim = take();
+    if (!claim) return;
+    const submitted = api.submit(claim.sampleId, claim.token, given, performance.now() - feed.shownAt.current);
+    undoStack.current = pushAnswer(undoStack.current, { sampleId: claim.sampleId, answer: given, submitted });
+    submitted.then(() => {
+      count(1);
+      confirm(`Answered ${answerText(given)}. Z takes it back.`);
+    }, fail);
     // The submit claimed the sample after the prefetched one; when it failed, a plain claim does.
-    void advance(
+    void feed.advance(
       submitted.then(
         (response) => response.next ?? api.claim(project.id),
         () => api.claim(project.id),
@@ -102,69 +83,57 @@ export function useLabelQueue(api: LabelingApi, project: ProjectDto, onSessionEx
     );
   };
 
-  /** Takes the last answer back and puts its sample on screen again; the one that was there goes back to the queue. */
+  const skip = () => {
+    const claim = take();
+    if (!claim) return;
+    api.skip(claim.sampleId, claim.token).then(() => confirm('Skipped: this sample will not be offered to you again.'), fail);
+    void feed.advance();
+  };
+
+  /** Takes the latest answer back and puts its sample on screen again; the one that was there goes back to the queue. */
   const undo = async () => {
-    const last = lastAnswer.current;
-    if (!last || changing.current) return;
-    lastAnswer.current = null;
-    const onScreen = answerable.current;
-    answerable.current = null;
-    changing.current = true;
+    if (feed.changing.current) return confirm('A sample is on its way to the screen: press Z again once it is there.', 'info');
+    setProblem(null);
+    const { entry, rest } = popAnswer(undoStack.current);
+    if (!entry) return confirm(nothingToUndo(undoStack.current), 'info');
+    undoStack.current = rest;
+    const onScreen = take();
+    feed.changing.current = true;
     try {
       // A submit that failed left nothing to take back (its failure is on screen already).
-      const answered = await last.submitted.then(
-        () => true,
-        () => false,
-      );
-      if (!answered) {
-        answerable.current = onScreen;
-        return;
+      if (!(await entry.submitted.then(() => true, () => false))) {
+        feed.answerable.current = onScreen;
+        return confirm('That answer never reached the cloud, so there is nothing to take back.', 'info');
       }
-      const undone = await api.undo(last.sampleId);
+      const undone = await api.undo(entry.sampleId);
       // Were the release lost, the lease would run out and free the sample all the same.
       if (onScreen) api.release(onScreen.sampleId, onScreen.token).catch(() => undefined);
-      setCounters((shown) => ({ ...shown, doneToday: undone.doneToday }));
-      show(undone.claim);
+      count(-1);
+      feed.show(undone.claim, entry.answer);
+      confirm(`Took back your answer (${answerText(entry.answer)}): answer this sample again.`);
     } catch (error) {
-      answerable.current = onScreen;
+      feed.answerable.current = onScreen;
       fail(error);
     } finally {
-      changing.current = false;
+      feed.changing.current = false;
     }
   };
 
-  useEffect(() => {
-    void advance();
-  }, [advance]);
-
-  useEvery(status === 'empty' ? EMPTY_QUEUE_RETRY_MS : null, () => {
-    if (!changing.current) void advance();
-  });
-
-  useEvery(current ? HEARTBEAT_MS : null, () => {
-    const held = answerable.current;
-    if (held) api.heartbeat(held.sampleId, held.token).catch(fail);
-    void next.current?.then((response) => response.claim && api.heartbeat(response.claim.sampleId, response.claim.token)).catch(() => undefined);
-  });
-
-  useKeyDown((key) => {
-    const pressed = queueKey(key, project.classes);
-    if (!pressed) return false;
+  const retry = () => {
     setProblem(null);
-    if (pressed.kind === 'undo') {
-      void undo();
-      return true;
-    }
-    const claim = answerable.current;
-    if (!claim) return true;
-    answerable.current = null;
-    if (pressed.kind === 'answer') answer(claim, pressed.className);
-    else {
-      api.skip(claim.sampleId, claim.token).catch(fail);
-      void advance();
-    }
-    return true;
-  });
+    feed.retry();
+  };
 
-  return { current, status, ...counters, problem };
+  return {
+    current: feed.current,
+    status: feed.status,
+    counters: { doneTodayInProject: doneToday, queueDepth: feed.queueDepth },
+    problem,
+    confirmation,
+    previousAnswer: feed.previousAnswer,
+    answer,
+    skip,
+    undo: () => void undo(),
+    retry,
+  };
 }

@@ -1,9 +1,7 @@
 import type { ProjectDto, ReviewDto } from '@loupe/api-contracts';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { classAtKey } from '../labeling/labeling-keys';
 import { HEARTBEAT_MS, LeaseExpiredError } from '../labeling/lease';
 import { useEvery } from '../labeling/use-every';
-import { useKeyDown } from '../labeling/use-key-down';
 import { useProblem } from '../session/use-problem';
 import type { ReviewApi } from './review-api';
 
@@ -12,18 +10,22 @@ const NOTHING_TO_REVIEW_RETRY_MS = 5_000;
 export interface ReviewQueue {
   /** The disagreement on screen; null while loading and when there is none. */
   current: ReviewDto | null;
-  status: 'loading' | 'reviewing' | 'empty';
+  status: 'loading' | 'reviewing' | 'empty' | 'failed';
   /** Disagreements waiting in the project, the one on screen included. */
   reviewDepth: number;
   /** Decisions made on this screen since it opened. */
   decided: number;
   problem: string | null;
+  /** Settles the disagreement on screen with the class, and claims the next. */
+  decide: (className: string) => void;
+  /** Claims again after a failure. */
+  retry: () => void;
 }
 
 /**
  * The review screen's work: one disagreement at a time under a lease, kept
- * alive by heartbeats; keys 1-9 decide it with the project's class and
- * claim the next. Leaving the screen gives back the one held.
+ * alive by heartbeats; `decide` settles it with one of the project's
+ * classes and claims the next. Leaving the screen gives back the one held.
  */
 export function useReviewQueue(api: ReviewApi, project: ProjectDto, onSessionExpired: () => void): ReviewQueue {
   const [current, setCurrent] = useState<ReviewDto | null>(null);
@@ -46,6 +48,10 @@ export function useReviewQueue(api: ReviewApi, project: ProjectDto, onSessionExp
       held.current = response.review;
       setStatus(response.review ? 'reviewing' : 'empty');
     } catch (error) {
+      // Nothing to show: the screen says what went wrong and claims again (itself, or on Try again).
+      setCurrent(null);
+      held.current = null;
+      setStatus('failed');
       fail(error);
     } finally {
       claiming.current = false;
@@ -82,7 +88,7 @@ export function useReviewQueue(api: ReviewApi, project: ProjectDto, onSessionExp
     [api],
   );
 
-  useEvery(status === 'empty' ? NOTHING_TO_REVIEW_RETRY_MS : null, () => {
+  useEvery(status === 'empty' || status === 'failed' ? NOTHING_TO_REVIEW_RETRY_MS : null, () => {
     if (!claiming.current) void claimNext();
   });
 
@@ -91,11 +97,9 @@ export function useReviewQueue(api: ReviewApi, project: ProjectDto, onSessionExp
     if (review) api.heartbeat(review.sampleId, review.token).catch(failOrMoveOn);
   });
 
-  useKeyDown((key) => {
-    const className = classAtKey(key, project.classes);
-    if (className === undefined) return false;
+  const decide = (className: string) => {
     const review = decidable.current;
-    if (!review) return true;
+    if (!review) return;
     decidable.current = null;
     setProblem(null);
     api.decide(review.sampleId, review.token, className).then(
@@ -109,8 +113,13 @@ export function useReviewQueue(api: ReviewApi, project: ProjectDto, onSessionExp
         if (!failOrMoveOn(error)) decidable.current = review;
       },
     );
-    return true;
-  });
+  };
 
-  return { current, status, reviewDepth, decided, problem };
+  const retry = () => {
+    setProblem(null);
+    setStatus('loading');
+    void claimNext();
+  };
+
+  return { current, status, reviewDepth, decided, problem, decide, retry };
 }

@@ -1,7 +1,7 @@
 import type { RolloutDto } from '@loupe/api-contracts';
 import { localMinute } from '../models/model-display';
 import { stateLabel, versionChange } from './rollout-display';
-import { rolloutHref } from './rollout-route';
+import { routeHref } from '../routes/routes';
 import type { RolloutsApi } from './rollouts-api';
 import { currentStageName } from './stage-rows';
 import { useRollouts } from './use-rollouts';
@@ -47,7 +47,7 @@ function RolloutTable({ rollouts }: { rollouts: readonly RolloutDto[] }) {
         {rollouts.map((rollout) => (
           <tr key={rollout.id}>
             <td>
-              <a href={rolloutHref(rollout.id)}>{rollout.modelName}</a>
+              <a href={routeHref('rollouts', rollout.id)}>{rollout.modelName}</a>
             </td>
             <td className="numeric">{versionChange(rollout)}</td>
             <td>{rollout.fleetGroup}</td>

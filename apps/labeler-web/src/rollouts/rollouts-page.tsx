@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { RolloutDetailsView } from './rollout-details';
 import { RolloutList } from './rollout-list';
 import { RolloutsApi } from './rollouts-api';
+import './rollouts.css';
 
 /** Staged model rollouts: the list, or the one the address selects (`#/rollouts/<id>`). */
 export function RolloutsPage({ rolloutId, onSessionExpired }: { rolloutId: string | null; onSessionExpired: () => void }) {

@@ -1,12 +1,13 @@
 import type { UserDto } from '@loupe/api-contracts';
 import { type FormEvent, type ReactNode, useCallback, useEffect, useState } from 'react';
 import { fetchSignedInUser, signIn, signOut } from './session-api';
+import styles from './sign-in.module.css';
 
 type Session = { status: 'checking' } | { status: 'signed-out'; problem: string | null } | { status: 'signed-in'; user: UserDto };
 
 interface SessionGateProps {
   /** Above everything, for whoever is signed in (null while checking or signed out): the header links depend on the role. */
-  header: (user: UserDto | null) => ReactNode;
+  header: (user: UserDto | null, onSignOut: () => void) => ReactNode;
   children: (user: UserDto) => ReactNode;
 }
 
@@ -20,32 +21,29 @@ export function SessionGate({ header, children }: SessionGateProps) {
     );
   }, []);
   useEffect(check, [check]);
+  const leave = useCallback(() => void signOut(fetch).finally(check), [check]);
 
   switch (session.status) {
     case 'checking':
       return (
         <>
-          {header(null)}
-          <p className="notice">Checking your session…</p>
+          {header(null, leave)}
+          <main>
+            <p className="notice">Checking your session…</p>
+          </main>
         </>
       );
     case 'signed-out':
       return (
         <>
-          {header(null)}
+          {header(null, leave)}
           <SignInForm problem={session.problem} onSignedIn={check} />
         </>
       );
     case 'signed-in':
       return (
         <>
-          {header(session.user)}
-          <p className="session">
-            {session.user.name} ({session.user.role}){' '}
-            <button type="button" onClick={() => void signOut(fetch).finally(check)}>
-              Sign out
-            </button>
-          </p>
+          {header(session.user, leave)}
           {children(session.user)}
         </>
       );
@@ -65,9 +63,9 @@ function SignInForm({ problem, onSignedIn }: { problem: string | null; onSignedI
       .finally(() => setBusy(false));
   };
   return (
-    <main>
-      <h1>Sign in</h1>
-      <form onSubmit={submit} className="sign-in">
+    <main className={styles.page}>
+      <form onSubmit={submit} className={styles.card}>
+        <h1>Sign in to Loupe</h1>
         <label>
           Email <input name="email" type="email" autoComplete="username" required autoFocus />
         </label>
