@@ -86,3 +86,4 @@ export {
   type MosquittoConfigResponse,
 } from './device-identity.dto';
 export { controlCharacterMessage, findControlCharacter, printableText, storableText } from './text-fields';
+export { imageMediaTypeOf, mediaTypeMismatch, SIGNED_IMAGE_MEDIA_TYPES } from './image-signature';
