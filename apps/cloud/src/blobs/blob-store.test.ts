@@ -1,17 +1,18 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startTestObjectStore, type TestObjectStore } from '@loupe/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidBlobKeyError, type BlobStore } from './blob-store';
+import { BlobConflictError, InvalidBlobKeyError, type BlobStore } from './blob-store';
 import { FolderBlobStore } from './folder-blob-store';
 import { S3BlobStore } from './s3-blob-store';
 
 let objectStore: TestObjectStore;
 let folder: string;
-const stores: Record<string, () => BlobStore> = {
-  folder: () => new FolderBlobStore(folder),
-  s3: () =>
+const stores = {
+  folder: (): BlobStore => new FolderBlobStore(folder),
+  s3: (): S3BlobStore =>
     new S3BlobStore({
       bucket: objectStore.bucket,
       region: objectStore.region,
@@ -30,8 +31,8 @@ afterAll(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-describe.each(Object.keys(stores))('%s blob store', (kind) => {
-  const store = () => stores[kind]!();
+describe.each(Object.keys(stores) as (keyof typeof stores)[])('%s blob store', (kind) => {
+  const store = () => stores[kind]();
 
   it('returns what was put', async () => {
     await store().put('samples/plant-7/a1.jpg', Buffer.from('jpeg'), 'image/jpeg');
@@ -70,9 +71,36 @@ describe.each(Object.keys(stores))('%s blob store', (kind) => {
   it('reports itself healthy when reachable', async () => {
     await expect(store().check()).resolves.toBeUndefined();
   });
+
+  it('writes a key once: the same bytes again succeed, other bytes are refused as a conflict and leave the first', async () => {
+    const key = `once/${kind}/a.jpg`;
+    await store().put(key, Buffer.from('first'), 'image/jpeg');
+    await expect(store().put(key, Buffer.from('first'), 'image/jpeg')).resolves.toBeUndefined();
+    await expect(store().put(key, Buffer.from('other'), 'image/jpeg')).rejects.toThrow(BlobConflictError);
+    expect((await store().get(key))?.toString()).toBe('first');
+  });
+
+  it('lets every concurrent writer of the same bytes to one key succeed', async () => {
+    const key = `once/${kind}/same.bin`;
+    const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => store().put(key, Buffer.from('same bytes'), 'application/octet-stream')));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(Array.from({ length: 8 }, () => 'fulfilled'));
+  });
 });
 
 describe('folder blob store', () => {
+  it('lets exactly one of many concurrent writers of different bytes to one key win, and keeps its bytes', async () => {
+    const store = new FolderBlobStore(folder);
+    const bodies = Array.from({ length: 8 }, (_, index) => Buffer.from(`writer ${index}`));
+    const outcomes = await Promise.allSettled(bodies.map((body) => store.put('race/one.bin', body, 'application/octet-stream')));
+    const winners = outcomes.flatMap((outcome, index) => (outcome.status === 'fulfilled' ? [index] : []));
+    expect(winners).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome.status === 'rejected').map((outcome) => (outcome as PromiseRejectedResult).reason)).toEqual(
+      Array.from({ length: 7 }, () => expect.any(BlobConflictError)),
+    );
+    expect(await store.get('race/one.bin')).toEqual(bodies[winners[0]!]);
+    expect(await readdir(join(folder, 'race'))).toEqual(['one.bin']);
+  });
+
   it('leaves no temporary files behind', async () => {
     await new FolderBlobStore(folder).put('clean/one.bin', Buffer.from('1'), 'application/octet-stream');
     expect(await readdir(join(folder, 'clean'))).toEqual(['one.bin']);
@@ -80,8 +108,29 @@ describe('folder blob store', () => {
 });
 
 describe('S3 blob store', () => {
+  it('finds out whether the store honours conditional puts; s3rver does not, and gets the check before and after', async () => {
+    const method = await stores.s3().writeOnceMethod();
+    // Printed so a run shows which way write-once was enforced on this store.
+    console.info(`S3 write-once on ${objectStore.kind}: ${method}`);
+    if (objectStore.kind === 's3rver') expect(method).toBe('check-before-and-after');
+    else expect(['conditional-put', 'check-before-and-after']).toContain(method);
+  });
+
+  it('compares by content with an object written without its hash in the metadata', async () => {
+    const client = new S3Client({
+      region: objectStore.region,
+      endpoint: objectStore.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: objectStore.accessKeyId, secretAccessKey: objectStore.secretAccessKey },
+    });
+    await client.send(new PutObjectCommand({ Bucket: objectStore.bucket, Key: 'legacy/a.jpg', Body: Buffer.from('old bytes') }));
+    client.destroy();
+    await expect(stores.s3().put('legacy/a.jpg', Buffer.from('old bytes'), 'image/jpeg')).resolves.toBeUndefined();
+    await expect(stores.s3().put('legacy/a.jpg', Buffer.from('new bytes'), 'image/jpeg')).rejects.toThrow(BlobConflictError);
+  });
+
   it('hands out a presigned URL that fetches the object without the store credentials', async () => {
-    const store = stores.s3!();
+    const store = stores.s3();
     await store.put('models/m/2/package.tar', Buffer.from('tar bytes'), 'application/x-tar');
     const url = (await store.downloadUrl('models/m/2/package.tar', 60))!;
     expect(url).toMatch(/X-Amz-Expires=60&.*X-Amz-Signature=/);

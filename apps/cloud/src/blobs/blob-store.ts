@@ -8,12 +8,40 @@ export class InvalidBlobKeyError extends Error {
 }
 
 /**
+ * The key holds other bytes already. Keys are write-once: a second put of
+ * the same bytes is harmless (a retry), of other bytes a conflict.
+ */
+export class BlobConflictError extends Error {
+  constructor(readonly key: string) {
+    super(`blob key "${key}" already holds different bytes; keys are written once`);
+    this.name = 'BlobConflictError';
+  }
+}
+
+/** The store refused this object for what it is (its size, its metadata), not because it is down. */
+export class BlobRefusedError extends Error {
+  constructor(
+    readonly key: string,
+    detail: string,
+  ) {
+    super(`the blob store refused "${key}": ${detail}`);
+    this.name = 'BlobRefusedError';
+  }
+}
+
+/**
  * Where images and model packages live: S3 (or any S3-compatible store) at
  * scale, a folder on one machine. Keys look like `samples/plant-7/ab12.jpg`.
  */
 export interface BlobStore {
   /** For logs and health output, e.g. `s3://loupe-samples`. */
   readonly location: string;
+  /**
+   * Stores `body` under `key`, durably, if the key is free. Write-once: when
+   * the key holds the same bytes already it succeeds without writing (a
+   * retry after a crash); when it holds other bytes it throws
+   * BlobConflictError and leaves them. Never replaces what a key holds.
+   */
   put(key: string, body: Buffer, contentType: string): Promise<void>;
   /** The bytes under `key`, or undefined when there are none. */
   get(key: string): Promise<Buffer | undefined>;

@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, constants, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { access, constants, link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { dirname, join } from 'node:path';
-import { assertValidBlobKey, type BlobStore } from './blob-store';
+import { assertValidBlobKey, BlobConflictError, type BlobStore } from './blob-store';
 
 /**
  * Blobs as files under one folder, for a single machine. A blob appears
- * whole or not at all: it is written to a temporary file, fsync'd, renamed
- * into place, and the folder is fsync'd so the rename survives power loss.
+ * whole or not at all, and once: it is written to a temporary file and
+ * fsync'd, then hard-linked to its key, which fails if the key exists
+ * (exclusive create, like `open(..., 'wx')`, but of a finished file; a
+ * rename would replace what is there). Then the folder is fsync'd so the
+ * link survives power loss. The folder needs a filesystem with hard links
+ * (any local POSIX one).
  */
 export class FolderBlobStore implements BlobStore {
   readonly location: string;
@@ -22,28 +26,28 @@ export class FolderBlobStore implements BlobStore {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
     const temporary = `${path}.${randomBytes(6).toString('hex')}.partial`;
-    const file = await open(temporary, 'w');
+    const file = await open(temporary, 'wx');
     try {
       await file.writeFile(body);
       await file.sync();
     } finally {
       await file.close();
     }
-    await rename(temporary, path);
+    try {
+      await link(temporary, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // Only whole files are ever linked, so what is there is another writer's finished blob.
+      if (!(await readFile(path)).equals(body)) throw new BlobConflictError(key);
+    } finally {
+      await unlink(temporary);
+    }
+    // Also when another writer linked it: its folder fsync may not have happened yet.
     const folder = await open(dirname(path), 'r');
     try {
       await folder.sync();
     } finally {
       await folder.close();
-    }
-  }
-
-  async exists(key: string): Promise<boolean> {
-    try {
-      return (await stat(this.pathOf(key))).isFile();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw error;
     }
   }
 
