@@ -3,6 +3,7 @@ export {
   MqttConnectionLostError,
   MqttLink,
   MqttNotConnectedError,
+  MqttPacketTooLargeError,
   type MqttLinkOptions,
   type MqttLinkState,
   type MqttMessageHandler,
@@ -10,3 +11,4 @@ export {
 } from './mqtt-link';
 export type { MqttAckingHandler } from './held-acknowledgements';
 export { registerLinkMetrics } from './link-metrics';
+export { DEFAULT_MAX_PACKET_BYTES, maxPacketBytesFor, PACKET_OVERHEAD_BYTES, publishPacketBytes } from './packet-size';

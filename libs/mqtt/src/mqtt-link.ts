@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { redactUrl } from '@loupe/config';
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Backoff } from './backoff';
 import { holdAcknowledgements, type MqttAckingHandler } from './held-acknowledgements';
+import { DEFAULT_MAX_PACKET_BYTES, publishPacketBytes } from './packet-size';
 
 export type MqttProtocolVersion = 4 | 5;
 export type MqttLinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
@@ -38,6 +39,13 @@ export interface MqttLinkOptions {
    * beyond it the link reads no more from the broker until one is done.
    */
   maxHandledAtOnce?: number;
+  /**
+   * Largest packet this link takes from the broker (default
+   * DEFAULT_MAX_PACKET_BYTES). Sent as the MQTT 5 Maximum Packet Size
+   * (section 3.1.2.11.4): the broker then discards a larger message for
+   * this client instead of sending it. MQTT 3.1.1 has no such property.
+   */
+  maxPacketBytes?: number;
   logger: Logger;
 }
 
@@ -58,6 +66,22 @@ export class MqttConnectionLostError extends Error {
   constructor(topic: string) {
     super(`MQTT connection closed before the broker acknowledged the publish to ${topic}`);
     this.name = 'MqttConnectionLostError';
+  }
+}
+
+/**
+ * The broker said it takes no packet this large (its CONNACK's Maximum
+ * Packet Size, MQTT 5 section 3.2.2.3.6); sending it would only get the
+ * connection closed. Not sent; the caller decides what to do with it.
+ */
+export class MqttPacketTooLargeError extends Error {
+  constructor(
+    topic: string,
+    readonly packetBytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`a publish to ${topic} would be ${packetBytes} bytes; the broker takes packets up to ${maxBytes} bytes`);
+    this.name = 'MqttPacketTooLargeError';
   }
 }
 
@@ -100,6 +124,8 @@ export class MqttLink extends EventEmitter {
   private readonly log: Logger;
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
+  /** What the broker's CONNACK said it takes, on MQTT 5. */
+  private brokerMaxPacketBytes: number | undefined;
 
   constructor(private readonly options: MqttLinkOptions) {
     super();
@@ -187,13 +213,18 @@ export class MqttLink extends EventEmitter {
   /**
    * Publishes once. Resolves when the broker acknowledged it (QoS 1) or it
    * was written to the socket (QoS 0); throws MqttNotConnectedError while
-   * down and MqttConnectionLostError when the connection closes first.
+   * down, MqttPacketTooLargeError for a packet the broker said it refuses,
+   * and MqttConnectionLostError when the connection closes first.
    * mqtt.js would otherwise keep an unacknowledged QoS 1 publish of a
    * persistent session pending forever.
    */
   async publish(topic: string, payload: Buffer | Uint8Array, options: { qos: 0 | 1; retain?: boolean }): Promise<void> {
     const connection = this.connection;
     if (!connection || !this.connected) throw new MqttNotConnectedError(topic);
+    const packetBytes = publishPacketBytes(topic, payload.byteLength, options.qos, this.version);
+    if (this.brokerMaxPacketBytes !== undefined && packetBytes > this.brokerMaxPacketBytes) {
+      throw new MqttPacketTooLargeError(topic, packetBytes, this.brokerMaxPacketBytes);
+    }
     const lost = connection.closed.then(() => {
       throw new MqttConnectionLostError(topic);
     });
@@ -279,8 +310,13 @@ export class MqttLink extends EventEmitter {
       queueQoSZero: false,
       ...(options.username === undefined ? {} : { username: options.username }),
       ...(options.password === undefined ? {} : { password: options.password }),
-      ...(this.version === 5 && options.persistentSession
-        ? { properties: { sessionExpiryInterval: options.sessionExpirySeconds ?? 7 * 24 * 3600 } }
+      ...(this.version === 5
+        ? {
+            properties: {
+              maximumPacketSize: options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES,
+              ...(options.persistentSession ? { sessionExpiryInterval: options.sessionExpirySeconds ?? 7 * 24 * 3600 } : {}),
+            },
+          }
         : {}),
     };
     const client = mqtt.connect(options.url, clientOptions);
@@ -317,7 +353,10 @@ export class MqttLink extends EventEmitter {
         client.off('close', onClose);
         resolve(outcome);
       };
-      const onConnect = () => settle('connected');
+      const onConnect = (connack: IConnackPacket) => {
+        this.brokerMaxPacketBytes = connack.properties?.maximumPacketSize;
+        settle('connected');
+      };
       const onError = (error: Error & { code?: unknown }) => {
         if (this.version === 5 && typeof error.code === 'number' && UNSUPPORTED_VERSION_CODES.has(error.code)) {
           this.log.warn('broker refused MQTT 5; using MQTT 3.1.1 (no shared subscriptions or session expiry)');
