@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { MqttLink } from '@loupe/mqtt';
+import { DEFAULT_MAX_PACKET_BYTES, MqttLink } from '@loupe/mqtt';
 import { eventually, freePort } from '@loupe/testing';
 import { DeviceAcl, deviceUsername, type DeviceTopics } from '@loupe/topics';
 import mqtt from 'mqtt';
@@ -49,7 +49,7 @@ const nothingToApply = () => Promise.resolve();
 export async function embeddedBroker({ topics, credentials }: IdentityServices): Promise<BrokerUnderTest> {
   const service = generatedServiceAccount();
   const access = new BrokerAccess(service, credentials, new DeviceAcl(topics), new IdentityMetrics(new Registry()));
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0 }, access, pino({ level: 'silent' }));
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, maxPacketBytes: DEFAULT_MAX_PACKET_BYTES }, access, pino({ level: 'silent' }));
   credentials.onInvalidated((device) => broker.disconnect(deviceUsername(device.siteId, device.deviceId)));
   return {
     deviceUrl: broker.url,
@@ -109,7 +109,7 @@ async function mosquittoProcess(configFile: string, serviceUrl: string, service:
  */
 export async function mosquittoBroker({ topics, repository }: IdentityServices): Promise<BrokerUnderTest> {
   const service = { username: 'loupe-cloud', password: generatedServiceAccount().password };
-  const generator = new MosquittoConfigService(repository, service, topics);
+  const generator = new MosquittoConfigService(repository, service, topics, DEFAULT_MAX_PACKET_BYTES);
   const directory = await mkdtemp(join(tmpdir(), 'loupe-mosquitto-'));
   await mkdir(join(directory, 'data'));
   const [devicePort, servicePort] = [await freePort(), await freePort()];

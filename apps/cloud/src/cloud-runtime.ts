@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import rateLimit from '@fastify/rate-limit';
 import { redactUrl } from '@loupe/config';
-import { Backoff, MqttLink, registerLinkMetrics } from '@loupe/mqtt';
+import { Backoff, maxPacketBytesFor, MqttLink, registerLinkMetrics } from '@loupe/mqtt';
 import { DESCRIPTOR_SET_BASE64, ModelRegistryServiceService } from '@loupe/proto';
 import { startGrpcServer } from '@loupe/service';
 import { DeviceAcl, DeviceTopics, deviceUsername } from '@loupe/topics';
@@ -107,7 +107,11 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
       const serviceAccount = configuredAccount ?? generatedServiceAccount();
       brokerLogin = serviceAccount;
       const access = new BrokerAccess(serviceAccount, deviceCredentials, new DeviceAcl(topics), identityMetrics);
-      const broker = await startEmbeddedBroker(config.mqtt.broker, access, logger.child({ component: 'embedded-broker' }));
+      const broker = await startEmbeddedBroker(
+        { ...config.mqtt.broker, maxPacketBytes: maxPacketBytesFor(config.samples.maxSampleBytes) },
+        access,
+        logger.child({ component: 'embedded-broker' }),
+      );
       closers.push(() => broker.stop());
       deviceCredentials.onInvalidated((device) => broker.disconnect(deviceUsername(device.siteId, device.deviceId)));
       mqttUrl = broker.url;
@@ -115,7 +119,7 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
       mqttUrl = config.mqtt.broker.url;
     }
 
-    const blobs = openBlobStore(config);
+    const blobs = openBlobStore(config, logger);
     closers.push(() => (blobs instanceof S3BlobStore ? blobs.close() : undefined));
 
     const linkTo = (clientId: string) =>
@@ -124,6 +128,7 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
         clientId,
         ...brokerLogin,
         persistentSession: false,
+        maxPacketBytes: maxPacketBytesFor(config.samples.maxSampleBytes),
         // The embedded broker is Aedes, which speaks 3.1.1 only.
         ...(config.mqtt.broker.kind === 'embedded' ? { protocolVersion: 4 as const } : {}),
         backoff: new Backoff({ initialMs: 250, maxMs: 15_000 }),
@@ -141,13 +146,13 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
       await brokerAccounts.grantService(config.mqtt.username!);
     }
     const link = linkTo(config.mqtt.clientId);
-    registerLinkMetrics(link, metrics.registry, 'loupe_cloud');
     closers.push(() => link.stop());
     // Without shared subscriptions (3.1.1) extra connections would each get
     // every sample, so the embedded broker gets none.
     const extraIngest = config.mqtt.broker.kind === 'embedded' ? 0 : config.samples.ingestConnections - 1;
     const ingestLinks = Array.from({ length: extraIngest }, (_, i) => linkTo(`${config.mqtt.clientId}-ingest-${i + 1}`));
     for (const ingestLink of ingestLinks) closers.push(() => ingestLink.stop());
+    registerLinkMetrics(link, metrics.registry, 'loupe_cloud', ingestLinks);
 
     let publicUrl = config.publicUrl ?? '';
     const app = await NestFactory.create<NestFastifyApplication>(
@@ -239,8 +244,8 @@ async function listen(app: NestFastifyApplication, http: CloudConfig['http']): P
   }
 }
 
-function openBlobStore(config: CloudConfig): BlobStore {
-  return config.blobs.kind === 's3' ? new S3BlobStore(config.blobs) : new FolderBlobStore(config.blobs.directory);
+function openBlobStore(config: CloudConfig, logger: Logger): BlobStore {
+  return config.blobs.kind === 's3' ? new S3BlobStore(config.blobs, logger.child({ component: 'blobs' })) : new FolderBlobStore(config.blobs.directory);
 }
 
 /**

@@ -1,8 +1,10 @@
-import { startTcpProxy, startTestBroker, eventually, type TcpProxy, type TestBroker, uniqueName } from '@loupe/testing';
+import { startBrokerProcess, startTcpProxy, startTestBroker, eventually, type BrokerProcess, type TcpProxy, type TestBroker, uniqueName } from '@loupe/testing';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Backoff } from './backoff';
+import { registerLinkMetrics } from './link-metrics';
 import { MqttConnectionLostError, MqttLink, MqttNotConnectedError } from './mqtt-link';
 
 const logger = pino({ level: 'silent' });
@@ -182,6 +184,41 @@ describe('MqttLink', () => {
       await eventually(() => expect(received).toEqual(['after-cut']));
     } finally {
       await sender.endAsync();
+    }
+  });
+});
+
+describe('MqttLink on an MQTT 5 broker of its own (Mosquitto when installed)', () => {
+  let broker: BrokerProcess;
+  beforeAll(async () => {
+    broker = await startBrokerProcess();
+    if (broker.kind !== 'mosquitto') {
+      console.warn('mqtt-link: the Maximum Packet Size leg needs the mosquitto binary; on Aedes (MQTT 3.1.1) it checks that nothing is lost instead');
+    }
+  });
+  afterAll(() => broker?.stop());
+
+  it('is never handed a message larger than it advertises (MQTT 5), nor reconnects over one; the messages around it arrive', async () => {
+    const receiver = new MqttLink({ url: broker.url, clientId: uniqueName('small'), persistentSession: false, maxPacketBytes: 4_096, logger });
+    const registry = new Registry();
+    registerLinkMetrics(receiver, registry, 'test');
+    const received: number[] = [];
+    receiver.ackAfter((_topic, payload) => {
+      received.push(payload.byteLength);
+      return Promise.resolve();
+    });
+    await receiver.subscribe('limits/+', 1);
+    receiver.start();
+    try {
+      await receiver.waitConnected(5_000);
+      const sender = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+      for (const bytes of [100, 8_000, 200]) await sender.publishAsync('limits/x', Buffer.alloc(bytes), { qos: 1 });
+      await sender.endAsync();
+      await eventually(() => expect(received).toContain(200));
+      expect(received).toEqual(broker.kind === 'mosquitto' ? [100, 200] : [100, 8_000, 200]);
+      expect((await registry.getSingleMetric('test_mqtt_connects_total')!.get()).values[0]!.value).toBe(1);
+    } finally {
+      await receiver.stop();
     }
   });
 });

@@ -2,6 +2,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import type { BrokerPrincipal, MqttAction } from '@loupe/topics';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
+import { withPacketSizeLimit } from './packet-size-limit';
 
 export interface EmbeddedBroker {
   url: string;
@@ -32,9 +33,15 @@ function connackError(returnCode: number, message: string): AuthenticateError {
  * MQTT 3.1.1 only: clients fall back from MQTT 5, and shared subscriptions
  * are not needed because this process is the only consumer. It keeps
  * sessions and retained messages in memory. Every client signs in; the gate
- * decides who, and what each may touch.
+ * decides who, and what each may touch. A client that sends a packet
+ * larger than `maxPacketBytes` is disconnected at its header (Aedes itself
+ * has no limit, and would buffer up to 256 MiB).
  */
-export async function startEmbeddedBroker(options: { host: string; port: number }, gate: BrokerGate, logger: Logger): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker(
+  options: { host: string; port: number; maxPacketBytes: number },
+  gate: BrokerGate,
+  logger: Logger,
+): Promise<EmbeddedBroker> {
   const principals = new WeakMap<Client, BrokerPrincipal>();
   const connected = new Map<string, Client>();
   const broker = await Aedes.createBroker({
@@ -81,7 +88,11 @@ export async function startEmbeddedBroker(options: { host: string; port: number 
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    broker.handle(socket);
+    const client = broker.handle(
+      withPacketSizeLimit(socket, options.maxPacketBytes, (packetBytes) =>
+        logger.warn({ clientId: client.id, packetBytes, maxPacketBytes: options.maxPacketBytes }, 'MQTT packet larger than the limit; connection closed'),
+      ),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>

@@ -1,8 +1,9 @@
+import { maxPacketBytesFor } from '@loupe/mqtt';
 import type { DeviceTopics } from '@loupe/topics';
 import { Module } from '@nestjs/common';
 import { Clock } from '../../clock';
 import type { Database } from '../../database/database';
-import { DATABASE, TOPICS } from '../../infrastructure.tokens';
+import { DATABASE, SAMPLE_LIMITS, TOPICS } from '../../infrastructure.tokens';
 import type { ServiceAccount } from './broker-access';
 import { DeviceCredentials } from './device-credentials';
 import { DeviceIdentityController } from './device-identity.controller';
@@ -25,9 +26,9 @@ import { MosquittoConfigService } from './mosquitto-config.service';
     },
     {
       provide: MosquittoConfigService,
-      useFactory: (repository: DeviceIdentityRepository, account: ServiceAccount | null, topics: DeviceTopics) =>
-        new MosquittoConfigService(repository, account ?? undefined, topics),
-      inject: [DeviceIdentityRepository, BROKER_SERVICE_ACCOUNT, TOPICS],
+      useFactory: (repository: DeviceIdentityRepository, account: ServiceAccount | null, topics: DeviceTopics, limits: { maxSampleBytes: number }) =>
+        new MosquittoConfigService(repository, account ?? undefined, topics, maxPacketBytesFor(limits.maxSampleBytes)),
+      inject: [DeviceIdentityRepository, BROKER_SERVICE_ACCOUNT, TOPICS, SAMPLE_LIMITS],
     },
   ],
 })

@@ -14,6 +14,8 @@ export class MosquittoConfigService {
     private readonly repository: Pick<DeviceIdentityRepository, 'activeCredentials'>,
     private readonly serviceAccount: ServiceAccount | undefined,
     private readonly topics: DeviceTopics,
+    /** Mosquitto's max_packet_size: the cloud's SAMPLE_MAX_BYTES and room for the packet around it. */
+    private readonly maxPacketBytes: number,
   ) {}
 
   async generate(options: { directory: string; devicePort: number; servicePort: number }): Promise<{ devices: number; files: ConfigFile[] }> {
@@ -30,6 +32,7 @@ export class MosquittoConfigService {
     const files = mosquittoConfigFiles({
       ...options,
       topics: this.topics,
+      maxPacketBytes: this.maxPacketBytes,
       devices,
       service: { username: service.username, passwordHash: await hashMosquittoPassword(service.password) },
     });

@@ -7,6 +7,8 @@ export interface MosquittoConfigInput {
   directory: string;
   devicePort: number;
   servicePort: number;
+  /** Larger packets from any client end its connection (Mosquitto's max_packet_size). */
+  maxPacketBytes: number;
   devices: { siteId: string; deviceId: string; secretHash: string }[];
   service: { username: string; passwordHash: string };
 }
@@ -42,6 +44,9 @@ export function mosquittoConfigFiles(input: MosquittoConfigInput): ConfigFile[] 
     `persistence_location ${at('data')}/`,
     '# Nagle\'s algorithm stalls QoS 1 at some in-flight windows.',
     'set_tcp_nodelay true',
+    "# The cloud's SAMPLE_MAX_BYTES and 64 KiB for the packet around it: a client",
+    '# that sends more is disconnected before Mosquitto holds the packet.',
+    `max_packet_size ${input.maxPacketBytes}`,
     '',
     '# Devices: user name {site}/{device}, which also becomes the client id.',
     `listener ${input.devicePort}`,
