@@ -85,5 +85,5 @@ export {
   type EnrollResponse,
   type MosquittoConfigResponse,
 } from './device-identity.dto';
-export { controlCharacterMessage, findControlCharacter, printableText, storableText } from './text-fields';
+export { controlCharacterMessage, findControlCharacter, printableText, storableText, withoutControlCharacters } from './text-fields';
 export { imageMediaTypeOf, mediaTypeMismatch, SIGNED_IMAGE_MEDIA_TYPES } from './image-signature';

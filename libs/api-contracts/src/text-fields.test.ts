@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { controlCharacterMessage, findControlCharacter, printableText } from './text-fields';
+import { controlCharacterMessage, findControlCharacter, printableText, withoutControlCharacters } from './text-fields';
 
 describe('printable text fields', () => {
   it('finds NUL padding, DEL, C1 controls and lone surrogates, and names where', () => {
@@ -30,5 +30,10 @@ describe('printable text fields', () => {
 
   it('states the length limit', () => {
     expect(printableText('station_id', 3).safeParse('abcd').error?.issues[0]?.message).toBe('station_id is longer than 3 characters');
+  });
+
+  it('replaces every control character with U+FFFD where text must be kept, leaving nothing the rule refuses', () => {
+    expect(withoutControlCharacters('SN\u0000\u0000-1\ud800')).toBe('SN\uFFFD\uFFFD-1\uFFFD');
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (value) => findControlCharacter(withoutControlCharacters(value)) === undefined));
   });
 });

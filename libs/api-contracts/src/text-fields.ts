@@ -8,6 +8,14 @@ import { z } from 'zod';
 // eslint-disable-next-line no-control-regex -- finding control characters is this rule's whole purpose
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
 
+/**
+ * The text with each control character replaced by U+FFFD, for text that
+ * must be kept (a log line, a dead letter's detail) rather than refused.
+ */
+export function withoutControlCharacters(value: string): string {
+  return value.replace(new RegExp(UNPRINTABLE.source, 'gu'), '\uFFFD');
+}
+
 /** Where the first character that has no place in an id or serial is, if any. */
 export function findControlCharacter(value: string): { index: number; codePoint: number } | undefined {
   const match = UNPRINTABLE.exec(value);
