@@ -70,4 +70,26 @@ describe('GroupCommit', () => {
     expect(await Promise.all(outcomes)).toEqual([{ doubled: 24 }, { error: '13 violates a constraint' }, { doubled: 28 }]);
     expect(groups).toEqual([[1], [12, 13, 14], [12], [13], [14]]);
   });
+
+  it('fails the whole group at once for an error that retryAlone says no single item caused', async () => {
+    const groups: number[][] = [];
+    let release!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (release = resolve));
+    const commits = new GroupCommit(
+      async (items: number[]) => {
+        groups.push(items);
+        if (groups.length === 1) await firstHeld;
+        if (groups.length > 1) throw new Error('database unreachable');
+        return items;
+      },
+      { maxGroup: 10, concurrency: 1, retryAlone: (error) => !(error as Error).message.includes('unreachable') },
+    );
+    const first = commits.add(1);
+    const outcomes = [2, 3].map((item) => commits.add(item).catch((error: Error) => error.message));
+    await settle();
+    release();
+    expect(await first).toBe(1);
+    expect(await Promise.all(outcomes)).toEqual(['database unreachable', 'database unreachable']);
+    expect(groups).toEqual([[1], [2, 3]]);
+  });
 });

@@ -3,6 +3,12 @@ export interface GroupCommitSettings {
   maxGroup: number;
   /** Commits running at once at most: each holds a connection, and the server works on them side by side. */
   concurrency: number;
+  /**
+   * Whether a failed group is worth trying again item by item: true (the
+   * default) for an error one item can cause, false for one that fails them
+   * all alike (the database unreachable), which then fails the group at once.
+   */
+  retryAlone?: (error: unknown) => boolean;
 }
 
 interface Waiting<Item, Result> {
@@ -53,6 +59,10 @@ export class GroupCommit<Item, Result> {
       group.forEach((waiting, index) => waiting.done(results[index]!));
     } catch (error) {
       if (group.length === 1) return group[0]!.failed(error);
+      if (this.settings.retryAlone?.(error) === false) {
+        for (const waiting of group) waiting.failed(error);
+        return;
+      }
       for (const waiting of group) {
         try {
           const [result] = await this.commit([waiting.item]);
