@@ -54,7 +54,7 @@ export interface Infrastructure {
   topics: DeviceTopics;
   shareGroup: string;
   blobs: BlobStore;
-  sampleLimits: { maxSampleBytes: number };
+  sampleLimits: { maxSampleBytes: number; maxSampleAgeMs: number };
   labeling: { leaseSeconds: number };
   registryKeys: RegistryKeys;
   rollouts: RolloutSettings;

@@ -44,6 +44,9 @@ export const cloudEnvSchema = z
 
     INGEST_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(4),
     SAMPLE_MAX_BYTES: z.coerce.number().int().min(1_024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
+    SAMPLE_MAX_AGE: envDurationMs()
+      .refine((ms) => ms >= 3_600_000, 'must be at least 1h')
+      .prefault('720h'),
 
     ADMIN_EMAIL: z.email({ message: 'must be an email address' }).default('admin@loupe.local'),
     ADMIN_PASSWORD: z.string().min(12, 'must have at least 12 characters').optional(),
@@ -131,7 +134,7 @@ export interface CloudConfig {
         credentials?: { accessKeyId: string; secretAccessKey: string };
       }
     | { kind: 'folder'; directory: string };
-  samples: { maxSampleBytes: number; ingestConnections: number };
+  samples: { maxSampleBytes: number; maxSampleAgeMs: number; ingestConnections: number };
   labeling: { leaseSeconds: number };
   admin: { email: string; password?: string };
   signIn: {
@@ -198,7 +201,7 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
             : {}),
         }
       : { kind: 'folder', directory: resolve(dataDir, 'cloud', 'blobs') },
-    samples: { maxSampleBytes: e.SAMPLE_MAX_BYTES, ingestConnections: e.INGEST_CONNECTIONS },
+    samples: { maxSampleBytes: e.SAMPLE_MAX_BYTES, maxSampleAgeMs: e.SAMPLE_MAX_AGE, ingestConnections: e.INGEST_CONNECTIONS },
     labeling: { leaseSeconds: e.LABEL_LEASE / 1000 },
     admin: { email: e.ADMIN_EMAIL.toLowerCase(), ...(e.ADMIN_PASSWORD === undefined ? {} : { password: e.ADMIN_PASSWORD }) },
     signIn: {

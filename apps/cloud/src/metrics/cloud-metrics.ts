@@ -22,8 +22,15 @@ export class CloudMetrics {
 
   readonly deadLetters = new Counter({
     name: 'loupe_cloud_sample_dead_letters_total',
-    help: 'Sample payloads refused into the dead-letter table, by reason: malformed, too_large, invalid, wrong_device.',
+    help: 'Sample payloads refused into the dead-letter table, by reason: malformed, too_large, invalid, wrong_device, id_conflict, invalid_topic, unstorable.',
     labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly sampleStoreFailures = new Counter({
+    name: 'loupe_cloud_sample_store_failures_total',
+    help: 'Sample uploads left unacknowledged for the broker to deliver again, by kind: infrastructure (database, blob store or disk failing) or unknown (could not be placed; refused as unstorable once one sample keeps failing while others store).',
+    labelNames: ['kind'] as const,
     registers: [this.registry],
   });
 

@@ -1,17 +1,14 @@
 import type { MqttLink } from '@loupe/mqtt';
-import { SampleAck } from '@loupe/proto';
 import type { DeviceTopics } from '@loupe/topics';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
+import type { Clock } from '../clock';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
-import { InvalidSampleError, readSampleUpload, type SampleRecord } from './sample-payload';
-import type { SampleBatchWriter } from './sample-batch-writer';
+import { SampleAcks, type DeviceName } from './sample-acks';
+import type { SampleBatchWriter, StoreOutcome } from './sample-batch-writer';
+import { InvalidSampleError, readSampleUpload, type SampleLimits, type SampleRecord, type SampleRejection } from './sample-payload';
 import type { SampleRepository } from './sample.repository';
-
-interface DeviceName {
-  siteId: string;
-  deviceId: string;
-}
+import type { StoreFailurePolicy } from './store-failure-policy';
 
 const EXTENSIONS: Record<string, string> = {
   'image/jpeg': 'jpg',
@@ -21,14 +18,34 @@ const EXTENSIONS: Record<string, string> = {
   'image/tiff': 'tiff',
 };
 
+/** What the consumer is given to do its work. */
+export interface SampleIngestDeps {
+  link: MqttLink;
+  extraLinks: MqttLink[];
+  topics: DeviceTopics;
+  shareGroup: string;
+  samples: SampleRepository;
+  writer: SampleBatchWriter;
+  failures: StoreFailurePolicy;
+  limits: SampleLimits;
+  clock: Clock;
+  metrics: CloudMetrics;
+  logger: Logger;
+}
+
 /**
  * Stores the samples devices upload, exactly once per sample id. The order
  * is what makes repeats harmless: image to the blob store under a key made
- * of the sample id (written once), then the row (inserted unless present),
- * then the SampleAck to the device, and only then the broker's PUBACK. A
- * crash anywhere before the end leaves the message unacknowledged, so it
- * comes again and finds its work done. A payload that can never be stored is
- * dead-lettered, acknowledged, and refused to the device by id.
+ * of the sample's site, device and id (written once), then the row
+ * (inserted unless present), then the SampleAck to the device, and only
+ * then the broker's PUBACK. A crash anywhere before the end leaves the
+ * message unacknowledged, so it comes again and finds its work done.
+ *
+ * What a message contains never costs the connection: a payload that can
+ * never be stored is dead-lettered, acknowledged at the broker and refused
+ * to its device by id, and the rest go on. Only a failure of the cloud's
+ * own services fails the message (see StoreFailurePolicy), so the link
+ * reconnects and the broker delivers it again.
  *
  * Each connection hands over many messages at once (see MqttLink.ackAfter),
  * and the SampleBatchWriter stores them in groups. Replicas, and the extra
@@ -38,114 +55,95 @@ const EXTENSIONS: Record<string, string> = {
 export class SampleIngestConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private accepting = true;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly pendingAcks = new Map<string, { device: DeviceName; sampleIds: string[] }>();
-  private acksScheduled = false;
+  private readonly acks: SampleAcks;
   private readonly log: Logger;
 
-  constructor(
-    private readonly link: MqttLink,
-    private readonly extraLinks: MqttLink[],
-    private readonly topics: DeviceTopics,
-    private readonly shareGroup: string,
-    private readonly samples: SampleRepository,
-    private readonly writer: SampleBatchWriter,
-    private readonly maxSampleBytes: number,
-    private readonly metrics: CloudMetrics,
-    logger: Logger,
-  ) {
-    this.log = logger.child({ component: 'sample-ingest' });
+  constructor(private readonly deps: SampleIngestDeps) {
+    this.log = deps.logger.child({ component: 'sample-ingest' });
+    this.acks = new SampleAcks(deps.link, deps.topics, this.log);
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const filter = this.topics.allDevices('samples');
-    for (const link of [this.link, ...this.extraLinks]) {
-      link.ackAfter((topic, payload) => {
-        const parsed = this.topics.parse(topic);
-        if (parsed?.channel !== 'samples') return Promise.resolve();
-        if (!this.accepting) return Promise.reject(new Error('shutting down'));
-        const work = this.ingest(topic, parsed, payload).finally(() => this.inFlight.delete(work));
-        this.inFlight.add(work);
-        return work;
-      });
-    }
-    await this.link.subscribe(filter, 1, { shareGroup: this.shareGroup });
-    for (const link of this.extraLinks) await link.subscribe(filter, 1, { shareGroup: this.shareGroup, sharedOnly: true });
+    const { link, extraLinks, topics, shareGroup } = this.deps;
+    const filter = topics.allDevices('samples');
+    for (const each of [link, ...extraLinks]) each.ackAfter((topic, payload) => this.handle(topic, payload));
+    await link.subscribe(filter, 1, { shareGroup });
+    for (const extra of extraLinks) await extra.subscribe(filter, 1, { shareGroup, sharedOnly: true });
   }
 
   /** Stops taking samples and finishes those in progress; the broker keeps the rest. */
   async beforeApplicationShutdown(): Promise<void> {
     this.accepting = false;
     await Promise.allSettled([...this.inFlight]);
-    this.sendPendingAcks();
+    this.acks.flush();
+  }
+
+  private handle(topic: string, payload: Buffer): Promise<void> {
+    const parsed = this.deps.topics.parse(topic);
+    if (parsed ? parsed.channel !== 'samples' : !this.isSampleTopic(topic)) return Promise.resolve();
+    if (!this.accepting) return Promise.reject(new Error('shutting down'));
+    const work = (parsed ? this.ingest(topic, parsed, payload) : this.refuseTopic(topic, payload)).finally(() => this.inFlight.delete(work));
+    this.inFlight.add(work);
+    return work;
+  }
+
+  /** On the samples channel, by its shape, whatever its site and device levels hold. */
+  private isSampleTopic(topic: string): boolean {
+    const { root } = this.deps.topics;
+    return topic.startsWith(`${root}/`) && topic.endsWith('/samples') && topic.split('/').length === root.split('/').length + 3;
   }
 
   private async ingest(topic: string, device: DeviceName, payload: Buffer): Promise<void> {
     const started = performance.now();
     let sample: SampleRecord;
     try {
-      sample = readSampleUpload({ ...device, channel: 'samples' }, payload, this.maxSampleBytes);
+      sample = readSampleUpload({ ...device, channel: 'samples' }, payload, this.deps.limits, this.deps.clock.now().getTime());
     } catch (error) {
-      if (!(error instanceof InvalidSampleError)) throw error;
-      await this.refuse(topic, device, payload, error);
+      // Whatever reading it ran into, the payload's bytes caused it.
+      const refusal = error instanceof InvalidSampleError ? error : new InvalidSampleError('malformed', `could not be read: ${(error as Error).message}`);
+      await this.refuse(topic, device, payload, refusal.reason, refusal.message, refusal.sampleId);
       return;
     }
     const key = `samples/${device.siteId}/${device.deviceId}/${sample.id}.${EXTENSIONS[sample.imageMediaType] ?? 'bin'}`;
-    const inserted = await this.writer.store(sample, key);
-    this.metrics.samplesIngested.inc({ outcome: inserted ? 'stored' : 'duplicate' });
-    if (inserted) {
-      this.metrics.ingestLagSeconds.observe(Math.max(0, (Date.now() - sample.capturedAt.getTime()) / 1000));
+    const outcome = await this.deps.writer.store(sample, key).catch((error: unknown) => this.afterFailure(sample, error));
+    if (outcome.kind === 'refused') {
+      await this.refuse(topic, device, payload, outcome.reason, outcome.detail, sample.id);
+      return;
+    }
+    this.deps.failures.noteStored(sample.id);
+    this.deps.metrics.samplesIngested.inc({ outcome: outcome.kind });
+    if (outcome.kind === 'stored') {
+      this.deps.metrics.ingestLagSeconds.observe(Math.max(0, (Date.now() - sample.capturedAt.getTime()) / 1000));
       this.log.debug({ ...device, sampleId: sample.id, priority: sample.priority, reason: sample.reason }, 'sample stored');
     }
-    this.acknowledge(device, sample.id);
-    this.metrics.ingestSeconds.observe((performance.now() - started) / 1000);
+    this.acks.stored(device, sample.id);
+    this.deps.metrics.ingestSeconds.observe((performance.now() - started) / 1000);
   }
 
-  private async refuse(topic: string, device: DeviceName, payload: Buffer, error: InvalidSampleError) {
-    await this.samples.deadLetter({
-      topic,
-      ...device,
-      ...(error.sampleId === undefined ? {} : { sampleId: error.sampleId }),
-      reason: error.reason,
-      detail: error.message,
-      payload,
-    });
-    this.metrics.deadLetters.inc({ reason: error.reason });
-    this.log.warn({ ...device, sampleId: error.sampleId, reason: error.reason, detail: error.message }, 'sample dead-lettered');
-    if (error.sampleId !== undefined) {
-      this.send(device, SampleAck.fromPartial({ rejected: [{ sampleId: error.sampleId, reason: `${error.reason}: ${error.message}` }] }));
-    }
+  /** A refusal for good, or the error again so the message is delivered again. */
+  private afterFailure(sample: SampleRecord, error: unknown): StoreOutcome {
+    const decision = this.deps.failures.decide(sample.id, error);
+    if (decision.kind === 'refuse') return { kind: 'refused', reason: decision.reason, detail: decision.detail };
+    this.deps.metrics.sampleStoreFailures.inc({ kind: decision.failure });
+    this.log.error(
+      { siteId: sample.siteId, deviceId: sample.deviceId, sampleId: sample.id, failure: decision.failure, failures: decision.failures, err: (error as Error).message },
+      decision.failure === 'unknown' ? 'sample not stored for a reason that could not be placed; the broker will deliver it again' : 'sample not stored: storage unavailable; the broker will deliver it again',
+    );
+    throw error;
   }
 
-  /**
-   * Acknowledges a stored sample to its device. The samples of a group are
-   * stored together, so their acks are gathered until the next turn of the
-   * event loop and sent as one SampleAck per device.
-   */
-  private acknowledge(device: DeviceName, sampleId: string): void {
-    const name = `${device.siteId}/${device.deviceId}`;
-    const pending = this.pendingAcks.get(name);
-    if (pending) pending.sampleIds.push(sampleId);
-    else this.pendingAcks.set(name, { device, sampleIds: [sampleId] });
-    if (this.acksScheduled) return;
-    this.acksScheduled = true;
-    setImmediate(() => this.sendPendingAcks());
+  private async refuse(topic: string, device: DeviceName, payload: Buffer, reason: SampleRejection, detail: string, sampleId: string | undefined) {
+    await this.deps.samples.deadLetter({ topic, ...device, ...(sampleId === undefined ? {} : { sampleId }), reason, detail, payload });
+    this.deps.metrics.deadLetters.inc({ reason });
+    this.log.warn({ ...device, sampleId, reason, detail }, 'sample dead-lettered');
+    if (sampleId !== undefined) this.acks.refused(device, sampleId, `${reason}: ${detail}`);
   }
 
-  private sendPendingAcks(): void {
-    this.acksScheduled = false;
-    for (const { device, sampleIds } of this.pendingAcks.values()) this.send(device, SampleAck.fromPartial({ sampleIds }));
-    this.pendingAcks.clear();
-  }
-
-  /**
-   * Sends a SampleAck without waiting for the broker's PUBACK, which could
-   * wait behind the messages this connection is handling. A lost SampleAck
-   * costs a repeat upload, nothing more.
-   */
-  private send(device: DeviceName, ack: SampleAck): void {
-    const topic = this.topics.forDevice(device.siteId, device.deviceId, 'acks');
-    this.link.publish(topic, SampleAck.encode(ack).finish(), { qos: 1 }).catch((error: unknown) => {
-      this.log.warn({ ...device, err: (error as Error).message }, 'SampleAck not sent; the device will upload again');
-    });
+  /** Published under a site or device id that is not one: kept for the operator, with no device to tell. */
+  private async refuseTopic(topic: string, payload: Buffer): Promise<void> {
+    const detail = "the topic's site and device levels must each be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit";
+    await this.deps.samples.deadLetter({ topic, reason: 'invalid_topic', detail, payload });
+    this.deps.metrics.deadLetters.inc({ reason: 'invalid_topic' });
+    this.log.warn({ topic, reason: 'invalid_topic' }, 'sample on an invalid topic dead-lettered');
   }
 }

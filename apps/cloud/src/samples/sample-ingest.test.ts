@@ -23,6 +23,8 @@ import { startCloud, type RunningCloud } from '../cloud-runtime';
 import { testCloudConfig } from '../testing/test-cloud-config';
 
 const MAX_SAMPLE_BYTES = 64 * 1024;
+/** Bytes that start like a JPEG, as the media type the tests send says. */
+const jpeg = (bytes: number) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(bytes - 4)]);
 
 describe('sample ingest on real Postgres, broker and S3', () => {
   let database: TestDatabase;
@@ -31,11 +33,14 @@ describe('sample ingest on real Postgres, broker and S3', () => {
   let dataDir: string;
   let cloud: RunningCloud;
   let device: MqttClient;
+  let neighbour: MqttClient;
   let topics: DeviceTopics;
   let db: pg.Client;
   let s3: S3Client;
   const acked = new Map<string, number>();
   const refused = new Map<string, string>();
+  const neighbourAcked = new Set<string>();
+  const neighbourRefused = new Map<string, string>();
 
   beforeAll(async () => {
     [database, broker, objectStore] = await Promise.all([startTestDatabase(), startTestBroker(), startTestObjectStore()]);
@@ -61,6 +66,13 @@ describe('sample ingest on real Postgres, broker and S3', () => {
       for (const rejected of ack.rejected) refused.set(rejected.sampleId, rejected.reason);
     });
     await device.subscribeAsync(topics.forDevice('plant-7', 'aoi-01', 'acks'), { qos: 1 });
+    neighbour = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: uniqueName('neighbour') });
+    neighbour.on('message', (_topic, payload) => {
+      const ack = SampleAck.decode(payload);
+      for (const id of ack.sampleIds) neighbourAcked.add(id);
+      for (const rejected of ack.rejected) neighbourRefused.set(rejected.sampleId, rejected.reason);
+    });
+    await neighbour.subscribeAsync(topics.forDevice('plant-7', 'aoi-02', 'acks'), { qos: 1 });
     db = new pg.Client({ connectionString: database.url });
     await db.connect();
     await eventually(async () => expect((await fetch(`${cloud.httpUrl}/healthz`)).status).toBe(200));
@@ -68,6 +80,7 @@ describe('sample ingest on real Postgres, broker and S3', () => {
 
   afterAll(async () => {
     await device?.endAsync();
+    await neighbour?.endAsync();
     await cloud?.stop();
     await db?.end();
     s3?.destroy();
@@ -84,7 +97,7 @@ describe('sample ingest on real Postgres, broker and S3', () => {
       capturedAt: new Date(),
       model: { name: 'pcb-aoi', version: '1', sha256: 'ab' },
       prediction: { verdict: 'reject', scores: [{ label: 'Defective', score: 0.55 }, { label: 'Normal', score: 0.45 }], boxes: [] },
-      image: randomBytes(2_000),
+      image: jpeg(2_000),
       imageMediaType: 'image/jpeg',
       priority: 0.9,
       reason: SelectionReason.SELECTION_REASON_MARGIN,
@@ -93,8 +106,14 @@ describe('sample ingest on real Postgres, broker and S3', () => {
     });
   }
 
-  async function publish(payload: Uint8Array) {
-    await device.publishAsync(topics.forDevice('plant-7', 'aoi-01', 'samples'), Buffer.from(payload), { qos: 1 });
+  async function publish(payload: Uint8Array, from: MqttClient = device, deviceId = 'aoi-01') {
+    await from.publishAsync(topics.forDevice('plant-7', deviceId, 'samples'), Buffer.from(payload), { qos: 1 });
+  }
+
+  async function metric(line: string): Promise<number> {
+    const text = await (await fetch(`${cloud.httpUrl}/metrics`)).text();
+    const found = text.split('\n').find((each) => each.startsWith(`${line} `));
+    return found === undefined ? 0 : Number(found.slice(line.length + 1));
   }
 
   async function query<T extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<T[]> {
@@ -158,7 +177,7 @@ describe('sample ingest on real Postgres, broker and S3', () => {
   });
 
   it('dead-letters malformed, truncated, invalid and oversized payloads with reasons, and goes on ingesting', async () => {
-    const oversized = upload({ image: randomBytes(MAX_SAMPLE_BYTES + 1) });
+    const oversized = upload({ image: jpeg(MAX_SAMPLE_BYTES + 1) });
     const invalid = upload({ stationId: '', priority: 3 });
     const whole = SampleUpload.encode(upload()).finish();
     // Field 1 with wire type 7, which protobuf does not have.
@@ -183,5 +202,77 @@ describe('sample ingest on real Postgres, broker and S3', () => {
     const metrics = await (await fetch(`${cloud.httpUrl}/metrics`)).text();
     expect(metrics).toContain('loupe_cloud_sample_dead_letters_total{reason="malformed"} 2');
     expect(metrics).toContain('loupe_cloud_sample_dead_letters_total{reason="too_large"} 1');
+  });
+
+  it('stores every valid sample of a group with poison in it, dead-letters and refuses each poison one by id, and never drops the connection', async () => {
+    const connectsBefore = await metric('loupe_cloud_mqtt_connects_total');
+    // One connect for each of the cloud's four ingest links, none since.
+    expect(connectsBefore).toBe(4);
+    const lettersBefore = await query<{ n: number }>('SELECT count(*)::int AS n FROM dead_letters');
+    const valid = Array.from({ length: 30 }, () => upload());
+    const poison = [
+      upload({ unitSerial: 'SN-0042\u0000\u0000' }),
+      upload({ stationId: 'line\u001b[31m' }),
+      upload({ model: { name: 'pcb-aoi\u0000', version: '1', sha256: '' } }),
+      upload({ imageMediaType: 'image/png' }),
+      upload({ capturedAt: new Date(Date.now() - 400 * 24 * 3_600_000) }),
+      upload({ capturedAt: new Date(Date.now() + 3_600_000) }),
+      upload({ stationId: 'x'.repeat(129) }),
+    ];
+    const all = [...valid];
+    poison.forEach((sample, index) => all.splice(index * 4 + 1, 0, sample));
+    for (const sample of all) await publish(SampleUpload.encode(sample).finish());
+
+    await eventually(() => expect(valid.every((sample) => acked.has(sample.sampleId)) && poison.every((sample) => refused.has(sample.sampleId))).toBe(true), {
+      timeoutMs: 20_000,
+    });
+    const stored = await query<{ id: string }>('SELECT id FROM samples WHERE id = ANY($1::uuid[])', [all.map((sample) => sample.sampleId)]);
+    expect(stored.map((row) => row.id).sort()).toEqual(valid.map((sample) => sample.sampleId).sort());
+    const letters = await query<{ sample_id: string; reason: string; detail: string }>('SELECT sample_id, reason, detail FROM dead_letters WHERE sample_id = ANY($1::text[])', [
+      poison.map((sample) => sample.sampleId),
+    ]);
+    expect(letters.map((letter) => letter.sample_id).sort()).toEqual(poison.map((sample) => sample.sampleId).sort());
+    expect(new Set(letters.map((letter) => letter.reason))).toEqual(new Set(['invalid']));
+    expect(refused.get(poison[0]!.sampleId)).toMatch(/^invalid: unit_serial has a control character \(U\+0000\) at position 7/);
+    expect(refused.get(poison[3]!.sampleId)).toMatch(/image_media_type is image\/png but the image starts with ff d8 ff e0/);
+    expect(refused.get(poison[4]!.sampleId)).toMatch(/SAMPLE_MAX_AGE/);
+    expect(refused.get(poison[5]!.sampleId)).toMatch(/ahead of the cloud's clock/);
+    expect((await query<{ n: number }>('SELECT count(*)::int AS n FROM dead_letters'))[0]!.n - lettersBefore[0]!.n).toBe(poison.length);
+    expect(await metric('loupe_cloud_mqtt_connects_total')).toBe(connectsBefore);
+  });
+
+  it("refuses a sample id stored for another device as id_conflict, to the second device, and leaves the first device's row as it was", async () => {
+    const original = upload();
+    await publish(SampleUpload.encode(original).finish());
+    await eventually(() => expect(acked.has(original.sampleId)).toBe(true), { timeoutMs: 20_000 });
+
+    const borrowed = upload({ sampleId: original.sampleId, device: { siteId: 'plant-7', deviceId: 'aoi-02' } });
+    await publish(SampleUpload.encode(borrowed).finish(), neighbour, 'aoi-02');
+    const reused = upload({ sampleId: original.sampleId });
+    await publish(SampleUpload.encode(reused).finish());
+    await eventually(() => expect(neighbourRefused.has(original.sampleId) && refused.has(original.sampleId)).toBe(true), { timeoutMs: 20_000 });
+
+    expect(neighbourAcked.has(original.sampleId)).toBe(false);
+    expect(neighbourRefused.get(original.sampleId)).toMatch(/^id_conflict: sample_id .* is already stored for device plant-7\/aoi-01/);
+    expect(refused.get(original.sampleId)).toMatch(/^id_conflict: .* already stored with another image/);
+    const rows = await query<{ device_id: string; image_sha256: string }>('SELECT device_id, image_sha256 FROM samples WHERE id = $1::uuid', [original.sampleId]);
+    expect(rows).toEqual([{ device_id: 'aoi-01', image_sha256: createHash('sha256').update(original.image).digest('hex') }]);
+    const letters = await query<{ device_id: string; reason: string }>('SELECT device_id, reason FROM dead_letters WHERE sample_id = $1 ORDER BY device_id', [original.sampleId]);
+    expect(letters).toEqual([
+      { device_id: 'aoi-01', reason: 'id_conflict' },
+      { device_id: 'aoi-02', reason: 'id_conflict' },
+    ]);
+  });
+
+  it('dead-letters and counts a sample published under a site or device id that is not one, and goes on', async () => {
+    const before = await metric('loupe_cloud_sample_dead_letters_total{reason="invalid_topic"}');
+    const stray = upload();
+    await device.publishAsync(`${topics.root}/plant 7/aoi-01/samples`, Buffer.from(SampleUpload.encode(stray).finish()), { qos: 1 });
+    const after = upload();
+    await publish(SampleUpload.encode(after).finish());
+    await eventually(async () => expect(await metric('loupe_cloud_sample_dead_letters_total{reason="invalid_topic"}')).toBe(before + 1), { timeoutMs: 20_000 });
+    const letters = await query<{ topic: string; site_id: string | null }>("SELECT topic, site_id FROM dead_letters WHERE reason = 'invalid_topic'");
+    expect(letters).toEqual([{ topic: `${topics.root}/plant 7/aoi-01/samples`, site_id: null }]);
+    await eventually(() => expect(acked.has(after.sampleId)).toBe(true), { timeoutMs: 20_000 });
   });
 });

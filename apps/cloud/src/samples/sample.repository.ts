@@ -1,4 +1,6 @@
+import { withoutControlCharacters } from '@loupe/api-contracts';
 import type pg from 'pg';
+import type { StoredIdentity } from './sample-identity';
 import type { SampleRecord } from './sample-payload';
 
 export interface SampleRow {
@@ -71,24 +73,32 @@ export class SampleRepository {
     return new Set(inserted.map((row) => row.id));
   }
 
-  /** Which of these sample ids are stored already (in Postgres's lower-case form). */
-  async storedIds(ids: string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM samples WHERE id = ANY($1::uuid[])', [ids]);
-    return new Set(rows.map((row) => row.id));
+  /** Who sent each of these sample ids that is stored already, and its image's hash, by id in Postgres's lower-case form. */
+  async storedIdentities(ids: string[]): Promise<Map<string, StoredIdentity>> {
+    if (ids.length === 0) return new Map();
+    const { rows } = await this.pool.query<{ id: string; site_id: string; device_id: string; image_sha256: string }>(
+      'SELECT id, site_id, device_id, image_sha256 FROM samples WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+    return new Map(rows.map((row) => [row.id, { siteId: row.site_id, deviceId: row.device_id, imageSha256: row.image_sha256 }]));
   }
 
+  /**
+   * Keeps a refused payload's reason and first bytes. Its text is made
+   * printable first: a dead letter must not be refused for the very
+   * characters that got its payload refused.
+   */
   async deadLetter(entry: DeadLetterEntry): Promise<void> {
     await this.pool.query(
       `INSERT INTO dead_letters (topic, site_id, device_id, sample_id, reason, detail, payload_bytes, payload_head)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [
-        entry.topic,
+        withoutControlCharacters(entry.topic),
         entry.siteId ?? null,
         entry.deviceId ?? null,
         entry.sampleId ?? null,
         entry.reason,
-        entry.detail.slice(0, 2_000),
+        withoutControlCharacters(entry.detail.slice(0, 2_000)),
         entry.payload.byteLength,
         entry.payload.subarray(0, DEAD_LETTER_HEAD_BYTES),
       ],

@@ -39,7 +39,7 @@ export function testCloudConfig(options: {
       deviceAccounts: 'database',
     },
     blobs: options.blobs,
-    samples: { maxSampleBytes: options.maxSampleBytes ?? 16 * 1024 * 1024, ingestConnections: 4 },
+    samples: { maxSampleBytes: options.maxSampleBytes ?? 16 * 1024 * 1024, maxSampleAgeMs: 30 * 24 * 3_600_000, ingestConnections: 4 },
     labeling: { leaseSeconds: 120 },
     admin: { email: 'admin@loupe.test', password: TEST_ADMIN_PASSWORD },
     signIn: { attemptsPerAddress: 100, attemptsPerAccount: 10, windowMs: 60_000, hashing: { concurrent: 2, waiting: 16 }, ...options.signIn },
