@@ -3,7 +3,6 @@ export {
   MqttConnectionLostError,
   MqttLink,
   MqttNotConnectedError,
-  MqttPacketTooLargeError,
   type MqttLinkOptions,
   type MqttLinkState,
   type MqttMessageHandler,
@@ -11,4 +10,4 @@ export {
 } from './mqtt-link';
 export type { MqttAckingHandler } from './held-acknowledgements';
 export { registerLinkMetrics } from './link-metrics';
-export { DEFAULT_MAX_PACKET_BYTES, maxPacketBytesFor, PACKET_OVERHEAD_BYTES, publishPacketBytes } from './packet-size';
+export { DEFAULT_MAX_PACKET_BYTES, maxPacketBytesFor, MqttPacketTooLargeError, publishPacketBytes } from './packet-size';

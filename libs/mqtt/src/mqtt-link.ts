@@ -4,7 +4,7 @@ import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, ty
 import type { Logger } from 'pino';
 import { Backoff } from './backoff';
 import { holdAcknowledgements, type MqttAckingHandler } from './held-acknowledgements';
-import { DEFAULT_MAX_PACKET_BYTES, publishPacketBytes } from './packet-size';
+import { DEFAULT_MAX_PACKET_BYTES, MqttPacketTooLargeError, publishPacketBytes } from './packet-size';
 
 export type MqttProtocolVersion = 4 | 5;
 export type MqttLinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
@@ -66,22 +66,6 @@ export class MqttConnectionLostError extends Error {
   constructor(topic: string) {
     super(`MQTT connection closed before the broker acknowledged the publish to ${topic}`);
     this.name = 'MqttConnectionLostError';
-  }
-}
-
-/**
- * The broker said it takes no packet this large (its CONNACK's Maximum
- * Packet Size, MQTT 5 section 3.2.2.3.6); sending it would only get the
- * connection closed. Not sent; the caller decides what to do with it.
- */
-export class MqttPacketTooLargeError extends Error {
-  constructor(
-    topic: string,
-    readonly packetBytes: number,
-    readonly maxBytes: number,
-  ) {
-    super(`a publish to ${topic} would be ${packetBytes} bytes; the broker takes packets up to ${maxBytes} bytes`);
-    this.name = 'MqttPacketTooLargeError';
   }
 }
 

@@ -27,3 +27,19 @@ export function publishPacketBytes(topic: string, payloadBytes: number, qos: 0 |
   const lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
   return 1 + lengthBytes + remaining;
 }
+
+/**
+ * The broker said it takes no packet this large (its CONNACK's Maximum
+ * Packet Size, MQTT 5 section 3.2.2.3.6); sending it would only get the
+ * connection closed. Not sent; the caller decides what to do with it.
+ */
+export class MqttPacketTooLargeError extends Error {
+  constructor(
+    topic: string,
+    readonly packetBytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`a publish to ${topic} would be ${packetBytes} bytes; the broker takes packets up to ${maxBytes} bytes`);
+    this.name = 'MqttPacketTooLargeError';
+  }
+}
