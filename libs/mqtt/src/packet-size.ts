@@ -4,7 +4,7 @@
  * properties. A broker or client whose limit is a payload limit plus this
  * never refuses a payload within that limit for its packaging.
  */
-export const PACKET_OVERHEAD_BYTES = 64 * 1024;
+const PACKET_OVERHEAD_BYTES = 64 * 1024;
 
 /** The packet limit that lets a payload of `payloadBytes` through, and nothing much larger. */
 export function maxPacketBytesFor(payloadBytes: number): number {
