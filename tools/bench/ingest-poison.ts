@@ -6,8 +6,10 @@
  * beforehand. A round is the clean load, then the same load with every
  * hundredth upload replaced by poison: a NUL in unit_serial, an oversize
  * station_id, a media type the image's bytes belie, an undecodable payload,
- * a captured_at too old, an id stored for another device. Which of the two
- * goes first alternates from round to round. A phase's rate is its valid samples over the time from its first
+ * a captured_at too old, an id stored for another device. After an
+ * uncounted warm-up, which of the two goes first alternates from round to
+ * round (clean, poison, poison, clean, ...), which cancels a steady drift
+ * such as the tables growing. A phase's rate is its valid samples over the time from its first
  * publish to its last valid row's received_at in Postgres.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -169,6 +171,8 @@ export async function poisonRatio(options: PoisonBenchOptions): Promise<PoisonBe
   let poisoned = 0;
   let reconnects = 0;
   try {
+    // Uncounted: the first phase would otherwise pay for connections, caches and code not yet warm.
+    await runPhase(options, devices, preparePhase(options, 'warmup', undefined));
     for (let round = 0; round < options.rounds; round++) {
       // Alternating which goes first, so neither gets all of the warm-up or of the grown tables.
       for (const kind of round % 2 === 0 ? (['clean', 'poison'] as const) : (['poison', 'clean'] as const)) {
