@@ -73,7 +73,7 @@ export class SampleBatchWriter {
     // Not inserted: the same id went in meanwhile (another replica, or
     // another connection of this one); judge it against that row now.
     const raced = new Set(insertable.filter((index) => !inserted.has(rows[index]!.sample.id.toLowerCase())));
-    const racedRows = raced.size === 0 ? new Map() : await this.samples.storedIdentities([...raced].map((index) => rows[index]!.sample.id));
+    const racedRows = raced.size === 0 ? new Map<string, StoredIdentity>() : await this.samples.storedIdentities([...raced].map((index) => rows[index]!.sample.id));
     for (const index of insertable) outcomes[index] = raced.has(index) ? raceOutcome(rows[index]!.sample, racedRows) : { kind: 'stored' };
     places.forEach((place, index) => {
       if (place.kind === 'repeat') outcomes[index] = repeatOutcome(outcomes[place.of]!);
@@ -81,7 +81,8 @@ export class SampleBatchWriter {
     const done = outcomes as StoreOutcome[];
     // Repeats too: a crash between the two statements left them unqueued.
     await this.queue.enqueue(rows.filter((_, index) => done[index]!.kind !== 'refused').map(({ sample }) => toIncoming(sample))).catch((error: unknown) => {
-      // The rows are stored: a sample is never refused for what queueing it ran into.
+      // The rows are stored: what queueing them ran into is not a fault of their
+      // content, so it never refuses them at once (at worst it is of no known kind).
       throw classifyStorageFailure(error) === 'infrastructure' ? error : new Error(`stored samples not queued for labeling: ${(error as Error).message}`, { cause: error });
     });
     return done;
