@@ -44,7 +44,7 @@ const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 1_000);
 const IMAGE_BYTES = 50 * 1024;
 const OUTAGE_S = Number(process.env.BENCH_OUTAGE_S ?? 300);
 // Clean and poisoned phases alternate this many times each.
-const POISON_ROUNDS = 2;
+const POISON_ROUNDS = 4;
 const workspace = resolve(import.meta.dirname, '..', '..');
 
 function log(message: string): void {
