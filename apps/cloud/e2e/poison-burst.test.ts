@@ -210,7 +210,7 @@ describe('a burst with poison in it, on a cloud process, a real broker and a rea
       fc.string({ maxLength: 40 }).map((value) => (sample: SampleUpload) => void (sample.sampleId = value)),
       fc.date({ min: new Date(0), max: new Date(Date.UTC(2200, 0)), noInvalidDate: true }).map((value) => (sample: SampleUpload) => void (sample.capturedAt = value)),
       fc.float().map((value) => (sample: SampleUpload) => void (sample.priority = value)),
-      fc.uint8Array({ maxLength: 64 }).map((value) => (sample: SampleUpload) => void (sample.image = value)),
+      fc.uint8Array({ maxLength: 64 }).map((value) => (sample: SampleUpload) => void (sample.image = Buffer.from(value))),
     );
     const mutation = fc.oneof(
       fieldChange.map((change) => (sample: SampleUpload) => {
