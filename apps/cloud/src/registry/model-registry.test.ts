@@ -8,6 +8,7 @@ import { startTestDatabase, type TestDatabase } from '@loupe/testing';
 import { pino } from 'pino';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BlobStore } from '../blobs/blob-store';
 import { FolderBlobStore } from '../blobs/folder-blob-store';
 import { openDatabase, type Database } from '../database/database';
 import { CloudMetrics } from '../metrics/cloud-metrics';
@@ -165,5 +166,34 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
     expect(error).toMatchObject({ reason, message: expect.stringMatching(message) as unknown });
     expect(await stored()).toEqual(before);
     expect(await pushes(reason)).toBe(counted + 1);
+  }, 60_000);
+
+  it('numbers the next push as the version whose commit failed after its package was written, without colliding with that blob', async () => {
+    const blobs = new FolderBlobStore(join(scratch, 'blobs'));
+    let failAfterPut = true;
+    const failingOnce: BlobStore = {
+      location: blobs.location,
+      put: async (key, body, contentType) => {
+        await blobs.put(key, body, contentType);
+        if (!failAfterPut) return;
+        failAfterPut = false;
+        throw new Error('the database went away before the commit');
+      },
+      get: (key) => blobs.get(key),
+      open: (key, from) => blobs.open(key, from),
+      downloadUrl: (key, seconds) => blobs.downloadUrl(key, seconds),
+      check: () => blobs.check(),
+    };
+    const validation = new PackageValidation(() => Promise.resolve(new TrustedKeys([publisher.publicKey])), pino({ level: 'silent' }));
+    const flaky = new ModelRegistry(database.pool, failingOnce, validation, registryKey, metrics);
+    const next = ((await database.pool.query<{ n: number }>(`SELECT COALESCE(max(version), 0) + 1 AS n FROM model_versions WHERE model_name = 'pcb-aoi'`)).rows[0]!).n;
+    await expect(flaky.push(Readable.from(await pcbAoi()), {}, authorId)).rejects.toThrow('the database went away before the commit');
+    // Another package gets the same number; its bytes differ from the blob the failed push left.
+    const other = await pcbAoi({ before: editManifest((manifest) => ({ ...manifest, decision: { rejectLabels: ['Defective'], minScore: 0.6 } })) });
+    const pushed = await flaky.push(Readable.from(other), {}, authorId);
+    expect(pushed.version).toBe(next);
+    const unpacked = join(await mkdtemp(join(scratch, 'download-')), 'package');
+    await unpackPackage((await flaky.openPackage('pcb-aoi', next)).stream, unpacked);
+    expect(JSON.parse(await readFile(join(unpacked, 'manifest.json'), 'utf8'))).toMatchObject({ decision: { minScore: 0.6 } });
   }, 60_000);
 });

@@ -101,7 +101,11 @@ export class ModelRegistry {
         ]);
         const next = rows[0]!.next;
         const { manifest, bytes } = await this.signedAsVersion(validated.verified.directory, next);
-        const packageKey = `models/${model.name}/${next}/package.tar`;
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        // Keys are write-once: a version whose commit failed after its blob was
+        // written leaves that blob behind, and the next push of the same number
+        // (other bytes: a new signature) must not collide with it.
+        const packageKey = `models/${model.name}/${next}/${sha256}.tar`;
         await client.query(
           `INSERT INTO model_versions (model_name, version, task, package_key, package_sha256, package_bytes, manifest, validation, metrics,
                                        dataset_export, parent_version, notes, author_id)
@@ -111,7 +115,7 @@ export class ModelRegistry {
             next,
             model.task,
             packageKey,
-            createHash('sha256').update(bytes).digest('hex'),
+            sha256,
             bytes.length,
             JSON.stringify(manifest),
             JSON.stringify(validated.report),
