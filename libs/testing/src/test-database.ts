@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { servePglite } from '@loupe/pglite-server';
 import pg from 'pg';
 import { uniqueName } from './unique-name';
 
@@ -9,9 +9,10 @@ export interface TestDatabase {
   /** `postgres` when `DATABASE_URL` named a server, `pglite` otherwise. */
   kind: 'postgres' | 'pglite';
   /**
-   * How many connections a test may open at once. PGlite is one session
-   * behind a multiplexer that can interleave two clients' extended-protocol
-   * messages, so clients of an embedded database use a single connection.
+   * How many connections a pool of the code under test should hold. PGlite
+   * is one session that its server hands to one connection at a time, so a
+   * pool there holds one (openDatabase makes it so in any case); a test's
+   * own inspection clients may still connect beside it.
    */
   maxConnections: number;
   stop(): Promise<void>;
@@ -75,12 +76,9 @@ async function withAdminClient(serverUrl: string, work: (client: pg.Client) => P
 
 async function startPglite(): Promise<TestDatabase> {
   const db = await PGlite.create();
-  // More than one socket is accepted so a test can hold its app's connection
-  // and still open an inspection client between queries.
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 8 });
-  await server.start();
+  const server = await servePglite(db, { host: '127.0.0.1', port: 0, maxConnections: 32 });
   return {
-    url: `postgresql://postgres@${server.getServerConn()}/postgres`,
+    url: server.url,
     kind: 'pglite',
     maxConnections: 1,
     stop: async () => {

@@ -1,10 +1,11 @@
+import { isSingleSessionServer } from '@loupe/pglite-server';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { MIGRATIONS_DIR } from '../migrations-dir';
 import { PrismaClient } from './generated/client';
 import { applyMigrations, readMigrations } from './migration-runner';
 import { CatalogSafePool } from './pg-pool';
-import { forgetPreparedStatements } from './prepared-statement';
 
 export interface Database {
   prisma: PrismaClient;
@@ -18,13 +19,7 @@ export async function openDatabase(
   options: { url: string; poolSize: number; migrate: boolean; migrationsDir?: string },
   logger: Logger,
 ): Promise<Database> {
-  const pool = new CatalogSafePool({
-    connectionString: options.url,
-    max: options.poolSize,
-    // @types/pg says onConnect returns void, but pg-pool awaits what it returns before handing the connection out.
-    // eslint-disable-next-line @typescript-eslint/no-misused-promises
-    onConnect: forgetPreparedStatements,
-  });
+  const pool = new CatalogSafePool({ connectionString: options.url, max: await poolSizeFor(options.url, options.poolSize, logger) });
   pool.on('error', (error) => logger.warn({ err: error.message }, 'idle database connection failed'));
   try {
     if (options.migrate) {
@@ -47,4 +42,23 @@ export async function openDatabase(
       await pool.end().catch(() => undefined);
     },
   };
+}
+
+/**
+ * The pool size to use on the server at `url`: as asked, except on a
+ * single-session server (PGlite), where every connection would share one
+ * session's settings and session locks and take turns anyway. Holding one
+ * connection there keeps the app's code as safe as on a real server.
+ */
+async function poolSizeFor(url: string, requested: number, logger: Logger): Promise<number> {
+  const probe = new pg.Client({ connectionString: url });
+  await probe.connect();
+  try {
+    const { rows } = await probe.query<{ version: string }>('SELECT version()');
+    if (requested === 1 || !isSingleSessionServer(rows[0]?.version ?? '')) return requested;
+    logger.info({ requested, poolSize: 1 }, 'database is one session (PGlite): the pool holds one connection');
+    return 1;
+  } finally {
+    await probe.end();
+  }
 }

@@ -14,7 +14,7 @@ describe('preparedStatement', () => {
 });
 
 describe('prepared statements on the embedded database', () => {
-  it('still run after the pool replaces its connection, though PGlite keeps one session for every socket', async () => {
+  it('still run after the pool replaces its connection, though PGlite is one session for every connection', async () => {
     const embedded = await startTestDatabase({});
     const database = await openDatabase({ url: embedded.url, poolSize: 1, migrate: false }, pino({ level: 'silent' }));
     try {

@@ -17,14 +17,3 @@ export function preparedStatement(name: string, text: string): (values: unknown[
   return (values) => ({ name, text, values });
 }
 
-/**
- * For pg's `onConnect`, which the pool awaits before it hands a new
- * connection out. PGlite serves every socket from one session, so
- * statements prepared on a connection the pool closed are still there when
- * it opens the next one, and preparing them again fails. A real server
- * starts each connection empty, and DEALLOCATE ALL costs it one round trip
- * per connection.
- */
-export async function forgetPreparedStatements(client: pg.ClientBase): Promise<void> {
-  await client.query('DEALLOCATE ALL');
-}

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { servePglite } from '@loupe/pglite-server';
 import type { Logger } from 'pino';
 
 export interface EmbeddedDatabase {
@@ -9,9 +9,16 @@ export interface EmbeddedDatabase {
 }
 
 /**
+ * Connections a machine's own tools may hold beside the cloud's (psql, a
+ * test's inspection client); they take turns on PGlite's one session.
+ */
+const MAX_CONNECTIONS = 16;
+
+/**
  * PostgreSQL for one machine: PGlite keeping its files in `directory`,
  * served over the Postgres wire protocol on loopback so the app (and `psql`)
- * connect to it exactly as to a real server.
+ * connect to it exactly as to a real server. PGlite is one session; the
+ * server hands it to one connection at a time (see servePglite).
  */
 export async function startEmbeddedDatabase(
   options: { directory: string; port: number },
@@ -19,14 +26,10 @@ export async function startEmbeddedDatabase(
 ): Promise<EmbeddedDatabase> {
   await mkdir(options.directory, { recursive: true });
   const db = await PGlite.create(options.directory);
-  // One socket: PGlite is a single session, and its multiplexer can
-  // interleave two clients' extended-protocol messages outside transactions.
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port, maxConnections: 1 });
-  await server.start();
-  const url = `postgresql://postgres@${server.getServerConn()}/postgres`;
-  logger.info({ url, directory: options.directory }, 'embedded database (PGlite) started');
+  const server = await servePglite(db, { host: '127.0.0.1', port: options.port, maxConnections: MAX_CONNECTIONS });
+  logger.info({ url: server.url, directory: options.directory }, 'embedded database (PGlite) started');
   return {
-    url,
+    url: server.url,
     stop: async () => {
       await server.stop();
       // close() checkpoints, so the next start needs no crash recovery.

@@ -1,0 +1,2 @@
+export { servePglite, type PgliteServer, type PgliteServerOptions } from './pglite-server';
+export { isSingleSessionServer } from './single-session';
