@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { NotRunReporter } from './libs/testing/src/not-run-reporter';
 
 interface TsConfigBase {
   compilerOptions: { paths: Record<string, string[]> };
@@ -35,6 +36,8 @@ export function defineProjectTestConfig(projectDir: string) {
       pool: 'forks',
       env: { TZ: 'UTC', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       passWithNoTests: false,
+      // Names every test that could not run on this machine, with its reason.
+      reporters: ['default', new NotRunReporter()],
     },
   });
 }

@@ -1,18 +1,17 @@
-import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { eventually, startTestDatabase, uniqueName, type TestDatabase } from '@loupe/testing';
+import { describeWhere, eventually, missingFiles, startTestDatabase, uniqueName, type TestDatabase } from '@loupe/testing';
 import { DEVICE_CHANNELS, deviceUsername, DeviceTopics, type DeviceChannel } from '@loupe/topics';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SystemClock } from '../src/clock';
 import { openDatabase, type Database } from '../src/database/database';
 import { DeviceCredentials } from '../src/fleet/identity/device-credentials';
 import { DeviceIdentityRepository, type DeviceRef } from '../src/fleet/identity/device-identity.repository';
 import { EnrollmentService } from '../src/fleet/identity/enrollment.service';
 import { IdentityMetrics } from '../src/fleet/identity/identity-metrics';
-import { composeMosquittoBroker, embeddedBroker, MOSQUITTO, MOSQUITTO_WITH_PLUGIN, mosquittoBroker, type BrokerUnderTest } from './brokers-under-test';
+import { composeMosquittoBroker, embeddedBroker, MOSQUITTO, MOSQUITTO_WITH_PLUGIN, mosquittoBroker, type BrokerUnderTest, type IdentityServices } from './brokers-under-test';
 
 /**
  * The ACL matrix of issue 7: every (device, other device's topic, action)
@@ -45,17 +44,20 @@ const subscribe = (client: MqttClient, filter: string) =>
     ? settle(Promise.race([client.subscribeAsync(filter, { qos: 1 }), new Promise((_, reject) => client.once('close', reject))]))
     : Promise.resolve('refused' as const);
 
-// Mosquitto's leg needs the mosquitto binary: CI has it (.ci/run); a machine
-// with only Node and npm runs the embedded broker's leg alone.
-describe.each([
-  { broker: 'the embedded broker (Aedes, credentials in Postgres)', start: embeddedBroker, available: true },
-  { broker: 'Mosquitto on the files loupe fleet mosquitto-config generates', start: mosquittoBroker, available: existsSync(MOSQUITTO) },
+// Mosquitto's legs need Debian's mosquitto package: CI has it (.ci/run); a
+// machine with only Node and npm runs the embedded broker's leg, and the
+// run's output names the others as not run.
+const legs: { broker: string; start: (services: IdentityServices) => Promise<BrokerUnderTest>; missing: string | undefined }[] = [
+  { broker: 'the embedded broker (Aedes, credentials in Postgres)', start: embeddedBroker, missing: undefined },
+  { broker: 'Mosquitto on the files loupe fleet mosquitto-config generates', start: mosquittoBroker, missing: missingFiles('the mosquitto binary', [MOSQUITTO]) },
   {
     broker: "Mosquitto on the compose stack's configuration, accounts kept in its dynamic-security plugin, devices over TLS",
     start: composeMosquittoBroker,
-    available: MOSQUITTO_WITH_PLUGIN.every((path) => existsSync(path)),
+    missing: missingFiles("mosquitto with its dynamic-security plugin and mosquitto_ctrl", MOSQUITTO_WITH_PLUGIN),
   },
-].filter((leg) => leg.available))('device ACLs on $broker', ({ start }) => {
+];
+
+for (const { broker: brokerName, start, missing } of legs) describeWhere(missing, `device ACLs on ${brokerName}`, () => {
   let testDatabase: TestDatabase;
   let database: Database;
   let services: { topics: DeviceTopics; enrollment: EnrollmentService };

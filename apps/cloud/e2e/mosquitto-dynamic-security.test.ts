@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deviceListResponseSchema, enrollmentTokenSchema, enrollResponseSchema } from '@loupe/api-contracts';
 import { Telemetry } from '@loupe/proto';
-import { eventually, startCloudProcess, startTestDatabase, uniqueName, type CloudProcess, type TestDatabase } from '@loupe/testing';
+import { describeWhere, eventually, missingFiles, startCloudProcess, startTestDatabase, uniqueName, type CloudProcess, type TestDatabase } from '@loupe/testing';
 import { DeviceTopics } from '@loupe/topics';
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MOSQUITTO_WITH_PLUGIN, startComposeMosquitto, type ComposeMosquitto } from './brokers-under-test';
 
 /**
@@ -17,7 +16,8 @@ import { MOSQUITTO_WITH_PLUGIN, startComposeMosquitto, type ComposeMosquitto } f
  * creates a device's account when the device enrolls over REST, hears the
  * device's telemetry, and deletes the account when the device is revoked.
  */
-describe.runIf(MOSQUITTO_WITH_PLUGIN.every((path) => existsSync(path)))("the cloud on Mosquitto's dynamic-security plugin", () => {
+const missing = missingFiles('mosquitto with its dynamic-security plugin and mosquitto_ctrl', MOSQUITTO_WITH_PLUGIN);
+describeWhere(missing, "the cloud on Mosquitto's dynamic-security plugin", () => {
   let database: TestDatabase;
   let mosquitto: ComposeMosquitto;
   let cloud: CloudProcess;

@@ -23,3 +23,4 @@ export { startBrokerProcess, type BrokerProcess } from './broker-process';
 export { startCloudProcess, type CloudProcess } from './cloud-process';
 export { peakMemoryGrowth, residentMemory } from './process-memory';
 export { postLargeBody, type LargeBodyAnswer } from './large-body';
+export { describeWhere, itWhere, missingFiles } from './not-run';

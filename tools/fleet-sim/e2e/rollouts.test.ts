@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { FleetDeviceDto, RolloutDetailDto, RolloutDto } from '@loupe/api-contracts';
 import type { ModelVersion } from '@loupe/ota';
-import { eventually, startTestBroker, startTestDatabase, type CloudProcess, type TestBroker, type TestDatabase } from '@loupe/testing';
+import { eventually, itWhere, startTestBroker, startTestDatabase, type CloudProcess, type TestBroker, type TestDatabase } from '@loupe/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey } from '@loupe/model-package';
 import { enrollFleet, fleetOf, pushDemoVersions, startFleetCloud } from '../fleet-harness';
@@ -251,7 +251,8 @@ describe('staged rollouts with a simulated fleet (real Postgres and broker)', ()
   // Two replicas need two concurrent database sessions; PGlite, the embedded
   // stand-in when DATABASE_URL is unset, is a single session. CI runs this
   // against PostgreSQL.
-  it.runIf(process.env.DATABASE_URL)('hands the controller to a second replica when the leader dies mid-rollout (needs DATABASE_URL)', async () => {
+  const twoSessions = process.env.DATABASE_URL ? undefined : 'needs two database sessions: set DATABASE_URL to a PostgreSQL server (PGlite is one session)';
+  itWhere(twoSessions, 'hands the controller to a second replica when the leader dies mid-rollout', async () => {
     const [a, b] = await Promise.all([startCloud('replica-a'), startCloud('replica-b')]);
     const { fleet, devices } = await startFleet('failover', 10);
     const started = await a.call<RolloutDto>('POST', '/api/rollouts', {
