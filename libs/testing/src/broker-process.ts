@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from './free-port';
+import { waitForPort } from './wait-for-port';
 
 export interface BrokerProcess {
   url: string;
@@ -17,6 +17,11 @@ export interface BrokerProcess {
 
 const MOSQUITTO_PATHS = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'];
 
+/** Where the machine's mosquitto binary is, if it has one. */
+export function mosquittoPath(): string | undefined {
+  return MOSQUITTO_PATHS.find((path) => existsSync(path));
+}
+
 /**
  * A broker of its own, in a separate process, for tests that kill it
  * mid-stream. Mosquitto when installed (as on CI), without persistence;
@@ -24,13 +29,13 @@ const MOSQUITTO_PATHS = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/loca
  */
 export async function startBrokerProcess(): Promise<BrokerProcess> {
   const port = await freePort();
-  const mosquitto = MOSQUITTO_PATHS.find((path) => existsSync(path));
+  const mosquitto = mosquittoPath();
   const launch = (): ChildProcess =>
     mosquitto
       ? spawn(mosquitto, ['-p', String(port)], { stdio: 'ignore' })
       : spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'aedes-broker.process.ts'), String(port)], { stdio: 'ignore' });
   let child = launch();
-  await waitForPort(port);
+  await waitForPort(port, 'broker');
   const kill = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -43,25 +48,9 @@ export async function startBrokerProcess(): Promise<BrokerProcess> {
     kill,
     restart: async () => {
       child = launch();
-      await waitForPort(port);
+      await waitForPort(port, 'broker');
     },
     stop: kill,
   };
 }
 
-async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`broker did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -19,8 +19,10 @@ export {
   type EncodedImage,
   type ImageEncoding,
 } from './damaged-images';
-export { startBrokerProcess, type BrokerProcess } from './broker-process';
+export { mosquittoPath, startBrokerProcess, type BrokerProcess } from './broker-process';
 export { startCloudProcess, type CloudProcess } from './cloud-process';
 export { peakMemoryGrowth, residentMemory } from './process-memory';
 export { postLargeBody, type LargeBodyAnswer } from './large-body';
 export { describeWhere, itWhere, missingFiles } from './not-run';
+export { startObjectStoreProcess, type ObjectStoreProcess } from './object-store-process';
+export { postgresProcessUnavailable, startPostgresProcess, type PostgresProcess } from './postgres-process';

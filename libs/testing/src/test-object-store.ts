@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { honourConditionalPuts } from './s3rver-conditional-put';
 import { uniqueName } from './unique-name';
 
 export interface TestObjectStore {
@@ -20,6 +22,12 @@ export interface TestObjectStore {
   bucket: string;
   /** `external` when `S3_ENDPOINT` named a store, `s3rver` otherwise. */
   kind: 'external' | 's3rver';
+  /**
+   * How many times each key of the bucket has been written (PUT or copy),
+   * where the test can see the store's writes: on s3rver, not on an
+   * external store.
+   */
+  writes?: ReadonlyMap<string, number>;
   stop(): Promise<void>;
 }
 
@@ -29,7 +37,8 @@ const S3RVER_KEY = 'S3RVER';
 /**
  * An S3-protocol store for one test file: the one at `S3_ENDPOINT` (with
  * `S3_REGION`, `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY`), or s3rver on a
- * loopback port over a temporary folder.
+ * loopback port over a temporary folder, which honours conditional puts as
+ * S3 does (honourConditionalPuts).
  */
 export async function startTestObjectStore(env: NodeJS.ProcessEnv = process.env): Promise<TestObjectStore> {
   const bucket = uniqueName('loupe-test');
@@ -48,6 +57,9 @@ export async function startTestObjectStore(env: NodeJS.ProcessEnv = process.env)
 
   const directory = await mkdtemp(join(tmpdir(), 'loupe-s3-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
+  const writes = new Map<string, number>();
+  honourConditionalPuts(server);
+  onObjectWritten(server, bucket, (key) => writes.set(key, (writes.get(key) ?? 0) + 1));
   const { port } = await server.run();
   const store = {
     endpoint: `http://127.0.0.1:${port}`,
@@ -61,6 +73,7 @@ export async function startTestObjectStore(env: NodeJS.ProcessEnv = process.env)
   return {
     ...store,
     kind: 's3rver',
+    writes,
     stop: async () => {
       client.destroy();
       await server.close();
@@ -69,7 +82,22 @@ export async function startTestObjectStore(env: NodeJS.ProcessEnv = process.env)
   };
 }
 
-function s3ClientFor(store: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }) {
+/** What s3rver emits on 'event': S3 event notifications (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html). */
+interface S3rverEvent {
+  Records: { eventName: string; s3: { bucket: { name: string }; object: { key: string } } }[];
+}
+
+/** Calls `listener` with the key of every object of `bucket` that `server` stores (PUT or copy). */
+export function onObjectWritten(server: S3rver, bucket: string, listener: (key: string) => void): void {
+  // s3rver is a Koa application, so an EventEmitter, which its types leave out.
+  (server as unknown as EventEmitter).on('event', (event: S3rverEvent) => {
+    for (const record of event.Records) {
+      if (record.eventName.startsWith('ObjectCreated:') && record.s3.bucket.name === bucket) listener(record.s3.object.key);
+    }
+  });
+}
+
+export function s3ClientFor(store: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }) {
   return new S3Client({
     endpoint: store.endpoint,
     region: store.region,

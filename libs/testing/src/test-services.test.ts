@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './eventually';
 import { startTestBroker, type TestBroker } from './test-broker';
 import { startTestDatabase, type TestDatabase } from './test-database';
-import { startTestObjectStore, type TestObjectStore } from './test-object-store';
+import { s3ClientFor, startTestObjectStore, type TestObjectStore } from './test-object-store';
 
 describe('test databases', () => {
   let first: TestDatabase;
@@ -107,6 +107,28 @@ describe('test object stores', () => {
       await s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: 'samples/a.jpg', Body: Buffer.from('jpeg bytes') }));
       const object = await s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: 'samples/a.jpg' }));
       expect(await object.Body?.transformToString()).toBe('jpeg bytes');
+    } finally {
+      s3.destroy();
+    }
+  });
+
+  it('lets exactly one of several conditional puts of a key win, as S3 does, and counts each key\'s writes', async () => {
+    const s3 = s3ClientFor(store);
+    try {
+      const key = 'samples/raced image.jpg';
+      const outcomes = await Promise.all(
+        Array.from({ length: 8 }, (_, writer) =>
+          s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: Buffer.from(`writer ${writer}`), IfNoneMatch: '*' })).then(
+            () => 'stored',
+            (error: { $metadata?: { httpStatusCode?: number } }) => `refused ${error.$metadata?.httpStatusCode}`,
+          ),
+        ),
+      );
+      expect(outcomes.filter((outcome) => outcome === 'stored')).toHaveLength(1);
+      expect(outcomes.filter((outcome) => outcome === 'refused 412')).toHaveLength(7);
+      if (store.writes) expect(store.writes.get(key)).toBe(1);
+      await s3.send(new PutObjectCommand({ Bucket: store.bucket, Key: key, Body: Buffer.from('unconditional') }));
+      if (store.writes) expect(store.writes.get(key)).toBe(2);
     } finally {
       s3.destroy();
     }
