@@ -2,7 +2,7 @@ import type { Reporter, TestCase, TestModule } from 'vitest/node';
 
 /**
  * Lists, after a run, every test that was skipped with a reason (see
- * describeWhere), so a leg that could not run on this machine is named in
+ * describeWhere, the only way tests here are skipped), so a leg that could not run on this machine is named in
  * the output rather than hidden in a "skipped" count.
  */
 export class NotRunReporter implements Reporter {
@@ -15,6 +15,7 @@ export class NotRunReporter implements Reporter {
 
 function describeNotRun(module: TestModule, test: TestCase): string[] {
   const result = test.result();
-  if (result.state !== 'skipped') return [];
-  return [`${module.moduleId.replace(`${process.cwd()}/`, '')} > ${test.fullName}: ${result.note ?? 'skipped without a reason'}`];
+  // Tests left out by a name filter, or after a failed hook, have no note.
+  if (result.state !== 'skipped' || result.note === undefined) return [];
+  return [`${module.moduleId.replace(`${process.cwd()}/`, '')} > ${test.fullName}: ${result.note}`];
 }

@@ -40,7 +40,13 @@ const S3RVER_KEY = 'S3RVER';
  * loopback port over a temporary folder, which honours conditional puts as
  * S3 does (honourConditionalPuts).
  */
-export async function startTestObjectStore(env: NodeJS.ProcessEnv = process.env): Promise<TestObjectStore> {
+export async function startTestObjectStore(
+  env: NodeJS.ProcessEnv = process.env,
+  options: {
+    /** false: s3rver as it comes, ignoring If-None-Match on PUT and overwriting, for code's fallback on such stores. */
+    conditionalPuts?: boolean;
+  } = {},
+): Promise<TestObjectStore> {
   const bucket = uniqueName('loupe-test');
   if (env.S3_ENDPOINT) {
     const store = {
@@ -58,7 +64,7 @@ export async function startTestObjectStore(env: NodeJS.ProcessEnv = process.env)
   const directory = await mkdtemp(join(tmpdir(), 'loupe-s3-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
   const writes = new Map<string, number>();
-  honourConditionalPuts(server);
+  if (options.conditionalPuts !== false) honourConditionalPuts(server);
   onObjectWritten(server, bucket, (key) => writes.set(key, (writes.get(key) ?? 0) + 1));
   const { port } = await server.run();
   const store = {

@@ -133,6 +133,21 @@ describe('test object stores', () => {
       s3.destroy();
     }
   });
+
+  it('gives s3rver as it comes, overwriting despite If-None-Match, when asked to', async () => {
+    const plain = await startTestObjectStore({}, { conditionalPuts: false });
+    const s3 = s3ClientFor(plain);
+    try {
+      const put = (body: string) => s3.send(new PutObjectCommand({ Bucket: plain.bucket, Key: 'k', Body: Buffer.from(body), IfNoneMatch: '*' }));
+      await put('first');
+      await put('second');
+      expect(await (await s3.send(new GetObjectCommand({ Bucket: plain.bucket, Key: 'k' }))).Body?.transformToString()).toBe('second');
+      expect(plain.writes?.get('k')).toBe(2);
+    } finally {
+      s3.destroy();
+      await plain.stop();
+    }
+  });
 });
 
 async function query(url: string, sql: string) {
