@@ -181,7 +181,7 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
       },
       get: (key) => blobs.get(key),
       open: (key, from) => blobs.open(key, from),
-      downloadUrl: (key, seconds) => blobs.downloadUrl(key, seconds),
+      downloadUrl: () => blobs.downloadUrl(),
       check: () => blobs.check(),
     };
     const validation = new PackageValidation(() => Promise.resolve(new TrustedKeys([publisher.publicKey])), pino({ level: 'silent' }));
