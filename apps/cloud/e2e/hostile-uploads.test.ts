@@ -67,11 +67,11 @@ describe('a cloud process under hostile uploads', () => {
     return { status: response.status, body: (await response.json()) as never };
   }
 
-  /** Package blobs the cloud's folder store holds (DATA_DIR is <dataDir>/cloud; its blobs are under cloud/blobs there). */
+  /** Package blobs (models/<name>/<version>/<sha256>.tar) the cloud's folder store holds (DATA_DIR is <dataDir>/cloud; its blobs are under cloud/blobs there). */
   async function storedPackages(): Promise<number> {
     const models = join(dataDir, 'cloud', 'cloud', 'blobs', 'models');
     const entries = await readdir(models, { recursive: true }).catch(() => [] as string[]);
-    return entries.filter((entry) => entry.endsWith('package.tar')).length;
+    return entries.filter((entry) => /[0-9a-f]{64}\.tar$/.test(entry)).length;
   }
 
   it('answers every cut, flipped byte and appended garbage of a signed package with 201 or a 422 reason, stores nothing refused, and keeps running', async () => {
@@ -99,8 +99,9 @@ describe('a cloud process under hostile uploads', () => {
     expect(exitCode).toBeUndefined();
     expect((await db.query<{ count: string }>("SELECT count(*) FROM model_versions WHERE model_name = 'pcb-aoi'")).rows[0]!.count).toBe(String(accepted));
     expect(await storedPackages()).toBe(accepted);
-    // And the intact package still goes in.
+    // And the intact package still goes in, and is counted: the count above could not pass by finding nothing.
     expect((await push(intact)).status).toBe(201);
+    expect(await storedPackages()).toBe(accepted + 1);
   }, 600_000);
 
   it('refuses cut, trailing-garbage and non-tar bodies as invalid-tar, saying what to send', async () => {

@@ -34,7 +34,7 @@ const onS3 = {
   async check({ url, headers }: Download) {
     const redirect = await fetch(url, { headers, redirect: 'manual' });
     expect(redirect.status).toBe(307);
-    expect(redirect.headers.get('location')).toMatch(/models\/pcb-aoi\/1\/package\.tar\?.*X-Amz-Expires=900/);
+    expect(redirect.headers.get('location')).toMatch(/models\/pcb-aoi\/1\/[0-9a-f]{64}\.tar\?.*X-Amz-Expires=900/);
   },
 };
 
