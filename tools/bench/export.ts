@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AppProcess } from '@loupe/service';
+import type { AppProcess } from '@loupe/testing';
 import { startTestBroker, startTestDatabase, startCloudProcess } from '@loupe/testing';
 import pg from 'pg';
 

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeImage, readModelManifest, writeImageTensor } from '@loupe/inference';
-import { AppProcess } from '@loupe/service';
+import { AppProcess } from '@loupe/testing';
 import { freePort } from '@loupe/testing';
 import ort from 'onnxruntime-node';
 import { measureAtConcurrency, type LatencySummary } from './latency';

@@ -33,7 +33,7 @@ import { join, resolve } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { InspectServiceClient } from '@loupe/proto';
 import { SampleUpload, SelectionReason } from '@loupe/proto';
-import { AppProcess } from '@loupe/service';
+import { AppProcess } from '@loupe/testing';
 import { freePort, startTcpProxy, startTestBroker, startTestDatabase, uniqueName } from '@loupe/testing';
 import mqtt from 'mqtt';
 import pg from 'pg';

@@ -7,7 +7,7 @@
  * if one exits on its own, the others are stopped too.
  */
 import { join, resolve } from 'node:path';
-import { AppProcess } from '@loupe/service';
+import { AppProcess } from '@loupe/testing';
 import { demoAgentEnrollment } from './demo-enrollment';
 import { buildLabelerWebIfStale } from './labeler-web-build';
 import { LOCAL_ADMIN } from './local-admin';

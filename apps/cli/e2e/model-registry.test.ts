@@ -12,7 +12,7 @@ import {
   verifyPackage,
   writePackageManifest,
 } from '@loupe/model-package';
-import { AppProcess } from '@loupe/service';
+import { AppProcess } from '@loupe/testing';
 import { freePort, startTestBroker, startTestDatabase, type TestBroker, type TestDatabase } from '@loupe/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli';

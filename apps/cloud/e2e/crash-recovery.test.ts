@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deviceListResponseSchema, enrollmentTokenSchema, enrollResponseSchema } from '@loupe/api-contracts';
 import { Telemetry } from '@loupe/proto';
-import { AppProcess } from '@loupe/service';
+import { AppProcess } from '@loupe/testing';
 import { eventually, freePort } from '@loupe/testing';
 import { DeviceTopics } from '@loupe/topics';
 import mqtt from 'mqtt';

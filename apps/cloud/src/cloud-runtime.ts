@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import rateLimit from '@fastify/rate-limit';
 import { redactUrl } from '@loupe/config';
-import { Backoff, maxPacketBytesFor, MqttLink, registerLinkMetrics } from '@loupe/mqtt';
+import { maxPacketBytesFor, MqttLink, registerLinkMetrics } from '@loupe/mqtt';
 import { DESCRIPTOR_SET_BASE64, ModelRegistryServiceService } from '@loupe/proto';
-import { startGrpcServer } from '@loupe/service';
+import { Backoff, startGrpcServer } from '@loupe/service';
 import { DeviceAcl, DeviceTopics, deviceUsername } from '@loupe/topics';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { Metadata, credentials } from '@grpc/grpc-js';
 import { InspectServiceClient } from '@loupe/proto';
-import { AppProcess } from '@loupe/service';
+import { AppProcess } from '@loupe/testing';
 import { freePort, type TestObjectStore } from '@loupe/testing';
 import pg from 'pg';
 import sharp from 'sharp';

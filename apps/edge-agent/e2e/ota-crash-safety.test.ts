@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { generateSigningKey, publicKeyToPem, TrustedKeys, verifyPackage } from '@loupe/model-package';
 import { InspectServiceClient, ModelUpdateStatus, type ReportedState } from '@loupe/proto';
-import { AppProcess } from '@loupe/service';
+import { AppProcess } from '@loupe/testing';
 import { eventually, freePort, startTestBroker, type TestBroker } from '@loupe/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OTA_FAULT_POINTS, type OtaFaultPoint } from '../src/ota/fault-points';

@@ -1,6 +1,7 @@
 import { redactUrl } from '@loupe/config';
 import { ModelSlot } from '@loupe/inference';
-import { Backoff, MqttLink, registerLinkMetrics } from '@loupe/mqtt';
+import { MqttLink, registerLinkMetrics } from '@loupe/mqtt';
+import { Backoff } from '@loupe/service';
 import { SampleSelector } from '@loupe/sampling';
 import { DeviceTopics, deviceUsername } from '@loupe/topics';
 import type { Logger } from 'pino';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { generateSigningKey, publicKeyToPem, signedPackage } from '@loupe/model-package';
-import { AppProcess } from '@loupe/service';
+import { AppProcess } from '@loupe/testing';
 import { freePort, startTestBroker, startTestDatabase, type TestBroker, type TestDatabase } from '@loupe/testing';
 import pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';

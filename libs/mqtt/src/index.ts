@@ -1,4 +1,3 @@
-export { Backoff, type BackoffOptions } from './backoff';
 export {
   MqttConnectionLostError,
   MqttLink,

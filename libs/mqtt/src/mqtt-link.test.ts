@@ -3,7 +3,7 @@ import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Backoff } from './backoff';
+import { Backoff } from '@loupe/service';
 import { registerLinkMetrics } from './link-metrics';
 import { MqttConnectionLostError, MqttLink, MqttNotConnectedError } from './mqtt-link';
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { redactUrl } from '@loupe/config';
 import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { Backoff } from './backoff';
+import { Backoff } from '@loupe/service';
 import { holdAcknowledgements, type MqttAckingHandler } from './held-acknowledgements';
 import { DEFAULT_MAX_PACKET_BYTES, MqttPacketTooLargeError, publishPacketBytes } from './packet-size';
 

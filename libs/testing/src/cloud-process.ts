@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { join, resolve } from 'node:path';
-import { AppProcess } from '@loupe/service';
+import { AppProcess } from './app-process';
 import { freePort } from './free-port';
 import type { TestBroker } from './test-broker';
 import type { TestDatabase } from './test-database';

@@ -26,3 +26,4 @@ export { postLargeBody, type LargeBodyAnswer } from './large-body';
 export { describeWhere, itWhere, missingFiles } from './not-run';
 export { startObjectStoreProcess, type ObjectStoreProcess } from './object-store-process';
 export { postgresProcessUnavailable, startPostgresProcess, type PostgresProcess } from './postgres-process';
+export { AppProcess, type AppProcessOptions } from './app-process';

@@ -1,5 +1,5 @@
 import { setTimeout } from 'node:timers/promises';
-import { Backoff } from '@loupe/mqtt';
+import { Backoff } from '@loupe/service';
 import type { Logger } from 'pino';
 
 /** The cloud answered, and the answer means trying again will not help (a 4xx). */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Backoff } from '@loupe/mqtt';
+import { Backoff } from '@loupe/service';
 import type { DesiredModel } from '@loupe/ota';
 import type { Logger } from 'pino';
 import { isDiskFull } from '../storage/disk-full';

@@ -1,4 +1,5 @@
-import { Backoff, MqttLink } from '@loupe/mqtt';
+import { MqttLink } from '@loupe/mqtt';
+import { Backoff } from '@loupe/service';
 import { Telemetry } from '@loupe/proto';
 import { eventually, startTcpProxy, startTestBroker, uniqueName, type TcpProxy, type TestBroker } from '@loupe/testing';
 import { DeviceTopics } from '@loupe/topics';
