@@ -14,7 +14,8 @@ import type { SignedInRequest } from '../auth/session.guard';
 import { FleetDevices } from '../fleet/state/fleet-devices';
 import { ApiRoute, parseBody } from '../http/api-route';
 import type { RolloutRecord } from './rollout-records';
-import { Rollouts, type RolloutCommand, type RolloutDetail } from './rollouts';
+import type { RolloutCommand } from './rollout-planner';
+import { Rollouts, type RolloutDetail } from './rollouts';
 
 const toDto = (rollout: RolloutRecord): RolloutDto =>
   rolloutSchema.parse({

@@ -5,7 +5,9 @@ import type { DesiredModels } from '../fleet/state/desired-models';
 import { judgeCohorts, type GateVerdict } from './cohort-gates';
 import { cohortsOf, type Cohorts } from './cohort-stats';
 import { completeStage } from './rollout-controller';
+import { RolloutConflictError, RolloutNotFoundError, RolloutRefusedError } from './rollout-errors';
 import { parseRolloutPlan } from './rollout-plan';
+import type { RolloutCommand } from './rollout-planner';
 import {
   LIVE_ROLLOUT_STATES,
   recordRolloutEvent,
@@ -17,29 +19,6 @@ import {
   type RolloutState,
 } from './rollout-records';
 import { assignStages, deviceKeyOf } from './stage-assignment';
-
-export class RolloutNotFoundError extends Error {
-  constructor(id: string) {
-    super(`no rollout ${id}`);
-    this.name = 'RolloutNotFoundError';
-  }
-}
-
-/** A command that the rollout's state does not allow, or a second rollout of one model to one group. */
-export class RolloutConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RolloutConflictError';
-  }
-}
-
-/** Nothing to roll out to, or nothing to compare with. */
-export class RolloutRefusedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RolloutRefusedError';
-  }
-}
 
 export interface StartRollout {
   modelName: string;
@@ -66,8 +45,6 @@ export interface RolloutDetail extends RolloutRecord {
   gates: GateVerdict;
   events: { at: Date; actor: string; action: string; detail: Record<string, unknown> }[];
 }
-
-export type RolloutCommand = 'pause' | 'resume' | 'abort' | 'promote';
 
 const ALLOWED: Record<RolloutCommand, readonly RolloutState[]> = {
   pause: ['running'],
