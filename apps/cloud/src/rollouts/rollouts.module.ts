@@ -10,7 +10,9 @@ import { FleetStateModule } from '../fleet/state/fleet-state.module';
 import { CLOUD_METRICS, DATABASE, LOGGER, ROLLOUT_SETTINGS } from '../infrastructure.tokens';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
 import { LeaderLease } from './leader-lease';
+import { RolloutExecutor } from './rollout-executor';
 import { RolloutController } from './rollout-controller';
+import { RolloutRepository } from './rollout.repository';
 import { Rollouts } from './rollouts';
 import { RolloutsController } from './rollouts.controller';
 
@@ -24,22 +26,46 @@ export interface RolloutSettings {
   imports: [FleetStateModule],
   controllers: [RolloutsController],
   providers: [
-    { provide: Rollouts, useFactory: (db: Database, models: DesiredModels) => new Rollouts(db.pool, models), inject: [DATABASE, DesiredModels] },
+    { provide: RolloutRepository, useFactory: (db: Database) => new RolloutRepository(db.pool), inject: [DATABASE] },
+    {
+      provide: RolloutExecutor,
+      useFactory: (repository: RolloutRepository, states: DeviceModelStates, metrics: CloudMetrics, logger: Logger) =>
+        new RolloutExecutor({ repository, states, metrics, log: logger.child({ component: 'rollout-executor' }) }),
+      inject: [RolloutRepository, DeviceModelStates, CLOUD_METRICS, LOGGER],
+    },
+    {
+      provide: Rollouts,
+      useFactory: (repository: RolloutRepository, executor: RolloutExecutor, models: DesiredModels) => new Rollouts(repository, executor, models),
+      inject: [RolloutRepository, RolloutExecutor, DesiredModels],
+    },
     {
       provide: RolloutController,
-      useFactory: (db: Database, states: DeviceModelStates, models: DesiredModels, publisher: DesiredStatePublisher, metrics: CloudMetrics, settings: RolloutSettings, logger: Logger) =>
+      useFactory: (
+        db: Database,
+        repository: RolloutRepository,
+        executor: RolloutExecutor,
+        states: DeviceModelStates,
+        desiredModels: DesiredModels,
+        publisher: DesiredStatePublisher,
+        metrics: CloudMetrics,
+        settings: RolloutSettings,
+        logger: Logger,
+      ) =>
         new RolloutController(
-          db.pool,
-          // The holder names this process; a restarted process is a new holder and takes a new term.
-          new LeaderLease(db.pool, 'rollouts', `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`, settings.leaderTtlMs),
-          states,
-          models,
-          publisher,
-          metrics,
+          {
+            repository,
+            // The holder names this process; a restarted process is a new holder and takes a new term.
+            lease: new LeaderLease(db.pool, 'rollouts', `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`, settings.leaderTtlMs),
+            executor,
+            states,
+            desiredModels,
+            publisher,
+            metrics,
+          },
           settings,
           logger,
         ),
-      inject: [DATABASE, DeviceModelStates, DesiredModels, DesiredStatePublisher, CLOUD_METRICS, ROLLOUT_SETTINGS, LOGGER],
+      inject: [DATABASE, RolloutRepository, RolloutExecutor, DeviceModelStates, DesiredModels, DesiredStatePublisher, CLOUD_METRICS, ROLLOUT_SETTINGS, LOGGER],
     },
   ],
 })
