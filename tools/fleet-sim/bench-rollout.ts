@@ -11,7 +11,7 @@
  *     canary: time from the failed gate to every canary back on the old
  *     version.
  * The cloud's CPU during (b), per device per minute, is an upper bound on the
- * controller's: the same process also consumes every report and telemetry.
+ * reconciler's: the same process also consumes every report and telemetry.
  * Targets: rollout under 60 s, rollback within 10 s. The last line is JSON.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';

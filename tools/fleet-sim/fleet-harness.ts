@@ -7,7 +7,7 @@ import { startCloudProcess, type CloudProcess, type TestBroker, type TestDatabas
 
 const DEMO_MODEL = resolve(import.meta.dirname, '..', 'demo', 'models', 'pcb-aoi');
 
-/** A cloud process for fleet tests and benchmarks, trusting `publisher`, with a quick rollout controller. */
+/** A cloud process for fleet tests and benchmarks, trusting `publisher`, with a quick rollout reconciler. */
 export async function startFleetCloud(options: {
   database: TestDatabase;
   broker: TestBroker;

@@ -31,7 +31,7 @@ import { NestLogger } from './http/nest-logger';
 import { ModelRegistry } from './registry/model-registry';
 import { MODEL_REGISTRY_SERVICE_NAME, modelRegistryService } from './registry/registry-grpc';
 import { loadRegistryKeys } from './registry/registry-keys';
-import { RolloutController } from './rollouts/rollout-controller';
+import { RolloutReconciler } from './rollouts/rollout-reconciler';
 import { AuthService } from './auth/auth.service';
 import { throttleSignIns } from './auth/sign-in-throttle';
 import { CloudMetrics } from './metrics/cloud-metrics';
@@ -211,10 +211,10 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
     const port = typeof address === 'object' && address ? address.port : config.http.port;
     const httpUrl = `http://${config.http.host}:${port}`;
     publicUrl = config.publicUrl ?? httpUrl;
-    const rolloutController = app.get(RolloutController);
-    rolloutController.start();
+    const rolloutReconciler = app.get(RolloutReconciler);
+    rolloutReconciler.start();
     // Before the app closes: the last pass finishes and the lease is handed on.
-    closers.push(() => rolloutController.stop());
+    closers.push(() => rolloutReconciler.stop());
     logger.info(
       {
         httpUrl,

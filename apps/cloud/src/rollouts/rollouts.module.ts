@@ -11,7 +11,7 @@ import { CLOUD_METRICS, DATABASE, LOGGER, ROLLOUT_SETTINGS } from '../infrastruc
 import type { CloudMetrics } from '../metrics/cloud-metrics';
 import { LeaderLease } from './leader-lease';
 import { RolloutExecutor } from './rollout-executor';
-import { RolloutController } from './rollout-controller';
+import { RolloutReconciler } from './rollout-reconciler';
 import { RolloutRepository } from './rollout.repository';
 import { Rollouts } from './rollouts';
 import { RolloutsController } from './rollouts.controller';
@@ -39,7 +39,7 @@ export interface RolloutSettings {
       inject: [RolloutRepository, RolloutExecutor, DesiredModels],
     },
     {
-      provide: RolloutController,
+      provide: RolloutReconciler,
       useFactory: (
         db: Database,
         repository: RolloutRepository,
@@ -51,7 +51,7 @@ export interface RolloutSettings {
         settings: RolloutSettings,
         logger: Logger,
       ) =>
-        new RolloutController(
+        new RolloutReconciler(
           {
             repository,
             // The holder names this process; a restarted process is a new holder and takes a new term.

@@ -9,7 +9,7 @@ import { InvalidReportedStateError, readReportedState } from './reported-state-p
 
 /**
  * Consumes every device's ReportedState into device_model_states, where the
- * rollout controller reads it. A device reports again on every change and
+ * rollout reconciler reads it. A device reports again on every change and
  * every reconnect, so a message lost in a crash is soon replaced.
  */
 export class ReportedStateConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {

@@ -10,13 +10,13 @@ import { judgesGates, planRollout } from './rollout-planner';
 import type { RolloutRecord } from './rollout-records';
 import type { RolloutRepository } from './rollout.repository';
 
-export interface RolloutControllerSettings {
+export interface RolloutReconcilerSettings {
   tickMs: number;
   /** How long a desired state may go unanswered before the leader sends it again. */
   republishAfterMs: number;
 }
 
-export interface RolloutControllerPorts {
+export interface RolloutReconcilerPorts {
   repository: RolloutRepository;
   lease: LeaderLease;
   executor: RolloutExecutor;
@@ -32,11 +32,11 @@ export interface RolloutControllerPorts {
  * in one transaction fenced by the lease's term, asks the pure planner
  * (planRollout) for the next steps and applies them with the executor. All
  * state is in Postgres and each pass re-reads it, so a restarted or newly
- * elected controller carries on where the last one stopped. The retained
+ * elected reconciler carries on where the last one stopped. The retained
  * DesiredState messages go out after commit, and whatever a device has not
  * answered is sent again.
  */
-export class RolloutController {
+export class RolloutReconciler {
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<void> | undefined;
   private leadership: Leadership | undefined;
@@ -45,11 +45,11 @@ export class RolloutController {
   private readonly log: Logger;
 
   constructor(
-    private readonly ports: RolloutControllerPorts,
-    private readonly settings: RolloutControllerSettings,
+    private readonly ports: RolloutReconcilerPorts,
+    private readonly settings: RolloutReconcilerSettings,
     logger: Logger,
   ) {
-    this.log = logger.child({ component: 'rollout-controller' });
+    this.log = logger.child({ component: 'rollout-reconciler' });
   }
 
   start(): void {
@@ -82,7 +82,7 @@ export class RolloutController {
       if (republish) this.lastRepublish = Date.now();
       await this.countRollouts();
     } catch (error) {
-      this.log.error({ err: (error as Error).message }, 'rollout controller pass failed; retrying next tick');
+      this.log.error({ err: (error as Error).message }, 'rollout reconciler pass failed; retrying next tick');
     } finally {
       this.ports.metrics.rolloutTickSeconds.observe((performance.now() - started) / 1_000);
     }
@@ -92,13 +92,13 @@ export class RolloutController {
   private async lead(): Promise<(Leadership & { takeover: boolean }) | undefined> {
     const leadership = await this.ports.lease.acquire();
     if (!leadership) {
-      if (this.leadership) this.log.warn({ term: this.leadership.term }, 'lost the rollout controller lease; another replica leads');
+      if (this.leadership) this.log.warn({ term: this.leadership.term }, 'lost the rollout reconciler lease; another replica leads');
       this.leadership = undefined;
       this.ports.metrics.rolloutLeader.set(0);
       return undefined;
     }
     const takeover = this.leadership?.term !== leadership.term;
-    if (takeover) this.log.info({ term: leadership.term, holder: leadership.holder }, 'leading the rollout controller');
+    if (takeover) this.log.info({ term: leadership.term, holder: leadership.holder }, 'leading the rollout reconciler');
     this.leadership = leadership;
     this.ports.metrics.rolloutLeader.set(1);
     return { ...leadership, takeover };
