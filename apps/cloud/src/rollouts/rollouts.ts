@@ -20,10 +20,8 @@ export interface StartRollout {
   fromVersion?: number;
 }
 
-export type RolloutDevice = RolloutDeviceRecord;
-
 export interface RolloutDetail extends RolloutRecord {
-  devices: RolloutDevice[];
+  devices: RolloutDeviceRecord[];
   /** The gate metrics of both cohorts as they stand now, for the current stage. */
   cohorts: Cohorts;
   gates: GateVerdict;
