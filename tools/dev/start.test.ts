@@ -52,7 +52,9 @@ describe('npm start', () => {
     });
     const started = Date.now();
     const devicesUrl = `http://127.0.0.1:${httpPort}/api/devices`;
-    const listDevices = async () => deviceListResponseSchema.parse(await (await fetch(devicesUrl, await signedInAsLocalAdmin(`http://127.0.0.1:${httpPort}`))).json()).devices;
+    // One session for every poll: sign-in is throttled per account, and a slow start would spend its attempts.
+    const session = await eventually(() => signedInAsLocalAdmin(`http://127.0.0.1:${httpPort}`), { timeoutMs: 60_000, intervalMs: 200 });
+    const listDevices = async () => deviceListResponseSchema.parse(await (await fetch(devicesUrl, session)).json()).devices;
 
     const first = await eventually(
       async () => {
@@ -120,9 +122,10 @@ describe('npm start', () => {
         STATUS_PORT: String(await freePort()),
         TELEMETRY_INTERVAL: '1s',
       });
+      const session = await eventually(() => signedInAsLocalAdmin(`http://127.0.0.1:${httpPort}`), { timeoutMs: 60_000, intervalMs: 200 });
       await eventually(
         async () => {
-          const response = await fetch(`http://127.0.0.1:${httpPort}/api/devices`, await signedInAsLocalAdmin(`http://127.0.0.1:${httpPort}`));
+          const response = await fetch(`http://127.0.0.1:${httpPort}/api/devices`, session);
           expect(deviceListResponseSchema.parse(await response.json()).devices.map((d) => d.deviceId)).toEqual(['edge-1']);
         },
         { timeoutMs: 60_000, intervalMs: 200 },
