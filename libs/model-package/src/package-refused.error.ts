@@ -1,3 +1,5 @@
+import { DomainError, type DomainErrorKind } from '@loupe/service';
+
 /** Why a package was refused; stable codes for scripts, with a sentence for people in the message. */
 export type RefusalReason =
   | 'invalid-package-manifest'
@@ -14,12 +16,17 @@ export type RefusalReason =
   | 'external-data';
 
 /** The package cannot be trusted or used; nothing in it should reach onnxruntime. */
-export class PackageRefusedError extends Error {
+export class PackageRefusedError extends DomainError {
   constructor(
-    readonly reason: RefusalReason,
+    override readonly reason: RefusalReason,
     message: string,
   ) {
     super(message);
     this.name = 'PackageRefusedError';
+  }
+
+  // A package over the size limits is answered as the body limit is (HTTP 413), the rest as refusals (HTTP 422).
+  get kind(): DomainErrorKind {
+    return this.reason === 'too-large' ? 'too_large' : 'refused';
   }
 }

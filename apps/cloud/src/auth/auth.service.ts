@@ -1,13 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { DomainError } from '@loupe/service';
 import type { Logger } from 'pino';
 import { RecentlyChecked } from '../caching/recently-checked';
 import type { HashingSlots } from './hashing-slots';
 import { hashPassword, verifyPassword } from './password-hash';
 import type { Role } from './roles';
-import type { User, UserRepository } from './user.repository';
+import { EmailTakenError, type User, type UserRepository } from './user.repository';
 
 /** Wrong email or password; which one is not said (HTTP 401). */
-export class LoginFailedError extends Error {
+export class LoginFailedError extends DomainError {
+  readonly kind = 'unauthenticated';
   constructor() {
     super('email or password is wrong');
     this.name = 'LoginFailedError';
@@ -78,7 +80,7 @@ export class AuthService {
     const chosen = password ?? randomBytes(12).toString('base64url');
     await this.createUser({ email, name: 'Administrator', role: 'admin' }, chosen).catch((error: unknown) => {
       // Another replica created it first.
-      if (!(error instanceof Error && error.name === 'EmailTakenError')) throw error;
+      if (!(error instanceof EmailTakenError)) throw error;
     });
     if (password === undefined) log.warn({ email, password: chosen }, 'created the first admin with this password; keep it safe, or set ADMIN_PASSWORD before the first start');
     else log.info({ email }, 'created the first admin from ADMIN_EMAIL and ADMIN_PASSWORD');

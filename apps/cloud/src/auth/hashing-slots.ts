@@ -1,6 +1,9 @@
+import { DomainError } from '@loupe/service';
+
 /** More sign-ins are being checked than the cloud takes at once (HTTP 503 with Retry-After). */
-export class SignInBusyError extends Error {
-  readonly retryAfterSeconds = 1;
+export class SignInBusyError extends DomainError {
+  readonly kind = 'unavailable';
+  override readonly retryAfterSeconds = 1;
   constructor() {
     super('the cloud is checking too many passwords at once; try again in a second');
     this.name = 'SignInBusyError';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DomainError } from '@loupe/service';
 import type pg from 'pg';
 import type { Role } from './roles';
 
@@ -14,7 +15,8 @@ interface UserRow extends User {
 }
 
 /** The email is taken (HTTP 409). */
-export class EmailTakenError extends Error {
+export class EmailTakenError extends DomainError {
+  readonly kind = 'conflict';
   constructor(email: string) {
     super(`a user with email ${email} exists already`);
     this.name = 'EmailTakenError';

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { DomainError } from '@loupe/service';
 import { UnsupportedMediaTypeException } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -18,7 +19,8 @@ declare module 'fastify' {
 export const StreamedBody = () => RouteConfig({ streamedBody: true });
 
 /** The body grew past the limit (HTTP 413). */
-export class BodyTooLargeError extends Error {
+export class BodyTooLargeError extends DomainError {
+  readonly kind = 'too_large';
   constructor(limit: StreamedBodyLimit) {
     super(`the body is larger than ${limit.setting} (${limit.maxBytes} bytes)`);
     this.name = 'BodyTooLargeError';

@@ -1,3 +1,4 @@
+import { DomainError } from '@loupe/service';
 import type pg from 'pg';
 import { GroupCommit } from '../database/group-commit';
 import { preparedStatement } from '../database/prepared-statement';
@@ -22,7 +23,8 @@ export { LeaseLostError, type ClaimedSample, type LabelerClaim, type LeaseHolder
 export type { Answer } from './answer-commit';
 
 /** The labeler already answered this sample (HTTP 409). */
-export class AlreadyAnsweredError extends Error {
+export class AlreadyAnsweredError extends DomainError {
+  readonly kind = 'conflict';
   constructor(sampleId: string) {
     super(`sample ${sampleId} already has your answer`);
     this.name = 'AlreadyAnsweredError';
@@ -30,7 +32,8 @@ export class AlreadyAnsweredError extends Error {
 }
 
 /** The caller has no answer on the sample to take back (HTTP 404). */
-export class NoAnswerToUndoError extends Error {
+export class NoAnswerToUndoError extends DomainError {
+  readonly kind = 'not_found';
   constructor(sampleId: string) {
     super(`you have no answer on sample ${sampleId} to take back`);
     this.name = 'NoAnswerToUndoError';
@@ -38,7 +41,8 @@ export class NoAnswerToUndoError extends Error {
 }
 
 /** The answer exists but can no longer be taken back; the message says why (HTTP 409). */
-export class UndoRefusedError extends Error {
+export class UndoRefusedError extends DomainError {
+  readonly kind = 'conflict';
   constructor(message: string) {
     super(message);
     this.name = 'UndoRefusedError';

@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { CreateProjectRequest, ProjectDto } from '@loupe/api-contracts';
+import { DomainError } from '@loupe/service';
 import type pg from 'pg';
 import { inTransaction } from '../database/transaction';
 
 /** The name or the model is taken by another project (HTTP 409). */
-export class ProjectTakenError extends Error {
+export class ProjectTakenError extends DomainError {
+  readonly kind = 'conflict';
   constructor(project: CreateProjectRequest) {
     super(`a project named ${project.name} or taking model ${project.modelName} exists already`);
     this.name = 'ProjectTakenError';
   }
 }
 
-export class ProjectNotFoundError extends Error {
+export class ProjectNotFoundError extends DomainError {
+  readonly kind = 'not_found';
   constructor(id: string) {
     super(`no project ${id}`);
     this.name = 'ProjectNotFoundError';

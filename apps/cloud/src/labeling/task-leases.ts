@@ -1,7 +1,9 @@
+import { DomainError } from '@loupe/service';
 import type pg from 'pg';
 
 /** The caller's lease ran out or was never theirs: another person may hold the sample now (HTTP 409). */
-export class LeaseLostError extends Error {
+export class LeaseLostError extends DomainError {
+  readonly kind = 'conflict';
   constructor(sampleId: string) {
     super(`the lease on sample ${sampleId} has expired or belongs to someone else; claim the next sample`);
     this.name = 'LeaseLostError';

@@ -10,6 +10,7 @@ import {
   type PackageManifest,
   type SigningKey,
 } from '@loupe/model-package';
+import { DomainError } from '@loupe/service';
 import type pg from 'pg';
 import type { BlobStore } from '../blobs/blob-store';
 import { inTransaction } from '../database/transaction';
@@ -19,7 +20,8 @@ import type { PackageValidation, ValidationReport } from './package-validation';
 export const MODEL_ALIASES = ['candidate', 'staging', 'production', 'archived'] as const;
 export type ModelAlias = (typeof MODEL_ALIASES)[number];
 
-export class ModelVersionNotFoundError extends Error {
+export class ModelVersionNotFoundError extends DomainError {
+  readonly kind = 'not_found';
   constructor(modelName: string, version?: number) {
     super(version === undefined ? `no model ${modelName} in the registry` : `no version ${version} of model ${modelName} in the registry`);
     this.name = 'ModelVersionNotFoundError';

@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DEFAULT_MAX_IMAGE_PIXELS, GoldenSampleMismatchError, ModelLoadError, ModelPipeline, type PipelineSettings } from '@loupe/inference';
 import { MODEL_MANIFEST_FILE, unpackPackage, verifyPackage, type TrustedKeys, type VerifiedPackage } from '@loupe/model-package';
+import { DomainError } from '@loupe/service';
 import type { Logger } from 'pino';
 
 /** The package verified but its model does not work: it does not load, does not match its manifest, or its golden samples are off (HTTP 422). */
-export class ModelRefusedError extends Error {
+export class ModelRefusedError extends DomainError {
+  readonly kind = 'refused';
   constructor(
-    readonly reason: 'model-load-failed' | 'golden-mismatch',
+    override readonly reason: 'model-load-failed' | 'golden-mismatch',
     message: string,
   ) {
     super(message);

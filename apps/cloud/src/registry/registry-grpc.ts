@@ -1,21 +1,20 @@
 import { Readable } from 'node:stream';
-import { Metadata, status, type ServerErrorResponse, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
+import { status, type Metadata, type ServerErrorResponse, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
 import { modelNameSchema, promoteRequestSchema, pushModelQuerySchema, versionNumberSchema } from '@loupe/api-contracts';
-import { PackageRefusedError } from '@loupe/model-package';
 import type { DownloadModelResponse, GetModelVersionRequest, ModelRegistryServiceServer, ModelVersion as ModelVersionMessage, PushHeader, PushModelRequest } from '@loupe/proto';
+import { DomainError, grpcErrorOf, REASON_TRAILER } from '@loupe/service';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AuthService } from '../auth/auth.service';
 import type { Role } from '../auth/roles';
 import { sessionToken } from '../auth/session.guard';
 import type { User } from '../auth/user.repository';
-import { MODEL_ALIASES, ModelVersionNotFoundError, type ModelAlias, type ModelRegistry, type ModelVersion, type PushDetails } from './model-registry';
-import { ModelRefusedError } from './package-validation';
+import { MODEL_ALIASES, type ModelAlias, type ModelRegistry, type ModelVersion, type PushDetails } from './model-registry';
 
 export const MODEL_REGISTRY_SERVICE_NAME = 'loupe.v1.ModelRegistryService';
 
 /** The trailer a refused push carries its reason code in (`hash-mismatch`, `unsigned`, ...). */
-export const REFUSAL_TRAILER = 'loupe-refusal';
+export const REFUSAL_TRAILER = REASON_TRAILER;
 
 // Big enough to keep round trips few, small enough to stay under gRPC's default message limit.
 const DOWNLOAD_CHUNK_BYTES = 256 * 1024;
@@ -27,9 +26,20 @@ class GrpcRefusal extends Error {
   constructor(
     readonly code: status,
     message: string,
-    readonly metadata?: Metadata,
   ) {
     super(message);
+  }
+}
+
+/** A call whose header, chunks or fields break the service's rules. */
+class InvalidRegistryCallError extends DomainError {
+  readonly kind = 'invalid';
+}
+
+class PackageTooLargeError extends DomainError {
+  readonly kind = 'too_large';
+  constructor(maxPackageBytes: number) {
+    super(`the package is larger than REGISTRY_MAX_PACKAGE_BYTES (${maxPackageBytes} bytes)`);
   }
 }
 
@@ -48,13 +58,8 @@ export function modelRegistryService(registry: ModelRegistry, auth: AuthService,
   };
 
   const toServiceError = (error: unknown): ServerErrorResponse => {
-    if (error instanceof GrpcRefusal) return { name: 'GrpcRefusal', message: error.message, code: error.code, details: error.message, ...(error.metadata ? { metadata: error.metadata } : {}) };
-    if (error instanceof PackageRefusedError || error instanceof ModelRefusedError) {
-      const metadata = new Metadata();
-      metadata.set(REFUSAL_TRAILER, error.reason);
-      return { name: error.name, message: error.message, code: status.FAILED_PRECONDITION, details: error.message, metadata };
-    }
-    if (error instanceof ModelVersionNotFoundError) return { name: error.name, message: error.message, code: status.NOT_FOUND, details: error.message };
+    if (error instanceof GrpcRefusal) return { name: 'GrpcRefusal', message: error.message, code: error.code, details: error.message };
+    if (error instanceof DomainError) return grpcErrorOf(error);
     logger.error({ err: error }, 'model registry call failed');
     return { name: 'InternalError', message: 'the registry failed to answer; the cloud log has the details', code: status.INTERNAL };
   };
@@ -74,7 +79,7 @@ export function modelRegistryService(registry: ModelRegistry, auth: AuthService,
         const first = await messages.next();
         if (first.done || first.value.part?.$case !== 'header') throw outOfOrder();
         const header = first.value.part.value;
-        if (header.packageBytes > maxPackageBytes) throw tooLarge(maxPackageBytes);
+        if (header.packageBytes > maxPackageBytes) throw new PackageTooLargeError(maxPackageBytes);
         // The tar is read as its chunks arrive, never held whole.
         return toMessage(await registry.push(Readable.from(packageChunks(messages, maxPackageBytes)), pushDetails(header), user.id));
       }, callback);
@@ -126,10 +131,10 @@ export function modelRegistryService(registry: ModelRegistry, auth: AuthService,
         const user = await caller(call.metadata, WRITERS);
         const { name, version } = versionOf(call.request);
         const { alias, reason } = call.request;
-        if (!(MODEL_ALIASES as readonly string[]).includes(alias)) throw new GrpcRefusal(status.INVALID_ARGUMENT, `alias must be one of ${MODEL_ALIASES.join(', ')}`);
+        if (!(MODEL_ALIASES as readonly string[]).includes(alias)) throw new InvalidRegistryCallError(`alias must be one of ${MODEL_ALIASES.join(', ')}`);
         const why = promoteRequestSchema.safeParse({ version, reason });
         if (!why.success) throw invalidArgument(why.error);
-        if (reason.trim().length < 3) throw new GrpcRefusal(status.INVALID_ARGUMENT, 'say why in reason, for the audit trail');
+        if (reason.trim().length < 3) throw new InvalidRegistryCallError('say why in reason, for the audit trail');
         await registry.promote({ modelName: name, alias: alias as ModelAlias, version, reason, actorId: user.id });
         return toMessage(await registry.show(name, version));
       }, callback);
@@ -144,17 +149,13 @@ async function* packageChunks(messages: AsyncIterator<PushModelRequest>, maxPack
     const part = next.value.part;
     if (part?.$case !== 'chunk') throw outOfOrder();
     bytes += part.value.length;
-    if (bytes > maxPackageBytes) throw tooLarge(maxPackageBytes);
+    if (bytes > maxPackageBytes) throw new PackageTooLargeError(maxPackageBytes);
     yield Buffer.from(part.value.buffer, part.value.byteOffset, part.value.byteLength);
   }
-  if (bytes === 0) throw new GrpcRefusal(status.INVALID_ARGUMENT, 'the push ended before the package tar was sent');
+  if (bytes === 0) throw new InvalidRegistryCallError('the push ended before the package tar was sent');
 }
 
-const outOfOrder = () => new GrpcRefusal(status.INVALID_ARGUMENT, 'send one header first, then the package tar in chunks');
-
-function tooLarge(maxPackageBytes: number): GrpcRefusal {
-  return new GrpcRefusal(status.RESOURCE_EXHAUSTED, `the package is larger than REGISTRY_MAX_PACKAGE_BYTES (${maxPackageBytes} bytes)`);
-}
+const outOfOrder = () => new InvalidRegistryCallError('send one header first, then the package tar in chunks');
 
 /** The header's details, checked by the same rules as the REST push's query. */
 function pushDetails(header: PushHeader): PushDetails {
@@ -174,8 +175,8 @@ function pushDetails(header: PushHeader): PushDetails {
   };
 }
 
-function invalidArgument(error: z.ZodError): GrpcRefusal {
-  return new GrpcRefusal(status.INVALID_ARGUMENT, error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; '));
+function invalidArgument(error: z.ZodError): InvalidRegistryCallError {
+  return new InvalidRegistryCallError(error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message)).join('; '));
 }
 
 /** A model name and version as a request names them, checked before they reach a query. */

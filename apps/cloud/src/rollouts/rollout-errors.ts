@@ -1,4 +1,7 @@
-export class RolloutNotFoundError extends Error {
+import { DomainError } from '@loupe/service';
+
+export class RolloutNotFoundError extends DomainError {
+  readonly kind = 'not_found';
   constructor(id: string) {
     super(`no rollout ${id}`);
     this.name = 'RolloutNotFoundError';
@@ -6,7 +9,8 @@ export class RolloutNotFoundError extends Error {
 }
 
 /** A command that the rollout's state does not allow, or a second rollout of one model to one group. */
-export class RolloutConflictError extends Error {
+export class RolloutConflictError extends DomainError {
+  readonly kind = 'conflict';
   constructor(message: string) {
     super(message);
     this.name = 'RolloutConflictError';
@@ -14,7 +18,8 @@ export class RolloutConflictError extends Error {
 }
 
 /** Nothing to roll out to, or nothing to compare with. */
-export class RolloutRefusedError extends Error {
+export class RolloutRefusedError extends DomainError {
+  readonly kind = 'refused';
   constructor(message: string) {
     super(message);
     this.name = 'RolloutRefusedError';

@@ -1,3 +1,4 @@
+import { DomainError } from '@loupe/service';
 import { isTopicSegment } from '@loupe/topics';
 import { z } from 'zod';
 
@@ -74,7 +75,8 @@ export type RolloutPlan = z.output<typeof rolloutPlanSchema>;
 export type RolloutPlanInput = z.input<typeof rolloutPlanSchema>;
 
 /** A rollout plan that cannot be started, with every reason. */
-export class InvalidRolloutPlanError extends Error {
+export class InvalidRolloutPlanError extends DomainError {
+  readonly kind = 'invalid';
   constructor(readonly issues: string[]) {
     super(`invalid rollout plan: ${issues.join('; ')}`);
     this.name = 'InvalidRolloutPlanError';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DomainError } from '@loupe/service';
 import type { RolloutPlan } from './rollout-plan';
 
 export interface FleetDevice {
@@ -9,7 +10,8 @@ export interface FleetDevice {
 export const deviceKeyOf = (device: FleetDevice) => `${device.siteId}/${device.deviceId}`;
 
 /** A device named in a plan that is not in the fleet group. */
-export class UnknownCanaryError extends Error {
+export class UnknownCanaryError extends DomainError {
+  readonly kind = 'refused';
   constructor(readonly devices: string[], group: string) {
     super(`not enrolled in fleet group "${group}": ${devices.join(', ')}`);
     this.name = 'UnknownCanaryError';

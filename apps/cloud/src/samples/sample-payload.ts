@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mediaTypeMismatch, printableText } from '@loupe/api-contracts';
 import { SampleUpload, SelectionReason, selectionReasonToJSON } from '@loupe/proto';
+import { DomainError } from '@loupe/service';
 import type { DeviceTopic } from '@loupe/topics';
 import { z } from 'zod';
 
@@ -14,9 +15,10 @@ import { z } from 'zod';
 export type SampleRejection = 'malformed' | 'too_large' | 'invalid' | 'wrong_device' | 'id_conflict' | 'invalid_topic' | 'unstorable';
 
 /** A sample payload the cloud will not store, and why. */
-export class InvalidSampleError extends Error {
+export class InvalidSampleError extends DomainError {
+  readonly kind = 'invalid';
   constructor(
-    readonly reason: SampleRejection,
+    override readonly reason: SampleRejection,
     detail: string,
     /** Set when the payload could be read far enough to name its sample. */
     readonly sampleId?: string,

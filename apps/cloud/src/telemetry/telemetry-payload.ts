@@ -1,10 +1,12 @@
 import { Telemetry } from '@loupe/proto';
+import { DomainError } from '@loupe/service';
 import type { DeviceTopic } from '@loupe/topics';
 import { z } from 'zod';
 import type { DeviceReport } from '../devices/device.service';
 
 /** A telemetry payload the cloud will not record, and why. */
-export class InvalidTelemetryError extends Error {
+export class InvalidTelemetryError extends DomainError {
+  readonly kind = 'invalid';
   constructor(reason: string) {
     super(reason);
     this.name = 'InvalidTelemetryError';

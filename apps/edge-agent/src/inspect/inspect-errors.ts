@@ -1,8 +1,9 @@
-import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { DeadlineExceededError, InvalidImageError, NoActiveModelError, QueueFullError } from '@loupe/inference';
+import { status as GrpcStatus, type ServerErrorResponse } from '@grpc/grpc-js';
+import { DomainError, grpcErrorOf } from '@loupe/service';
 
 /** A request the agent refuses before it reaches the model. */
-export class InvalidInspectRequestError extends Error {
+export class InvalidInspectRequestError extends DomainError {
+  readonly kind = 'invalid';
   constructor(message: string) {
     super(message);
     this.name = 'InvalidInspectRequestError';
@@ -10,23 +11,17 @@ export class InvalidInspectRequestError extends Error {
 }
 
 export interface InspectFailure {
-  code: GrpcStatus;
-  /** Metric label: invalid_argument, resource_exhausted, ... */
+  /** What a unary call is answered with. */
+  answer: ServerErrorResponse & { code: GrpcStatus };
+  /** Metric label, and in upper case a stream answer's error code: invalid_argument, resource_exhausted, ..., internal. */
   kind: string;
   message: string;
 }
 
-/** The one place Inspect errors become gRPC status codes. */
-export function toInspectFailure(error: unknown): InspectFailure {
-  if (error instanceof InvalidImageError || error instanceof InvalidInspectRequestError) {
-    return { code: GrpcStatus.INVALID_ARGUMENT, kind: 'invalid_argument', message: error.message };
-  }
-  if (error instanceof QueueFullError) return { code: GrpcStatus.RESOURCE_EXHAUSTED, kind: 'resource_exhausted', message: error.message };
-  if (error instanceof DeadlineExceededError) return { code: GrpcStatus.DEADLINE_EXCEEDED, kind: 'deadline_exceeded', message: error.message };
-  if (error instanceof NoActiveModelError) return { code: GrpcStatus.UNAVAILABLE, kind: 'unavailable', message: error.message };
-  return { code: GrpcStatus.INTERNAL, kind: 'internal', message: 'the agent failed to judge this image; its log has the details' };
-}
+const INTERNAL_MESSAGE = 'the agent failed to judge this image; its log has the details';
 
-export function toServiceError(failure: InspectFailure): Partial<ServiceError> {
-  return { code: failure.code, details: failure.message, message: failure.message };
+/** Inspect errors as gRPC answers: a DomainError by its kind (@loupe/service), anything else as the agent's own fault. */
+export function toInspectFailure(error: unknown): InspectFailure {
+  const answer = error instanceof DomainError ? grpcErrorOf(error) : { name: 'InternalError', code: GrpcStatus.INTERNAL, message: INTERNAL_MESSAGE, details: INTERNAL_MESSAGE };
+  return { answer, kind: GrpcStatus[answer.code].toLowerCase(), message: answer.message };
 }

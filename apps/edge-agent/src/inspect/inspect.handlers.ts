@@ -1,11 +1,4 @@
-import {
-  Metadata,
-  type handleBidiStreamingCall,
-  type handleUnaryCall,
-  type ServerDuplexStream,
-  type ServerUnaryCall,
-  type sendUnaryData,
-} from '@grpc/grpc-js';
+import type { handleBidiStreamingCall, handleUnaryCall, ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { DamagedImageError, type Inspection, type ModelSlot } from '@loupe/inference';
 import type { InspectRequest, InspectResponse } from '@loupe/proto';
 import type { Logger } from 'pino';
@@ -13,7 +6,7 @@ import type { ModelStats } from '../models/model-stats';
 import type { ShadowComparison } from '../shadow/shadow-comparison';
 import type { InspectedImage, SampleCapture } from '../samples/sample-capture';
 import type { AgentMetrics } from '../status/agent-metrics';
-import { InvalidInspectRequestError, toInspectFailure, toServiceError, type InspectFailure } from './inspect-errors';
+import { InvalidInspectRequestError, toInspectFailure, type InspectFailure } from './inspect-errors';
 import { checkInspectRequest, echoableRequestId } from './inspect-request';
 import type { ReceivedInspectRequest } from './inspect-request-decoding';
 
@@ -52,7 +45,7 @@ export class InspectHandlers {
 
   private async unary(call: ServerUnaryCall<ReceivedInspectRequest, InspectResponse>, callback: sendUnaryData<InspectResponse>) {
     const outcome = await this.judge(call.request, deadlineOf(call.getDeadline()));
-    if ('failure' in outcome) callback(toServiceError(outcome.failure), null, new Metadata());
+    if ('failure' in outcome) callback(outcome.failure.answer);
     else {
       callback(null, outcome.response);
       this.capture.consider(outcome.inspected);

@@ -1,5 +1,8 @@
+import { DomainError } from '@loupe/service';
+
 /** The queue is full: the caller should back off (gRPC RESOURCE_EXHAUSTED). */
-export class QueueFullError extends Error {
+export class QueueFullError extends DomainError {
+  readonly kind = 'too_many';
   constructor(capacity: number) {
     super(`inference queue is full (${capacity} requests waiting); retry shortly or lower the request rate`);
     this.name = 'QueueFullError';
@@ -7,7 +10,8 @@ export class QueueFullError extends Error {
 }
 
 /** The request's deadline passed before inference started (gRPC DEADLINE_EXCEEDED). */
-export class DeadlineExceededError extends Error {
+export class DeadlineExceededError extends DomainError {
+  readonly kind = 'deadline';
   constructor() {
     super('deadline passed before the request reached the model');
     this.name = 'DeadlineExceededError';

@@ -1,7 +1,9 @@
+import { DomainError } from '@loupe/service';
 import type { ModelPipeline } from './model-pipeline';
 
 /** No model is active yet: the agent is still loading or has none (gRPC UNAVAILABLE). */
-export class NoActiveModelError extends Error {
+export class NoActiveModelError extends DomainError {
+  readonly kind = 'unavailable';
   constructor() {
     super('no model is active yet; the agent is loading one or has none configured');
     this.name = 'NoActiveModelError';

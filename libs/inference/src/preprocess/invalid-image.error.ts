@@ -1,5 +1,8 @@
+import { DomainError } from '@loupe/service';
+
 /** An image the pipeline cannot use; the message tells a station integrator what to change. */
-export class InvalidImageError extends Error {
+export class InvalidImageError extends DomainError {
+  readonly kind = 'invalid';
   constructor(message: string) {
     super(message);
     this.name = 'InvalidImageError';

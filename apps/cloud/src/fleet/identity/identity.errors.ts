@@ -1,3 +1,5 @@
+import { DomainError } from '@loupe/service';
+
 /** Why an enrollment token was refused; the agent logs it, so each says what to do. */
 export type EnrollmentRefusal = 'token-unknown' | 'token-used' | 'token-expired' | 'token-for-another-device';
 
@@ -10,9 +12,10 @@ const ADVICE: Record<EnrollmentRefusal, string> = {
 };
 
 /** An enrollment token that cannot enroll (HTTP 403, with the reason as `error`). Nothing was changed. */
-export class EnrollmentRefusedError extends Error {
+export class EnrollmentRefusedError extends DomainError {
+  readonly kind = 'forbidden';
   constructor(
-    readonly reason: EnrollmentRefusal,
+    override readonly reason: EnrollmentRefusal,
     detail = '',
   ) {
     super(`${ADVICE[reason]}${detail ? ` (${detail})` : ''}`);
@@ -21,7 +24,8 @@ export class EnrollmentRefusedError extends Error {
 }
 
 /** Revoking a device that has no credentials (HTTP 404). */
-export class DeviceNotEnrolledError extends Error {
+export class DeviceNotEnrolledError extends DomainError {
+  readonly kind = 'not_found';
   constructor(siteId: string, deviceId: string) {
     super(`device ${siteId}/${deviceId} is not enrolled; any unused enrollment token for it no longer works`);
     this.name = 'DeviceNotEnrolledError';
@@ -29,7 +33,8 @@ export class DeviceNotEnrolledError extends Error {
 }
 
 /** The broker configuration cannot be generated as the cloud is configured (HTTP 409). */
-export class BrokerConfigUnavailableError extends Error {
+export class BrokerConfigUnavailableError extends DomainError {
+  readonly kind = 'conflict';
   constructor(message: string) {
     super(message);
     this.name = 'BrokerConfigUnavailableError';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MqttLink } from '@loupe/mqtt';
+import { DomainError } from '@loupe/service';
 import { deviceGrants, deviceUsername, type DeviceTopics } from '@loupe/topics';
 import type { DeviceRef } from './device-identity.repository';
 import type { BrokerAccounts } from './enrollment.service';
@@ -28,7 +29,8 @@ interface Response {
 }
 
 /** Mosquitto refused a dynamic-security command, or did not answer in time (HTTP 503: nothing was changed, try again). */
-export class DynamicSecurityError extends Error {
+export class DynamicSecurityError extends DomainError {
+  readonly kind = 'unavailable';
   constructor(message: string) {
     super(`Mosquitto dynamic security: ${message}`);
     this.name = 'DynamicSecurityError';

@@ -1,8 +1,10 @@
+import { DomainError } from '@loupe/service';
 import type { ModelRegistry } from '../../registry/model-registry';
 import type { DesiredModel } from './desired-model';
 
 /** The model version has no signed ONNX file to name; it cannot go to devices. */
-export class UndeployableVersionError extends Error {
+export class UndeployableVersionError extends DomainError {
+  readonly kind = 'refused';
   constructor(modelName: string, version: number, why: string) {
     super(`${modelName} version ${version} cannot be sent to devices: ${why}`);
     this.name = 'UndeployableVersionError';

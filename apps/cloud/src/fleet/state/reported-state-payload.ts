@@ -1,9 +1,11 @@
 import { ModelUpdateStatus, modelUpdateStatusToJSON, ReportedState } from '@loupe/proto';
+import { DomainError } from '@loupe/service';
 import type { DeviceTopic } from '@loupe/topics';
 import { z } from 'zod';
 
 /** A ReportedState payload the cloud will not record, and why. */
-export class InvalidReportedStateError extends Error {
+export class InvalidReportedStateError extends DomainError {
+  readonly kind = 'invalid';
   constructor(reason: string) {
     super(reason);
     this.name = 'InvalidReportedStateError';
