@@ -6,8 +6,8 @@ import { DomainError, grpcErrorOf, REASON_TRAILER } from '@loupe/service';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { AuthService } from '../auth/auth.service';
+import { authorize, sessionToken } from '../auth/authorize';
 import type { Role } from '../auth/roles';
-import { sessionToken } from '../auth/session.guard';
 import type { User } from '../auth/user.repository';
 import { MODEL_ALIASES, type ModelAlias, type ModelRegistry, type ModelVersion, type PushDetails } from './model-registry';
 
@@ -21,15 +21,6 @@ const DOWNLOAD_CHUNK_BYTES = 256 * 1024;
 
 const WRITERS: readonly Role[] = ['engineer', 'admin'];
 const READERS: readonly Role[] = ['labeler', 'reviewer', 'engineer', 'admin'];
-
-class GrpcRefusal extends Error {
-  constructor(
-    readonly code: status,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** A call whose header, chunks or fields break the service's rules. */
 class InvalidRegistryCallError extends DomainError {
@@ -48,17 +39,12 @@ class PackageTooLargeError extends DomainError {
  * ModelRegistry and the same sessions and roles as the REST routes.
  */
 export function modelRegistryService(registry: ModelRegistry, auth: AuthService, maxPackageBytes: number, logger: Logger): ModelRegistryServiceServer {
-  const caller = async (metadata: Metadata, allowed: readonly Role[]): Promise<User> => {
-    const sent = sessionToken({ headers: { authorization: String(metadata.get('authorization')[0] ?? '') } });
-    if (typeof sent !== 'object') throw new GrpcRefusal(status.UNAUTHENTICATED, 'send authorization: Bearer <session token> metadata (POST /api/auth/login gives one)');
-    const user = await auth.authenticate(sent.token);
-    if (!user) throw new GrpcRefusal(status.UNAUTHENTICATED, 'your session has expired or was ended; sign in again');
-    if (!allowed.includes(user.role)) throw new GrpcRefusal(status.PERMISSION_DENIED, `this needs the role ${allowed.join(' or ')}; you are ${user.role}`);
-    return user;
+  const caller = (metadata: Metadata, allowed: readonly Role[]): Promise<User> => {
+    const authorization = metadata.get('authorization')[0];
+    return authorize(auth, sessionToken({ authorization: typeof authorization === 'string' ? authorization : undefined }), allowed);
   };
 
   const toServiceError = (error: unknown): ServerErrorResponse => {
-    if (error instanceof GrpcRefusal) return { name: 'GrpcRefusal', message: error.message, code: error.code, details: error.message };
     if (error instanceof DomainError) return grpcErrorOf(error);
     logger.error({ err: error }, 'model registry call failed');
     return { name: 'InternalError', message: 'the registry failed to answer; the cloud log has the details', code: status.INTERNAL };
