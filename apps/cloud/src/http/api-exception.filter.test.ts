@@ -18,7 +18,7 @@ import { LeaseLostError } from '../labeling/task-leases';
 import { ModelVersionNotFoundError } from '../registry/model-registry';
 import { ModelRefusedError } from '../registry/package-validation';
 import { InvalidRolloutPlanError } from '../rollouts/rollout-plan';
-import { RolloutConflictError, RolloutNotFoundError, RolloutRefusedError } from '../rollouts/rollouts';
+import { RolloutConflictError, RolloutNotFoundError, RolloutRefusedError } from '../rollouts/rollout-errors';
 import { UnknownCanaryError } from '../rollouts/stage-assignment';
 import { ApiExceptionFilter } from './api-exception.filter';
 import { BodyTooLargeError } from './streamed-body';
