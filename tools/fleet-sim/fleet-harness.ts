@@ -2,7 +2,7 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { publicKeyToPem, signedPackage, type SigningKey } from '@loupe/model-package';
-import type { ModelVersion } from '@loupe/ota';
+import type { ModelVersion } from '@loupe/device-state';
 import { startCloudProcess, type CloudProcess, type TestBroker, type TestDatabase } from '@loupe/testing';
 
 const DEMO_MODEL = resolve(import.meta.dirname, '..', 'demo', 'models', 'pcb-aoi');

@@ -1,4 +1,4 @@
-import type { ModelVersion } from '@loupe/ota';
+import type { ModelVersion } from '@loupe/device-state';
 import { DeviceTopics } from '@loupe/topics';
 import mqtt from 'mqtt';
 import type { ModelBehaviour } from './model-behaviour';

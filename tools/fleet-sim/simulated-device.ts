@@ -1,4 +1,5 @@
-import { lastFailureOf, parseDesiredState, planUpdate, withFailure, type BoxState, type DesiredModel, type ModelVersion, type UpdateStep } from '@loupe/ota';
+import { parseDesiredState, type DesiredModel, type ModelVersion } from '@loupe/device-state';
+import { lastFailureOf, planUpdate, withFailure, type BoxState, type UpdateStep } from '@loupe/ota';
 import { DesiredState, ModelUpdateStatus, ReportedState, Telemetry } from '@loupe/proto';
 import type { DeviceTopics } from '@loupe/topics';
 import mqtt, { type MqttClient } from 'mqtt';

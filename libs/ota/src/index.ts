@@ -1,14 +1,3 @@
-export {
-  describeModel,
-  desiredStateSchema,
-  InvalidDesiredStateError,
-  modelVersionSchema,
-  parseDesiredState,
-  sameModel,
-  type DesiredModel,
-  type ModelVersion,
-  type ShadowModel,
-} from './desired-model';
 export { planShadow, type ShadowNothingReason, type ShadowState, type ShadowStep } from './shadow-plan';
 export {
   lastFailureOf,

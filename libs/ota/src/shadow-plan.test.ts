@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DesiredModel, ModelVersion } from './desired-model';
+import type { DesiredModel, ModelVersion } from '@loupe/device-state';
 import { planShadow, type ShadowState, type ShadowStep } from './shadow-plan';
 import { planUpdate, type BoxState } from './update-plan';
 

@@ -1,4 +1,4 @@
-import { sameModel, type DesiredModel, type ModelVersion } from './desired-model';
+import { sameModel, type DesiredModel, type ModelVersion } from '@loupe/device-state';
 import { lastFailureOf, type BoxState } from './update-plan';
 
 /** The shadow side of a box, beside the planner's BoxState. */

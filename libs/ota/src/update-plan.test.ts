@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sameModel, type DesiredModel, type ModelVersion } from './desired-model';
+import { sameModel, type DesiredModel, type ModelVersion } from '@loupe/device-state';
 import { planUpdate, withFailure, type BoxState, type UpdateFailure, type UpdateStep } from './update-plan';
 
 /** Versions are single digits here, so the digit repeated is a distinct SHA-256. */

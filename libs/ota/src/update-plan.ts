@@ -1,4 +1,4 @@
-import { sameModel, type DesiredModel, type ModelVersion } from './desired-model';
+import { sameModel, type DesiredModel, type ModelVersion } from '@loupe/device-state';
 
 /** The steps of an update that can fail, and probation after it. */
 export const UPDATE_STEPS = ['download', 'verify', 'stage', 'warm-up', 'self-test', 'activate', 'roll-back', 'probation'] as const;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { FleetDeviceDto, RolloutDetailDto, RolloutDto } from '@loupe/api-contracts';
-import type { ModelVersion } from '@loupe/ota';
+import type { ModelVersion } from '@loupe/device-state';
 import { eventually, itWhere, startTestBroker, startTestDatabase, type CloudProcess, type TestBroker, type TestDatabase } from '@loupe/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey } from '@loupe/model-package';

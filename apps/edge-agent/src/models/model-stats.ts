@@ -1,5 +1,5 @@
 import type { Inspection } from '@loupe/inference';
-import { sameModel } from '@loupe/ota';
+import { sameModel } from '@loupe/device-state';
 import type { ActiveModel } from '../status/agent-status';
 import { LatencyHistogram } from './latency-histogram';
 

@@ -1,4 +1,5 @@
-import { describeModel, probationVerdict, sameModel, withFailure, type ProbationBudget, type UpdateFailure } from '@loupe/ota';
+import { describeModel, sameModel } from '@loupe/device-state';
+import { probationVerdict, withFailure, type ProbationBudget, type UpdateFailure } from '@loupe/ota';
 import type { Logger } from 'pino';
 import type { ModelActivation } from '../models/model-activation';
 import type { BoxStateFile, InstalledModel, PersistedBoxState } from './box-state-file';

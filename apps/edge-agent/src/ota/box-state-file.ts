@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
-import { modelVersionSchema, UPDATE_STEPS, type BoxState } from '@loupe/ota';
+import { modelVersionSchema } from '@loupe/device-state';
+import { UPDATE_STEPS, type BoxState } from '@loupe/ota';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { makeDirectoryDurably, writeFileDurably } from '../storage/durable-files';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ModelVersion } from '@loupe/ota';
+import type { ModelVersion } from '@loupe/device-state';
 import { makeDirectoryDurably } from '../storage/durable-files';
 import type { FileSystem } from '../storage/file-system';
 

@@ -1,16 +1,7 @@
 import type { ModelPipeline } from '@loupe/inference';
 import type { MqttLink } from '@loupe/mqtt';
-import {
-  describeModel,
-  parseDesiredState,
-  planUpdate,
-  sameModel,
-  withFailure,
-  type DesiredModel,
-  type UpdateFailure,
-  type UpdateStep,
-  type UpdateStepKind,
-} from '@loupe/ota';
+import { describeModel, parseDesiredState, sameModel, type DesiredModel } from '@loupe/device-state';
+import { planUpdate, withFailure, type UpdateFailure, type UpdateStep, type UpdateStepKind } from '@loupe/ota';
 import { DesiredState } from '@loupe/proto';
 import type { Logger } from 'pino';
 import type { BoxStateFile, PersistedBoxState, UpdateStatus } from './box-state-file';

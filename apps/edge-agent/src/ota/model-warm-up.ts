@@ -1,5 +1,5 @@
 import type { ModelPipeline } from '@loupe/inference';
-import { describeModel, sameModel, type DesiredModel } from '@loupe/ota';
+import { describeModel, sameModel, type DesiredModel } from '@loupe/device-state';
 import type { Logger } from 'pino';
 import type { ModelActivation } from '../models/model-activation';
 import type { BoxStateFile } from './box-state-file';

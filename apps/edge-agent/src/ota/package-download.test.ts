@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DesiredModel } from '@loupe/ota';
+import type { DesiredModel } from '@loupe/device-state';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { eventually } from '@loupe/testing';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff } from '@loupe/service';
-import type { DesiredModel } from '@loupe/ota';
+import type { DesiredModel } from '@loupe/device-state';
 import type { Logger } from 'pino';
 import { isDiskFull } from '../storage/disk-full';
 import { renameDurably } from '../storage/durable-files';

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_UNPACK_LIMITS, generateSigningKey, PackageRefusedError, type RefusalReason } from '@loupe/model-package';
-import type { DesiredModel } from '@loupe/ota';
+import type { DesiredModel } from '@loupe/device-state';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { flipByte, pcbAoiPackage, writeRegistryKeys, type TestPackage } from '../testing/model-packages';

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { registryKeysResponseSchema } from '@loupe/api-contracts';
 import { fileDigest, PackageRefusedError, TrustedKeys, unpackPackage, verifyPackage, type UnpackLimits, type VerifiedPackage } from '@loupe/model-package';
-import type { DesiredModel } from '@loupe/ota';
+import type { DesiredModel } from '@loupe/device-state';
 import type { Logger } from 'pino';
 import { NO_FAULT_POINTS, type FaultPoints } from './fault-points';
 import type { ModelStore } from './model-store';

@@ -1,4 +1,5 @@
-import { probationVerdict, sameModel, type ProbationBudget, type ProbationVerdict } from '@loupe/ota';
+import { sameModel } from '@loupe/device-state';
+import { probationVerdict, type ProbationBudget, type ProbationVerdict } from '@loupe/ota';
 import type { ModelStats } from '../models/model-stats';
 import type { BoxStateFile } from './box-state-file';
 

@@ -1,4 +1,5 @@
-import { describeModel, planShadow, sameModel, type DesiredModel, type ModelVersion, type ShadowStep } from '@loupe/ota';
+import { describeModel, sameModel, type DesiredModel, type ModelVersion } from '@loupe/device-state';
+import { planShadow, type ShadowStep } from '@loupe/ota';
 import type { Logger } from 'pino';
 import type { ShadowComparison } from '../shadow/shadow-comparison';
 import type { ShadowMetrics } from '../shadow/shadow-metrics';

@@ -1,6 +1,6 @@
 import type { ModelSlot } from '@loupe/inference';
 import { MqttNotConnectedError, type MqttLink } from '@loupe/mqtt';
-import type { ModelVersion } from '@loupe/ota';
+import type { ModelVersion } from '@loupe/device-state';
 import { ModelUpdateStatus, ReportedState } from '@loupe/proto';
 import type { DeviceTopics } from '@loupe/topics';
 import type { Logger } from 'pino';

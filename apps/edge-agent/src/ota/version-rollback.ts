@@ -1,4 +1,4 @@
-import { describeModel } from '@loupe/ota';
+import { describeModel } from '@loupe/device-state';
 import type { Logger } from 'pino';
 import type { ModelActivation } from '../models/model-activation';
 import type { BoxStateFile, InstalledModel, PersistedBoxState } from './box-state-file';

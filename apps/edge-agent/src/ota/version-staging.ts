@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { MODEL_MANIFEST_FILE } from '@loupe/model-package';
-import { sameModel, type DesiredModel } from '@loupe/ota';
+import { sameModel, type DesiredModel } from '@loupe/device-state';
 import type { Logger } from 'pino';
 import type { BoxStateFile, InstalledModel } from './box-state-file';
 import { makeDirectoryDurably, renameDurably, syncTree } from '../storage/durable-files';

@@ -2,7 +2,7 @@ import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { packedPackage, publicKeyToPem, signedPackage, type PackageManifest, type SigningKey } from '@loupe/model-package';
-import type { ModelVersion } from '@loupe/ota';
+import type { ModelVersion } from '@loupe/device-state';
 import { DesiredState } from '@loupe/proto';
 import { DEMO_MODEL_DIR } from './test-agent';
 

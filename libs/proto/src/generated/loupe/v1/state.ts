@@ -95,10 +95,17 @@ export interface DesiredState {
   model?:
     | ModelRef
     | undefined;
-  /** Where to download the model package, and its size in bytes. */
+  /**
+   * Deprecated since package (13) carries them; the cloud still writes them
+   * for boxes on the previous release, which read only these. The release
+   * after this one reserves 3, 4 and 5 (docs/fleet.md, "Wire evolution").
+   *
+   * @deprecated
+   */
   packageUrl: string;
+  /** @deprecated */
   packageSize: number;
-  /** SHA-256 of the package file, lowercase hex. */
+  /** @deprecated */
   packageSha256: string;
   /** ed25519 signature over the canonical manifest and the key that made it. */
   signature: Buffer;
@@ -106,13 +113,49 @@ export interface DesiredState {
   /** Empty when no rollout drives this change. */
   rolloutId: string;
   /**
-   * A candidate to run in shadow beside the active model (no verdicts from
-   * it reach the station); empty when shadow mode is off.
+   * Deprecated since shadow (14) carries them, as for 3-5: reserved in the
+   * release after this one.
+   *
+   * @deprecated
    */
-  shadowModel?: ModelRef | undefined;
+  shadowModel?:
+    | ModelRef
+    | undefined;
+  /** @deprecated */
   shadowPackageUrl: string;
+  /** @deprecated */
   shadowPackageSize: number;
+  /** @deprecated */
   shadowPackageSha256: string;
+  /**
+   * Where to download the model package and how to check it. A box reads
+   * this first and falls back to 3-5 when it is absent (a retained message
+   * from the previous release's cloud).
+   */
+  package?:
+    | PackageRef
+    | undefined;
+  /**
+   * A candidate to run in shadow beside the active model (no verdicts from
+   * it reach the station); absent when shadow mode is off.
+   */
+  shadow?: ShadowModel | undefined;
+}
+
+/** A model package as a box fetches it. */
+export interface PackageRef {
+  /** Where to download the package (http or https). */
+  url: string;
+  /** Size of the package file in bytes. */
+  size: number;
+  /** SHA-256 of the package file, lowercase hex. */
+  sha256: string;
+}
+
+/** A candidate model and its package, run beside the active model. */
+export interface ShadowModel {
+  model?: ModelRef | undefined;
+  package?: PackageRef | undefined;
 }
 
 /**
@@ -154,6 +197,8 @@ function createBaseDesiredState(): DesiredState {
     shadowPackageUrl: "",
     shadowPackageSize: 0,
     shadowPackageSha256: "",
+    package: undefined,
+    shadow: undefined,
   };
 }
 
@@ -194,6 +239,12 @@ export const DesiredState: MessageFns<DesiredState> = {
     }
     if (message.shadowPackageSha256 !== "") {
       writer.uint32(98).string(message.shadowPackageSha256);
+    }
+    if (message.package !== undefined) {
+      PackageRef.encode(message.package, writer.uint32(106).fork()).join();
+    }
+    if (message.shadow !== undefined) {
+      ShadowModel.encode(message.shadow, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -307,6 +358,22 @@ export const DesiredState: MessageFns<DesiredState> = {
             message.shadowPackageSha256 = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.package = PackageRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.shadow = ShadowModel.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -369,6 +436,8 @@ export const DesiredState: MessageFns<DesiredState> = {
         : isSet(object.shadow_package_sha256)
         ? globalThis.String(object.shadow_package_sha256)
         : "",
+      package: isSet(object.package) ? PackageRef.fromJSON(object.package) : undefined,
+      shadow: isSet(object.shadow) ? ShadowModel.fromJSON(object.shadow) : undefined,
     };
   },
 
@@ -410,6 +479,12 @@ export const DesiredState: MessageFns<DesiredState> = {
     if (message.shadowPackageSha256 !== "") {
       obj.shadowPackageSha256 = message.shadowPackageSha256;
     }
+    if (message.package !== undefined) {
+      obj.package = PackageRef.toJSON(message.package);
+    }
+    if (message.shadow !== undefined) {
+      obj.shadow = ShadowModel.toJSON(message.shadow);
+    }
     return obj;
   },
 
@@ -434,6 +509,202 @@ export const DesiredState: MessageFns<DesiredState> = {
     message.shadowPackageUrl = object.shadowPackageUrl ?? "";
     message.shadowPackageSize = object.shadowPackageSize ?? 0;
     message.shadowPackageSha256 = object.shadowPackageSha256 ?? "";
+    message.package = (object.package !== undefined && object.package !== null)
+      ? PackageRef.fromPartial(object.package)
+      : undefined;
+    message.shadow = (object.shadow !== undefined && object.shadow !== null)
+      ? ShadowModel.fromPartial(object.shadow)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePackageRef(): PackageRef {
+  return { url: "", size: 0, sha256: "" };
+}
+
+export const PackageRef: MessageFns<PackageRef> = {
+  encode(message: PackageRef, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.url !== "") {
+      writer.uint32(10).string(message.url);
+    }
+    if (message.size !== 0) {
+      writer.uint32(16).uint64(message.size);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(26).string(message.sha256);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PackageRef {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePackageRef();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.size = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PackageRef {
+    return {
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      size: isSet(object.size) ? globalThis.Number(object.size) : 0,
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+    };
+  },
+
+  toJSON(message: PackageRef): unknown {
+    const obj: any = {};
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.size !== 0) {
+      obj.size = Math.round(message.size);
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PackageRef>): PackageRef {
+    return PackageRef.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PackageRef>): PackageRef {
+    const message = createBasePackageRef();
+    message.url = object.url ?? "";
+    message.size = object.size ?? 0;
+    message.sha256 = object.sha256 ?? "";
+    return message;
+  },
+};
+
+function createBaseShadowModel(): ShadowModel {
+  return { model: undefined, package: undefined };
+}
+
+export const ShadowModel: MessageFns<ShadowModel> = {
+  encode(message: ShadowModel, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== undefined) {
+      ModelRef.encode(message.model, writer.uint32(10).fork()).join();
+    }
+    if (message.package !== undefined) {
+      PackageRef.encode(message.package, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShadowModel {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShadowModel();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = ModelRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.package = PackageRef.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShadowModel {
+    return {
+      model: isSet(object.model) ? ModelRef.fromJSON(object.model) : undefined,
+      package: isSet(object.package) ? PackageRef.fromJSON(object.package) : undefined,
+    };
+  },
+
+  toJSON(message: ShadowModel): unknown {
+    const obj: any = {};
+    if (message.model !== undefined) {
+      obj.model = ModelRef.toJSON(message.model);
+    }
+    if (message.package !== undefined) {
+      obj.package = PackageRef.toJSON(message.package);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ShadowModel>): ShadowModel {
+    return ShadowModel.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ShadowModel>): ShadowModel {
+    const message = createBaseShadowModel();
+    message.model = (object.model !== undefined && object.model !== null)
+      ? ModelRef.fromPartial(object.model)
+      : undefined;
+    message.package = (object.package !== undefined && object.package !== null)
+      ? PackageRef.fromPartial(object.package)
+      : undefined;
     return message;
   },
 };

@@ -50,12 +50,32 @@ export interface ModelStats {
   confidenceHistogram: number[];
   p99Ms: number;
   /**
-   * Shadow mode: images also run through the candidate model, and how often
-   * its verdict differed from the active model's.
+   * Deprecated since shadow (11) carries them; a box still writes them for
+   * a cloud on the previous release, and the cloud reads them when shadow is
+   * absent (a box on the previous release). The release after this one
+   * reserves 8, 9 and 10 (docs/fleet.md, "Wire evolution").
+   *
+   * @deprecated
    */
-  shadowModel?: ModelRef | undefined;
+  shadowModel?:
+    | ModelRef
+    | undefined;
+  /** @deprecated */
   shadowCompared: number;
+  /** @deprecated */
   shadowDisagreed: number;
+  /** Present while a shadow runs beside the active model. */
+  shadow?: ShadowStats | undefined;
+}
+
+/**
+ * Shadow mode: images also run through the candidate model, and how often
+ * its verdict differed from the active model's.
+ */
+export interface ShadowStats {
+  model?: ModelRef | undefined;
+  compared: number;
+  disagreed: number;
 }
 
 /** Counters since the agent started. */
@@ -317,6 +337,7 @@ function createBaseModelStats(): ModelStats {
     shadowModel: undefined,
     shadowCompared: 0,
     shadowDisagreed: 0,
+    shadow: undefined,
   };
 }
 
@@ -355,6 +376,9 @@ export const ModelStats: MessageFns<ModelStats> = {
     }
     if (message.shadowDisagreed !== 0) {
       writer.uint32(80).uint64(message.shadowDisagreed);
+    }
+    if (message.shadow !== undefined) {
+      ShadowStats.encode(message.shadow, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -462,6 +486,14 @@ export const ModelStats: MessageFns<ModelStats> = {
             message.shadowDisagreed = longToNumber(reader.uint64());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.shadow = ShadowStats.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -506,6 +538,7 @@ export const ModelStats: MessageFns<ModelStats> = {
         : isSet(object.shadow_disagreed)
         ? globalThis.Number(object.shadow_disagreed)
         : 0,
+      shadow: isSet(object.shadow) ? ShadowStats.fromJSON(object.shadow) : undefined,
     };
   },
 
@@ -541,6 +574,9 @@ export const ModelStats: MessageFns<ModelStats> = {
     if (message.shadowDisagreed !== 0) {
       obj.shadowDisagreed = Math.round(message.shadowDisagreed);
     }
+    if (message.shadow !== undefined) {
+      obj.shadow = ShadowStats.toJSON(message.shadow);
+    }
     return obj;
   },
 
@@ -563,6 +599,112 @@ export const ModelStats: MessageFns<ModelStats> = {
       : undefined;
     message.shadowCompared = object.shadowCompared ?? 0;
     message.shadowDisagreed = object.shadowDisagreed ?? 0;
+    message.shadow = (object.shadow !== undefined && object.shadow !== null)
+      ? ShadowStats.fromPartial(object.shadow)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseShadowStats(): ShadowStats {
+  return { model: undefined, compared: 0, disagreed: 0 };
+}
+
+export const ShadowStats: MessageFns<ShadowStats> = {
+  encode(message: ShadowStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== undefined) {
+      ModelRef.encode(message.model, writer.uint32(10).fork()).join();
+    }
+    if (message.compared !== 0) {
+      writer.uint32(16).uint64(message.compared);
+    }
+    if (message.disagreed !== 0) {
+      writer.uint32(24).uint64(message.disagreed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShadowStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShadowStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = ModelRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.compared = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.disagreed = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShadowStats {
+    return {
+      model: isSet(object.model) ? ModelRef.fromJSON(object.model) : undefined,
+      compared: isSet(object.compared) ? globalThis.Number(object.compared) : 0,
+      disagreed: isSet(object.disagreed) ? globalThis.Number(object.disagreed) : 0,
+    };
+  },
+
+  toJSON(message: ShadowStats): unknown {
+    const obj: any = {};
+    if (message.model !== undefined) {
+      obj.model = ModelRef.toJSON(message.model);
+    }
+    if (message.compared !== 0) {
+      obj.compared = Math.round(message.compared);
+    }
+    if (message.disagreed !== 0) {
+      obj.disagreed = Math.round(message.disagreed);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ShadowStats>): ShadowStats {
+    return ShadowStats.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ShadowStats>): ShadowStats {
+    const message = createBaseShadowStats();
+    message.model = (object.model !== undefined && object.model !== null)
+      ? ModelRef.fromPartial(object.model)
+      : undefined;
+    message.compared = object.compared ?? 0;
+    message.disagreed = object.disagreed ?? 0;
     return message;
   },
 };

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { describeModel, InvalidDesiredStateError, parseDesiredState } from './desired-model';
+import { InvalidDesiredStateError } from './desired-state';
+import { parseDesiredState } from './desired-state.wire';
+import { describeModel } from './model-version';
 
 /** A DesiredState as ts-proto decodes it. */
 function decoded(overrides: Record<string, unknown> = {}) {
@@ -72,5 +74,34 @@ describe('parseDesiredState', () => {
 describe('describeModel', () => {
   it('names the model, its version and the start of its hash', () => {
     expect(describeModel({ name: 'pcb-aoi', version: '2', sha256: '3f9c0e51a2b4'.padEnd(64, '0') })).toBe('pcb-aoi 2 (sha256 3f9c0e51a2b4)');
+  });
+});
+
+describe('parseDesiredState with the package and shadow messages', () => {
+  const pkg = { url: 'https://cloud.example/api/fleet/packages/pcb-aoi/2', size: 3_145_728, sha256: 'c'.repeat(64) };
+  const shadow = { model: { name: 'pcb-aoi', version: '3', sha256: 'd'.repeat(64) }, package: { url: 'https://cloud.example/p/3', size: 2_048, sha256: 'e'.repeat(64) } };
+
+  it('reads the package and the shadow from their messages', () => {
+    const parsed = parseDesiredState(decoded({ packageUrl: '', packageSize: 0, packageSha256: '', package: pkg, shadow }));
+    expect(parsed).toMatchObject({ package: pkg, shadow });
+  });
+
+  it('prefers the package message over the deprecated fields', () => {
+    const parsed = parseDesiredState(decoded({ package: { ...pkg, url: 'https://cloud.example/new' } }));
+    expect(parsed.package.url).toBe('https://cloud.example/new');
+  });
+
+  it('ignores the deprecated shadow fields when the package message is there', () => {
+    const stale = { shadowModel: shadow.model, shadowPackageUrl: 'https://cloud.example/old', shadowPackageSize: 1, shadowPackageSha256: 'f'.repeat(64) };
+    expect(parseDesiredState(decoded({ package: pkg, ...stale })).shadow).toBeUndefined();
+  });
+
+  it.each([
+    ['a package message without a URL', { package: { ...pkg, url: '' } }, 'package.url must be an http:// or https:// URL'],
+    ['a shadow message without its model', { package: pkg, shadow: { package: shadow.package } }, 'shadow.model is required'],
+    ['a shadow message without its package', { package: pkg, shadow: { model: shadow.model } }, 'shadow.package'],
+    ['a shadow of the served model', { package: pkg, shadow: { ...shadow, model: { name: 'pcb-aoi', version: '2', sha256: 'b'.repeat(64) } } }, 'shadow.model must differ from model'],
+  ])('refuses %s, naming the field', (_name, overrides, message) => {
+    expect(() => parseDesiredState(decoded(overrides))).toThrow(message);
   });
 });
