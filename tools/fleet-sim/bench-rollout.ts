@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FleetDeviceDto, RolloutDetailDto, RolloutDto } from '@loupe/api-contracts';
 import { generateSigningKey } from '@loupe/model-package';
+import { desiredStateToWire } from '@loupe/device-state';
 import { DesiredState } from '@loupe/proto';
 import { eventually, startTestBroker, startTestDatabase } from '@loupe/testing';
 import { DeviceTopics } from '@loupe/topics';
@@ -168,7 +169,7 @@ async function roundTrip(brokerUrl: string, topicRoot: string, devices: { siteId
     const started = performance.now();
     // Generation 1: above what the boxes have seen, below anything the cloud will send.
     const payload = Buffer.from(
-      DesiredState.encode(DesiredState.fromPartial({ generation: 1, model, packageUrl: 'http://127.0.0.1/unused', packageSize: 1, packageSha256: '0'.repeat(64) })).finish(),
+      DesiredState.encode(desiredStateToWire({ generation: 1, model, package: { url: 'http://127.0.0.1/unused', size: 1, sha256: '0'.repeat(64) }, rolloutId: '' })).finish(),
     );
     await Promise.all(devices.map((d) => client.publishAsync(topics.forDevice(d.siteId, d.deviceId, 'desired'), payload, { qos: 1 })));
     await allBack;

@@ -1,4 +1,4 @@
-import type { ModelStats } from '@loupe/proto';
+import type { ModelStatistics, ModelVersion } from '@loupe/device-state';
 
 /** How a simulated model behaves on a box: the knob the fleet simulator turns for the version under test. */
 export const MODEL_BEHAVIOURS = ['good', 'crashing', 'slow', 'overconfident', 'uncertain', 'corrupt', 'disagreeing'] as const;
@@ -51,7 +51,7 @@ export function shadowDisagreementRate(behaviour: ModelBehaviour): number {
 export class SimulatedModelStats {
   private inspections = 0;
   private readonly rates: Rates;
-  private shadow: { model: { name: string; version: string; sha256: string }; rate: number; compared: number } | undefined;
+  private shadow: { model: ModelVersion; rate: number; compared: number } | undefined;
 
   constructor(behaviour: ModelBehaviour) {
     this.rates = behaviour === 'crashing' || behaviour === 'corrupt' ? HEALTHY : RATES[behaviour];
@@ -63,12 +63,12 @@ export class SimulatedModelStats {
   }
 
   /** Runs `model` beside the active one from now on; undefined stops it. */
-  runShadow(model: { name: string; version: string; sha256: string } | undefined, behaviour: ModelBehaviour): void {
+  runShadow(model: ModelVersion | undefined, behaviour: ModelBehaviour): void {
     if (!model) this.shadow = undefined;
     else if (this.shadow?.model.version !== model.version) this.shadow = { model, rate: shadowDisagreementRate(behaviour), compared: 0 };
   }
 
-  snapshot(model: { name: string; version: string; sha256: string }): ModelStats {
+  snapshot(model: ModelVersion): ModelStatistics {
     const n = this.inspections;
     return {
       model,
@@ -78,9 +78,9 @@ export class SimulatedModelStats {
       uncertain: Math.floor(n * this.rates.uncertain),
       confidenceHistogram: this.rates.confidence.map((share) => Math.floor(n * share)),
       p99Ms: this.rates.p99Ms,
-      ...(this.shadow ? { shadowModel: this.shadow.model } : {}),
-      shadowCompared: this.shadow?.compared ?? 0,
-      shadowDisagreed: this.shadow ? Math.floor(this.shadow.compared * this.shadow.rate) : 0,
+      ...(this.shadow
+        ? { shadowModel: this.shadow.model, shadowCompared: this.shadow.compared, shadowDisagreed: Math.floor(this.shadow.compared * this.shadow.rate) }
+        : {}),
     };
   }
 }

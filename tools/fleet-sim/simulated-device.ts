@@ -1,6 +1,6 @@
-import { parseDesiredState, type DesiredModel, type ModelVersion } from '@loupe/device-state';
+import { modelStatsToWire, parseDesiredState, reportedStateToWire, type DesiredModel, type ModelVersion, type UpdateStatus } from '@loupe/device-state';
 import { lastFailureOf, planUpdate, withFailure, type BoxState, type UpdateStep } from '@loupe/ota';
-import { DesiredState, ModelUpdateStatus, ReportedState, Telemetry } from '@loupe/proto';
+import { DesiredState, ReportedState, Telemetry } from '@loupe/proto';
 import type { DeviceTopics } from '@loupe/topics';
 import mqtt, { type MqttClient } from 'mqtt';
 import { SimulatedModelStats, type ModelBehaviour } from './model-behaviour';
@@ -81,9 +81,9 @@ export class SimulatedDevice {
       ...(options.username === undefined ? {} : { username: options.username, password: options.password }),
     });
     this.client.on('message', (_topic, payload) => this.onDesired(payload));
-    this.client.on('connect', () => void this.report(ModelUpdateStatus.MODEL_UPDATE_STATUS_ACTIVE, ''));
+    this.client.on('connect', () => void this.report('active', ''));
     await this.client.subscribeAsync(options.topics.forDevice(options.siteId, options.deviceId, 'desired'), { qos: 1 });
-    await this.report(ModelUpdateStatus.MODEL_UPDATE_STATUS_ACTIVE, '');
+    await this.report('active', '');
     await this.sendTelemetry();
     this.telemetryTimer = setInterval(() => void this.sendTelemetry(), options.telemetryIntervalMs);
   }
@@ -125,12 +125,12 @@ export class SimulatedDevice {
         case 'nothing': {
           const failure = step.reason === 'failed-before' ? lastFailureOf(desired.model, this.box) : undefined;
           this.box = { ...this.box, settledGeneration: Math.max(this.box.settledGeneration ?? 0, desired.generation) };
-          if (failure) await this.report(ModelUpdateStatus.MODEL_UPDATE_STATUS_FAILED, failure.message);
-          else await this.report(ModelUpdateStatus.MODEL_UPDATE_STATUS_ACTIVE, '');
+          if (failure) await this.report('failed', failure.message);
+          else await this.report('active', '');
           return;
         }
         case 'download':
-          await this.report(ModelUpdateStatus.MODEL_UPDATE_STATUS_DOWNLOADING, '');
+          await this.report('downloading', '');
           await this.pause(this.options.updateMs);
           break;
         case 'verify':
@@ -148,14 +148,14 @@ export class SimulatedDevice {
         case 'activate':
           this.activate(desired.model, desired.generation);
           this.emit('activated', desired.model.version);
-          await this.report(ModelUpdateStatus.MODEL_UPDATE_STATUS_ACTIVE, '');
+          await this.report('active', '');
           await this.sendTelemetry();
           if (this.options.behaviourOf(desired.model) === 'crashing') this.later(this.options.crashAfterMs, () => this.crash(desired));
           break;
         case 'roll-back':
           this.activate(step.to, desired.generation);
           this.emit('reverted', step.to.version);
-          await this.report(ModelUpdateStatus.MODEL_UPDATE_STATUS_ACTIVE, '');
+          await this.report('active', '');
           break;
       }
     }
@@ -170,7 +170,7 @@ export class SimulatedDevice {
     this.activate(previous, desired.generation);
     this.box = { ...this.box, failures: withFailure(this.box.failures, { model: desired.model, generation: desired.generation, step: 'probation', reason: 'crashes', message }) };
     this.emit('rolled-back', desired.model.version);
-    await this.report(ModelUpdateStatus.MODEL_UPDATE_STATUS_ROLLED_BACK, message);
+    await this.report('rolled-back', message);
   }
 
   private async fail(desired: DesiredModel, step: 'verify', reason: string, message: string): Promise<void> {
@@ -180,7 +180,7 @@ export class SimulatedDevice {
       failures: withFailure(this.box.failures, { model: desired.model, generation: desired.generation, step, reason, message }),
     };
     this.emit('refused', desired.model.version);
-    await this.report(ModelUpdateStatus.MODEL_UPDATE_STATUS_FAILED, `${reason}: ${message}`);
+    await this.report('failed', `${reason}: ${message}`);
   }
 
   private activate(model: ModelVersion, generation: number): void {
@@ -189,13 +189,13 @@ export class SimulatedDevice {
     this.stats = new SimulatedModelStats(this.options.behaviourOf(model));
   }
 
-  private async report(status: ModelUpdateStatus, error: string): Promise<void> {
-    const message = ReportedState.fromPartial({
+  private async report(status: UpdateStatus, error: string): Promise<void> {
+    const message = reportedStateToWire({
       device: { siteId: this.options.siteId, deviceId: this.options.deviceId },
       reportedAt: new Date(),
       generation: this.generation,
-      ...(this.box.active ? { active: this.box.active } : {}),
-      ...(this.box.previous ? { previous: this.box.previous } : {}),
+      active: this.box.active,
+      previous: this.box.previous,
       status,
       error,
       provider: 'cpu',
@@ -213,7 +213,7 @@ export class SimulatedDevice {
       device: { siteId: this.options.siteId, deviceId: this.options.deviceId },
       sentAt: new Date(),
       agentVersion: 'fleet-sim',
-      ...(active ? { model: active, modelStats: this.stats.snapshot(active) } : {}),
+      ...(active ? { model: active, modelStats: modelStatsToWire(this.stats.snapshot(active)) } : {}),
       provider: 'cpu',
     });
     await this.publish('telemetry', Telemetry.encode(message).finish());

@@ -43,7 +43,6 @@ export {
   MODEL_ALIAS_NAMES,
   aliasHistoryResponseSchema,
   modelListResponseSchema,
-  modelNameSchema,
   modelVersionSchema,
   versionNumberSchema,
   versionNumberTextSchema,

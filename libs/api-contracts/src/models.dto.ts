@@ -3,11 +3,6 @@ import { printableText, storableText } from './text-fields';
 
 export const MODEL_ALIAS_NAMES = ['candidate', 'staging', 'production', 'archived'] as const;
 
-/** A model's name: part of blob keys and URLs. */
-export const modelNameSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'a model name is 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit');
-
 // Versions are Postgres integers: 1 up to 2^31 - 1.
 const MAX_VERSION = 2_147_483_647;
 

@@ -8,7 +8,17 @@ export {
 } from './desired-state';
 export { desiredStateToWire, parseDesiredState } from './desired-state.wire';
 export { CONFIDENCE_BINS, confidenceBin, modelStatsFromWire, modelStatsToWire, type ModelStatistics } from './model-stats';
-export { describeModel, MODEL_NAME_MAX_LENGTH, modelNameSchema, modelVersionSchema, sameModel, sha256HexSchema, type ModelVersion } from './model-version';
+export {
+  describeModel,
+  MODEL_NAME_MAX_LENGTH,
+  MODEL_NAME_PATTERN,
+  MODEL_NAME_RULE,
+  modelNameSchema,
+  modelVersionSchema,
+  sameModel,
+  sha256HexSchema,
+  type ModelVersion,
+} from './model-version';
 export { decodeReportedState, InvalidReportedStateError, MAX_REPORTED_ERROR_LENGTH, reportedStateToWire, type ReportedModelState } from './reported-state';
 export {
   FAILED_UPDATE_STATUSES,

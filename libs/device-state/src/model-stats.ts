@@ -1,6 +1,6 @@
-import { ModelStats as WireModelStats, type ModelRef } from '@loupe/proto';
+import { ModelStats as WireModelStats } from '@loupe/proto';
 import { z } from 'zod';
-import { modelNameSchema } from './model-version';
+import { modelNameSchema, type ModelVersion } from './model-version';
 
 /** Top scores go into this many equal bins: [0, 0.1), [0.1, 0.2), ... [0.9, 1]. */
 export const CONFIDENCE_BINS = 10;
@@ -16,7 +16,7 @@ export function confidenceBin(topScore: number): number {
  * them. The shadow counters come with their model, only while a shadow runs.
  */
 export interface ModelStatistics {
-  model: ModelRef;
+  model: ModelVersion;
   inspections: number;
   /** Inspections the model failed to answer. */
   errors: number;
@@ -27,7 +27,7 @@ export interface ModelStatistics {
   /** CONFIDENCE_BINS counts of top scores. */
   confidenceHistogram: number[];
   p99Ms: number;
-  shadowModel?: ModelRef;
+  shadowModel?: ModelVersion;
   shadowCompared?: number;
   shadowDisagreed?: number;
 }

@@ -13,12 +13,12 @@ export const MODEL_NAME_MAX_LENGTH = 64;
  * case, so two names never differ by case alone on a case-folding disk; no
  * path separators, and no leading dot.
  */
-export const modelNameSchema = z
-  .string()
-  .regex(
-    new RegExp(`^[a-z0-9][a-z0-9._-]{0,${MODEL_NAME_MAX_LENGTH - 1}}$`),
-    `must be a model name: 1-${MODEL_NAME_MAX_LENGTH} lowercase letters, digits, ".", "_" or "-"`,
-  );
+export const MODEL_NAME_PATTERN = new RegExp(`^[a-z0-9][a-z0-9._-]{0,${MODEL_NAME_MAX_LENGTH - 1}}$`);
+
+/** The rule in words, for messages that name the field in their own way. */
+export const MODEL_NAME_RULE = `1-${MODEL_NAME_MAX_LENGTH} lowercase letters, digits, ".", "_" or "-"`;
+
+export const modelNameSchema = z.string().regex(MODEL_NAME_PATTERN, `must be a model name: ${MODEL_NAME_RULE}`);
 
 export const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256 (64 digits)');
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { modelNameSchema } from '@loupe/api-contracts';
+import { MODEL_NAME_RULE, modelNameSchema } from '@loupe/device-state';
 import {
   MODEL_MANIFEST_FILE,
   PackageRefusedError,
@@ -92,7 +92,7 @@ export class ModelRegistry {
     try {
       const { model } = validated.verified;
       if (!modelNameSchema.safeParse(model.name).success) {
-        throw new PackageRefusedError('manifest-mismatch', `model name ${JSON.stringify(model.name)} must be 1-100 letters, digits, ".", "_" or "-"`);
+        throw new PackageRefusedError('manifest-mismatch', `model name ${JSON.stringify(model.name)} must be ${MODEL_NAME_RULE}`);
       }
       const version = await inTransaction(this.pool, async (client) => {
         // One push per model at a time, so version numbers have no gaps or repeats.

@@ -3,7 +3,6 @@ import {
   aliasHistoryResponseSchema,
   MODEL_ALIAS_NAMES,
   modelListResponseSchema,
-  modelNameSchema,
   modelVersionSchema,
   promoteRequestSchema,
   promoteResponseSchema,
@@ -12,6 +11,7 @@ import {
   versionNumberTextSchema,
   type ModelVersionDto,
 } from '@loupe/api-contracts';
+import { modelNameSchema } from '@loupe/device-state';
 import { publicKeyToPem } from '@loupe/model-package';
 import { BadRequestException, Body, UnsupportedMediaTypeException, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';

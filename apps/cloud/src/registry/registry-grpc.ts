@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { status, type Metadata, type ServerErrorResponse, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
-import { modelNameSchema, promoteRequestSchema, pushModelQuerySchema, versionNumberSchema } from '@loupe/api-contracts';
+import { promoteRequestSchema, pushModelQuerySchema, versionNumberSchema } from '@loupe/api-contracts';
+import { modelNameSchema } from '@loupe/device-state';
 import type { DownloadModelResponse, GetModelVersionRequest, ModelRegistryServiceServer, ModelVersion as ModelVersionMessage, PushHeader, PushModelRequest } from '@loupe/proto';
 import { DomainError, grpcErrorOf, REASON_TRAILER } from '@loupe/service';
 import type { Logger } from 'pino';

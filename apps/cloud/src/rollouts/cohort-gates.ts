@@ -1,7 +1,6 @@
 import { meanConfidence } from '@loupe/api-contracts';
+import { CONFIDENCE_BINS } from '@loupe/device-state';
 import type { RolloutGates } from './rollout-plan';
-
-export const HISTOGRAM_BINS = 10;
 
 /** ModelStats (proto/loupe/v1/telemetry.proto) summed over the devices of one cohort. */
 export interface CohortStats {
@@ -23,7 +22,7 @@ export const EMPTY_COHORT: CohortStats = {
   errors: 0,
   rejects: 0,
   uncertain: 0,
-  confidenceHistogram: new Array<number>(HISTOGRAM_BINS).fill(0),
+  confidenceHistogram: new Array<number>(CONFIDENCE_BINS).fill(0),
   p99Ms: 0,
   shadowCompared: 0,
   shadowDisagreed: 0,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { EMPTY_COHORT, HISTOGRAM_BINS, type CohortStats } from './cohort-gates';
+import { CONFIDENCE_BINS } from '@loupe/device-state';
+import { EMPTY_COHORT, type CohortStats } from './cohort-gates';
 import type { RolloutGates } from './rollout-plan';
 
 export interface Cohorts {
@@ -27,7 +28,7 @@ const SUMS = `
   sum(uncertain) AS uncertain, max(p99_ms) AS p99_ms, sum(shadow_compared) AS shadow_compared, sum(shadow_disagreed) AS shadow_disagreed,
   (SELECT array_agg(total ORDER BY bin) FROM (
      SELECT bin, sum(value) AS total FROM unnest(array_agg(confidence_histogram)) WITH ORDINALITY AS all_bins(value, n)
-     CROSS JOIN LATERAL (SELECT ((n - 1) % ${HISTOGRAM_BINS}) AS bin) AS b GROUP BY bin) AS per_bin) AS histogram`;
+     CROSS JOIN LATERAL (SELECT ((n - 1) % ${CONFIDENCE_BINS}) AS bin) AS b GROUP BY bin) AS per_bin) AS histogram`;
 
 function toCohort(row: StatsRow | undefined): CohortStats {
   if (!row || row.devices === 0) return EMPTY_COHORT;

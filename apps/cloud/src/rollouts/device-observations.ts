@@ -1,3 +1,4 @@
+import { FAILED_UPDATE_STATUSES, updateStatusName } from '@loupe/device-state';
 import type { DeviceChange, RolloutDeviceView } from './rollout-steps';
 
 interface Versions {
@@ -6,7 +7,9 @@ interface Versions {
   fromVersion: number;
 }
 
-const REFUSED = new Set(['FAILED', 'ROLLED_BACK']);
+/** Stored reports keep the status's wire name (device_model_states.reported). */
+const REFUSED = new Set<string>(FAILED_UPDATE_STATUSES.map(updateStatusName));
+const ACTIVE = updateStatusName('active');
 
 /**
  * Where a device's latest report or telemetry moves it, if anywhere. A
@@ -29,7 +32,7 @@ function fromReport(device: RolloutDeviceView, { modelName, toVersion, fromVersi
   const change = (state: DeviceChange['state']): DeviceChange => ({ siteId: device.siteId, deviceId: device.deviceId, state, detail: report.error });
   const runs = (version: number) => report.activeName === modelName && report.activeVersion === String(version);
   if ((device.state === 'updating' || device.state === 'active') && REFUSED.has(report.status ?? '')) return change('failed');
-  if (device.state === 'updating' && report.status === 'ACTIVE' && runs(toVersion)) return change('active');
+  if (device.state === 'updating' && report.status === ACTIVE && runs(toVersion)) return change('active');
   if (device.state === 'reverting' && runs(fromVersion)) return change('reverted');
   return undefined;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DesiredModel } from '../fleet/state/desired-model';
+import type { DeployableModel } from '@loupe/device-state';
 import type { DesiredStateRow, DeviceKey, DeviceModelStates } from '../fleet/state/device-model-states';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
 import type { RolloutRecord } from './rollout-records';
@@ -7,8 +7,8 @@ import type { Db, RolloutRepository } from './rollout.repository';
 import type { RolloutStep, RolloutStepKind, StepOf } from './rollout-steps';
 
 export interface RolloutModels {
-  to: DesiredModel;
-  from: DesiredModel;
+  to: DeployableModel;
+  from: DeployableModel;
 }
 
 /** One pass over one rollout, in the transaction that holds its row. */
@@ -42,7 +42,7 @@ function modelsOf(context: StepContext, step: RolloutStep): RolloutModels {
   return context.models;
 }
 
-async function desire(ports: ExecutorPorts, context: StepContext, devices: DeviceKey[], model: DesiredModel, shadow?: DesiredModel): Promise<void> {
+async function desire(ports: ExecutorPorts, context: StepContext, devices: DeviceKey[], model: DeployableModel, shadow?: DeployableModel): Promise<void> {
   const desired = shadow ? { model, shadow, rolloutId: context.rollout.id } : { model, rolloutId: context.rollout.id };
   context.outbox.push(...(await ports.states.desire(context.db, devices, desired)));
 }

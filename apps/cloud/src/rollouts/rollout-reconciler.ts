@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DesiredModel } from '../fleet/state/desired-model';
+import type { DeployableModel } from '@loupe/device-state';
 import type { DesiredModels } from '../fleet/state/desired-models';
 import type { DesiredStatePublisher } from '../fleet/state/desired-state.publisher';
 import type { DesiredStateRow, DeviceModelStates } from '../fleet/state/device-model-states';
@@ -41,7 +41,7 @@ export class RolloutReconciler {
   private pass: Promise<void> | undefined;
   private leadership: Leadership | undefined;
   private lastRepublish = 0;
-  private readonly models = new Map<string, DesiredModel>();
+  private readonly models = new Map<string, DeployableModel>();
   private readonly log: Logger;
 
   constructor(
@@ -123,7 +123,7 @@ export class RolloutReconciler {
   }
 
   /** Registry versions never change once pushed, so each is looked up once. */
-  private async modelOf(modelName: string, version: number): Promise<DesiredModel> {
+  private async modelOf(modelName: string, version: number): Promise<DeployableModel> {
     const key = `${modelName}\n${version}`;
     let model = this.models.get(key);
     if (!model) {

@@ -1,3 +1,4 @@
+import { modelNameSchema, modelStatsFromWire } from '@loupe/device-state';
 import { Telemetry } from '@loupe/proto';
 import { DomainError } from '@loupe/service';
 import type { DeviceTopic } from '@loupe/topics';
@@ -16,26 +17,8 @@ export class InvalidTelemetryError extends DomainError {
 const telemetrySchema = z.object({
   device: z.object({ siteId: z.string(), deviceId: z.string() }).optional(),
   agentVersion: z.string().min(1, 'agent_version is required').max(64),
-  model: z
-    .object({ name: z.string().min(1, 'model.name is required').max(128), version: z.string().min(1).max(64) })
-    .optional(),
+  model: z.object({ name: modelNameSchema, version: z.string().min(1).max(64) }).optional(),
   provider: z.string().max(32),
-  modelStats: z
-    .object({
-      model: z.object({ name: z.string().min(1, 'model_stats.model.name is required').max(128), version: z.string().min(1).max(64) }, {
-        message: 'model_stats.model is required',
-      }),
-      inspections: z.number().int().min(0),
-      errors: z.number().int().min(0),
-      rejects: z.number().int().min(0),
-      uncertain: z.number().int().min(0),
-      confidenceHistogram: z.array(z.number().int().min(0)).length(10, 'model_stats.confidence_histogram must have 10 bins'),
-      p99Ms: z.number().min(0),
-      shadowModel: z.object({ version: z.string().max(64) }).optional(),
-      shadowCompared: z.number().int().min(0),
-      shadowDisagreed: z.number().int().min(0),
-    })
-    .optional(),
 });
 
 /**
@@ -51,10 +34,11 @@ export function readTelemetry(topic: DeviceTopic, payload: Buffer): DeviceReport
     throw new InvalidTelemetryError(`not a loupe.v1.Telemetry message: ${(error as Error).message}`);
   }
   const parsed = telemetrySchema.safeParse(decoded);
-  if (!parsed.success) {
-    throw new InvalidTelemetryError(parsed.error.issues.map((issue) => issue.message).join('; '));
-  }
-  const { device, agentVersion, model, provider, modelStats } = parsed.data;
+  const stats = decoded.modelStats ? modelStatsFromWire(decoded.modelStats) : undefined;
+  const issues = [...(parsed.error?.issues.map((issue) => issue.message) ?? []), ...(stats && 'issues' in stats ? stats.issues : [])];
+  if (!parsed.success || issues.length > 0) throw new InvalidTelemetryError(issues.join('; '));
+  const { device, agentVersion, model, provider } = parsed.data;
+  const modelStats = stats && 'stats' in stats ? stats.stats : undefined;
   if (device && (device.siteId !== topic.siteId || device.deviceId !== topic.deviceId)) {
     throw new InvalidTelemetryError(
       `payload names device ${device.siteId}/${device.deviceId} but was published on ${topic.siteId}/${topic.deviceId}`,
@@ -77,8 +61,8 @@ export function readTelemetry(topic: DeviceTopic, payload: Buffer): DeviceReport
           confidenceHistogram: modelStats.confidenceHistogram,
           p99Ms: modelStats.p99Ms,
           shadowVersion: modelStats.shadowModel?.version || null,
-          shadowCompared: modelStats.shadowCompared,
-          shadowDisagreed: modelStats.shadowDisagreed,
+          shadowCompared: modelStats.shadowCompared ?? 0,
+          shadowDisagreed: modelStats.shadowDisagreed ?? 0,
         }
       : null,
   };

@@ -1,24 +1,7 @@
+import { CONFIDENCE_BINS, confidenceBin, sameModel, type ModelStatistics } from '@loupe/device-state';
 import type { Inspection } from '@loupe/inference';
-import { sameModel } from '@loupe/device-state';
 import type { ActiveModel } from '../status/agent-status';
 import { LatencyHistogram } from './latency-histogram';
-
-const CONFIDENCE_BINS = 10;
-
-/** ModelStats of proto/loupe/v1/telemetry.proto; the shadow fields only while a shadow runs. */
-export interface ModelStatsSnapshot {
-  model: ActiveModel;
-  inspections: number;
-  errors: number;
-  rejects: number;
-  uncertain: number;
-  /** Top score of each inspection in ten bins: [0, 0.1), [0.1, 0.2), ... [0.9, 1]. */
-  confidenceHistogram: number[];
-  p99Ms: number;
-  shadowModel?: ActiveModel;
-  shadowCompared?: number;
-  shadowDisagreed?: number;
-}
 
 /**
  * How the active model behaves on this box since it became active: what
@@ -76,8 +59,7 @@ export class ModelStats {
     this.inspections++;
     if (prediction.verdict === 'reject') this.rejects++;
     // Scores come highest first; a detector that found nothing was sure of nothing.
-    const top = Math.min(1, Math.max(0, prediction.scores[0]?.score ?? 0));
-    this.confidence[Math.min(CONFIDENCE_BINS - 1, Math.floor(top * CONFIDENCE_BINS))]!++;
+    this.confidence[confidenceBin(prediction.scores[0]?.score ?? 0)]!++;
     this.latency.record(timings.totalMs);
   }
 
@@ -91,7 +73,7 @@ export class ModelStats {
     if (this.isCurrent(model)) this.uncertainCount++;
   }
 
-  snapshot(): ModelStatsSnapshot | undefined {
+  snapshot(): ModelStatistics | undefined {
     if (!this.model) return undefined;
     return {
       model: { ...this.model },

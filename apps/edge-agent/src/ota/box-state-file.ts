@@ -1,13 +1,10 @@
 import { dirname } from 'node:path';
-import { modelVersionSchema } from '@loupe/device-state';
+import { modelVersionSchema, UPDATE_STATUSES } from '@loupe/device-state';
 import { UPDATE_STEPS, type BoxState } from '@loupe/ota';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { makeDirectoryDurably, writeFileDurably } from '../storage/durable-files';
 import type { FileSystem } from '../storage/file-system';
-
-export const UPDATE_STATUSES = ['idle', 'downloading', 'verifying', 'warming-up', 'self-testing', 'active', 'rolled-back', 'failed'] as const;
-export type UpdateStatus = (typeof UPDATE_STATUSES)[number];
 
 /** A model version on this box, and the manifest to load it from. */
 const installedModelSchema = modelVersionSchema.extend({ manifestPath: z.string().min(1) });

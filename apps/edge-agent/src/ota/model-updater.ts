@@ -1,10 +1,10 @@
 import type { ModelPipeline } from '@loupe/inference';
 import type { MqttLink } from '@loupe/mqtt';
-import { describeModel, parseDesiredState, sameModel, type DesiredModel } from '@loupe/device-state';
+import { describeModel, parseDesiredState, sameModel, type DesiredModel, type UpdateStatus } from '@loupe/device-state';
 import { planUpdate, withFailure, type UpdateFailure, type UpdateStep, type UpdateStepKind } from '@loupe/ota';
 import { DesiredState } from '@loupe/proto';
 import type { Logger } from 'pino';
-import type { BoxStateFile, PersistedBoxState, UpdateStatus } from './box-state-file';
+import type { BoxStateFile, PersistedBoxState } from './box-state-file';
 import { AFTER_STEP, type FaultPoints } from './fault-points';
 import type { ModelSelfTest } from './model-self-test';
 import type { ModelStore } from './model-store';

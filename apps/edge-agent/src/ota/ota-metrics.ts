@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { UPDATE_STATUSES, type UpdateStatus } from './box-state-file';
+import { UPDATE_STATUSES, type UpdateStatus } from '@loupe/device-state';
 
 /** What an operator watches of model updates on a box, in the agent's registry. */
 export class OtaMetrics {

@@ -1,49 +1,29 @@
+import { reportedStateToWire } from '@loupe/device-state';
 import type { ModelSlot } from '@loupe/inference';
 import { MqttNotConnectedError, type MqttLink } from '@loupe/mqtt';
-import type { ModelVersion } from '@loupe/device-state';
-import { ModelUpdateStatus, ReportedState } from '@loupe/proto';
+import { ReportedState } from '@loupe/proto';
 import type { DeviceTopics } from '@loupe/topics';
 import type { Logger } from 'pino';
-import type { BoxStateFile, PersistedBoxState, UpdateStatus } from './box-state-file';
+import type { BoxStateFile, PersistedBoxState } from './box-state-file';
 import type { OtaMetrics } from './ota-metrics';
-
-const STATUS: Record<UpdateStatus, ModelUpdateStatus> = {
-  idle: ModelUpdateStatus.MODEL_UPDATE_STATUS_IDLE,
-  downloading: ModelUpdateStatus.MODEL_UPDATE_STATUS_DOWNLOADING,
-  verifying: ModelUpdateStatus.MODEL_UPDATE_STATUS_VERIFYING,
-  'warming-up': ModelUpdateStatus.MODEL_UPDATE_STATUS_WARMING_UP,
-  'self-testing': ModelUpdateStatus.MODEL_UPDATE_STATUS_SELF_TESTING,
-  active: ModelUpdateStatus.MODEL_UPDATE_STATUS_ACTIVE,
-  'rolled-back': ModelUpdateStatus.MODEL_UPDATE_STATUS_ROLLED_BACK,
-  failed: ModelUpdateStatus.MODEL_UPDATE_STATUS_FAILED,
-};
-
-// The cloud refuses longer errors; people need the first lines anyway.
-const MAX_ERROR_LENGTH = 2_000;
 
 /** One ReportedState (proto/loupe/v1/state.proto) from the box state and the model actually in the slot. */
 export function buildReportedState(identity: { siteId: string; deviceId: string }, state: BoxStateFile['current'], slot: ModelSlot, now: Date): ReportedState {
   const running = slot.current?.model;
-  return ReportedState.fromPartial({
+  return reportedStateToWire({
     device: identity,
     reportedAt: now,
     generation: state.report.generation,
-    ...refs({ active: state.active, staged: state.staged, previous: state.previous }),
-    status: STATUS[state.report.status],
-    error: state.report.error.slice(0, MAX_ERROR_LENGTH),
+    active: state.active,
+    staged: state.staged,
+    previous: state.previous,
+    status: state.report.status,
+    error: state.report.error,
     provider: running?.provider ?? '',
     runningSha256: running?.sha256 ?? '',
     rolloutId: state.report.rolloutId,
     crashes: state.probation?.crashes ?? state.report.crashes,
   });
-}
-
-function refs(models: Record<'active' | 'staged' | 'previous', ModelVersion | undefined>) {
-  return Object.fromEntries(
-    Object.entries(models)
-      .filter((entry): entry is [string, ModelVersion] => entry[1] !== undefined)
-      .map(([key, { name, version, sha256 }]) => [key, { name, version, sha256 }]),
-  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { MqttLink } from '@loupe/mqtt';
 import { MqttNotConnectedError } from '@loupe/mqtt';
+import { modelStatsToWire } from '@loupe/device-state';
 import { Telemetry } from '@loupe/proto';
 import type { DeviceTopics } from '@loupe/topics';
 import type { Logger } from 'pino';
@@ -23,7 +24,7 @@ export function buildTelemetry(identity: DeviceIdentity, status: AgentStatus, se
     ...(snapshot.model ? { model: snapshot.model } : {}),
     provider: snapshot.provider ?? '',
     uptimeSeconds: snapshot.uptimeSeconds,
-    ...(stats ? { modelStats: stats } : {}),
+    ...(stats ? { modelStats: modelStatsToWire(stats) } : {}),
   });
 }
 

@@ -2,7 +2,7 @@ import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { packedPackage, publicKeyToPem, signedPackage, type PackageManifest, type SigningKey } from '@loupe/model-package';
-import type { ModelVersion } from '@loupe/device-state';
+import { desiredStateToWire, type ModelVersion } from '@loupe/device-state';
 import { DesiredState } from '@loupe/proto';
 import { DEMO_MODEL_DIR } from './test-agent';
 
@@ -100,24 +100,15 @@ export async function flipByte(file: string): Promise<void> {
 
 /** A DesiredState naming `pkg` at `url` (and `shadow` to run beside it), as the cloud publishes it. */
 export function desiredStateOf(pkg: TestPackage, url: string, generation: number, rolloutId = '', shadow?: { pkg: TestPackage; url: string }): Buffer {
-  const signature = pkg.manifest.signature!;
-  return Buffer.from(
-    DesiredState.encode(
-      DesiredState.fromPartial({
-        generation,
-        model: pkg.model,
-        packageUrl: url,
-        packageSize: pkg.bytes.length,
-        packageSha256: pkg.sha256,
-        signature: Buffer.from(signature.value, 'base64'),
-        signingKeyId: signature.keyId,
-        rolloutId,
-        ...(shadow
-          ? { shadowModel: shadow.pkg.model, shadowPackageUrl: shadow.url, shadowPackageSize: shadow.pkg.bytes.length, shadowPackageSha256: shadow.pkg.sha256 }
-          : {}),
-      }),
-    ).finish(),
-  );
+  const desired = {
+    generation,
+    model: pkg.model,
+    package: { url, size: pkg.bytes.length, sha256: pkg.sha256 },
+    signature: pkg.manifest.signature!,
+    rolloutId,
+    ...(shadow ? { shadow: { model: shadow.pkg.model, package: { url: shadow.url, size: shadow.pkg.bytes.length, sha256: shadow.pkg.sha256 } } } : {}),
+  };
+  return Buffer.from(DesiredState.encode(desiredStateToWire(desired)).finish());
 }
 
 /** Writes the registry's public keys as `GET /api/registry/keys` returns them, where REGISTRY_KEYS_FILE points. */

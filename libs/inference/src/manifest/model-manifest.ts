@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, normalize, resolve } from 'node:path';
+import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@loupe/device-state';
 import { z } from 'zod';
 
 /**
@@ -116,7 +117,8 @@ const goldenSampleSchema = z.object({
   tolerance: z.number().positive().max(1),
 });
 
-const nameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lowercase letters, digits, ".", "_" or "-"');
+// Head names follow the model-name rule: they become folder and metric names too.
+const nameSchema = z.string().regex(MODEL_NAME_PATTERN, `must be ${MODEL_NAME_RULE}`);
 
 /**
  * How a prediction becomes a verdict: `reject` when the top label (or any

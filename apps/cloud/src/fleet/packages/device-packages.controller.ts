@@ -1,4 +1,5 @@
-import { modelNameSchema, versionNumberTextSchema } from '@loupe/api-contracts';
+import { versionNumberTextSchema } from '@loupe/api-contracts';
+import { modelNameSchema } from '@loupe/device-state';
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiRoute, validParam } from '../../http/api-route';

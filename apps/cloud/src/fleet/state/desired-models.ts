@@ -1,6 +1,6 @@
 import { DomainError } from '@loupe/service';
 import type { ModelRegistry } from '../../registry/model-registry';
-import type { DesiredModel } from './desired-model';
+import type { DeployableModel } from '@loupe/device-state';
 
 /** The model version has no signed ONNX file to name; it cannot go to devices. */
 export class UndeployableVersionError extends DomainError {
@@ -22,21 +22,20 @@ export class DesiredModels {
     private readonly publicUrl: () => string,
   ) {}
 
-  async of(modelName: string, version: number): Promise<DesiredModel> {
+  async of(modelName: string, version: number): Promise<DeployableModel> {
     const found = await this.registry.show(modelName, version);
     const signature = found.manifest.signature;
     if (!signature) throw new UndeployableVersionError(modelName, version, 'its package is not signed by the registry');
     const onnx = found.manifest.files.filter((file) => file.path.endsWith('.onnx'));
     if (onnx.length !== 1) throw new UndeployableVersionError(modelName, version, `its package holds ${onnx.length} ONNX files, not one`);
     return {
-      name: modelName,
-      version: String(version),
-      sha256: onnx[0]!.sha256,
-      packageUrl: new URL(`/api/fleet/packages/${encodeURIComponent(modelName)}/${version}`, this.publicUrl()).toString(),
-      packageSize: found.packageBytes,
-      packageSha256: found.packageSha256,
-      signature: signature.value,
-      signingKeyId: signature.keyId,
+      model: { name: modelName, version: String(version), sha256: onnx[0]!.sha256 },
+      package: {
+        url: new URL(`/api/fleet/packages/${encodeURIComponent(modelName)}/${version}`, this.publicUrl()).toString(),
+        size: found.packageBytes,
+        sha256: found.packageSha256,
+      },
+      signature: { keyId: signature.keyId, value: signature.value },
     };
   }
 }

@@ -1,8 +1,10 @@
+import { desiredStateToWire } from '@loupe/device-state';
 import type { MqttLink } from '@loupe/mqtt';
+import { DesiredState } from '@loupe/proto';
 import type { DeviceTopics } from '@loupe/topics';
 import type { Logger } from 'pino';
 import type { CloudMetrics } from '../../metrics/cloud-metrics';
-import { desiredStateMessage } from './desired-model';
+import { desiredModelOf } from './desired-state-record';
 import type { DesiredStateRow } from './device-model-states';
 
 // Enough to keep the broker busy without holding thousands of unacknowledged
@@ -34,7 +36,7 @@ export class DesiredStatePublisher {
       while (next < rows.length) {
         const row = rows[next++]!;
         try {
-          await this.link.publish(this.topics.forDevice(row.siteId, row.deviceId, 'desired'), desiredStateMessage(row.desired, row.generation), { qos: 1, retain: true });
+          await this.link.publish(this.topics.forDevice(row.siteId, row.deviceId, 'desired'), DesiredState.encode(desiredStateToWire(desiredModelOf(row.desired, row.generation))).finish(), { qos: 1, retain: true });
           this.metrics.desiredStatesPublished.inc({ outcome: 'published' });
           published++;
         } catch (error) {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { DesiredStateRecord } from './desired-model';
+import { fromStoredDesiredState, toStoredDesiredState, type DesiredStateRecord, type StoredDesiredState } from './desired-state-record';
 import type { ReportedStateRecord } from './reported-state-payload';
 
 export interface DeviceKey {
@@ -36,7 +36,7 @@ export class DeviceModelStates {
          desired = EXCLUDED.desired,
          updated_at = now()
        RETURNING site_id, device_id, desired_generation`,
-      [devices.map((d) => d.siteId), devices.map((d) => d.deviceId), JSON.stringify(desired)],
+      [devices.map((d) => d.siteId), devices.map((d) => d.deviceId), JSON.stringify(toStoredDesiredState(desired))],
     );
     return rows.map((row) => ({ siteId: row.site_id, deviceId: row.device_id, generation: Number(row.desired_generation), desired }));
   }
@@ -67,12 +67,12 @@ export class DeviceModelStates {
    * commit and publish, a broker that dropped it).
    */
   async unanswered(rolloutId: string, olderThanMs: number): Promise<DesiredStateRow[]> {
-    const { rows } = await this.pool.query<{ site_id: string; device_id: string; desired_generation: string; desired: DesiredStateRecord }>(
+    const { rows } = await this.pool.query<{ site_id: string; device_id: string; desired_generation: string; desired: StoredDesiredState }>(
       `SELECT site_id, device_id, desired_generation, desired FROM device_model_states
        WHERE desired->>'rolloutId' = $1 AND reported_generation < desired_generation
          AND updated_at <= now() - $2 * interval '1 millisecond'`,
       [rolloutId, olderThanMs],
     );
-    return rows.map((row) => ({ siteId: row.site_id, deviceId: row.device_id, generation: Number(row.desired_generation), desired: row.desired }));
+    return rows.map((row) => ({ siteId: row.site_id, deviceId: row.device_id, generation: Number(row.desired_generation), desired: fromStoredDesiredState(row.desired) }));
   }
 }

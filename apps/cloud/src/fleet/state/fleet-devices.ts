@@ -1,6 +1,6 @@
 import type { FleetDeviceDto } from '@loupe/api-contracts';
 import type pg from 'pg';
-import type { DesiredStateRecord } from './desired-model';
+import type { StoredDesiredState } from './desired-state-record';
 import type { ReportedStateRecord } from './reported-state-payload';
 
 /** Every enrolled device with what the cloud wants it to run and what it says it runs: the fleet page. */
@@ -16,7 +16,7 @@ export class FleetDevices {
       last_seen_at: Date | null;
       agent_version: string | null;
       desired_generation: string | null;
-      desired: DesiredStateRecord | null;
+      desired: StoredDesiredState | null;
       reported: ReportedStateRecord | null;
     }>(
       `SELECT c.site_id, c.device_id, c.fleet_group, c.revoked_at IS NOT NULL AS revoked, d.last_seen_at, d.agent_version,

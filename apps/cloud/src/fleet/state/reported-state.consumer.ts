@@ -1,3 +1,4 @@
+import { FAILED_UPDATE_STATUSES, InvalidReportedStateError, updateStatusName } from '@loupe/device-state';
 import type { MqttLink } from '@loupe/mqtt';
 import type { DeviceTopic, DeviceTopics } from '@loupe/topics';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
@@ -5,7 +6,9 @@ import type { Logger } from 'pino';
 import { DeviceChannelSubscription } from '../../devices/device-channel-subscription';
 import type { CloudMetrics } from '../../metrics/cloud-metrics';
 import type { DeviceModelStates } from './device-model-states';
-import { InvalidReportedStateError, readReportedState } from './reported-state-payload';
+import { readReportedState } from './reported-state-payload';
+
+const FAILED_STATUS_NAMES: readonly string[] = FAILED_UPDATE_STATUSES.map(updateStatusName);
 
 /**
  * Consumes every device's ReportedState into device_model_states, where the
@@ -42,7 +45,7 @@ export class ReportedStateConsumer implements OnApplicationBootstrap, BeforeAppl
       const report = readReportedState(topic, payload);
       await this.states.recordReported(device, report);
       this.metrics.reportedStates.inc({ outcome: 'recorded' });
-      if (report.status === 'FAILED' || report.status === 'ROLLED_BACK') {
+      if (FAILED_STATUS_NAMES.includes(report.status)) {
         this.log.warn({ ...device, status: report.status, error: report.error, generation: report.generation }, 'device reports a failed model update');
       }
     } catch (error) {
