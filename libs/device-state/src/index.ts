@@ -7,7 +7,7 @@ export {
   type ShadowModel,
 } from './desired-state';
 export { desiredStateToWire, parseDesiredState } from './desired-state.wire';
-export { CONFIDENCE_BINS, confidenceBin, modelStatsFromWire, modelStatsToWire, type ModelStatistics } from './model-stats';
+export { CONFIDENCE_BINS, confidenceBin, modelStatsFromWire, modelStatsToWire, type ModelCounters, type ModelStatistics } from './model-stats';
 export {
   describeModel,
   MODEL_NAME_MAX_LENGTH,

@@ -32,6 +32,12 @@ export interface ModelStatistics {
   shadowDisagreed?: number;
 }
 
+/** The counters of ModelStatistics that a cohort sums over its boxes, and the shadow counts as plain numbers (zero without a shadow). */
+export type ModelCounters = Pick<ModelStatistics, 'inspections' | 'errors' | 'rejects' | 'uncertain' | 'confidenceHistogram' | 'p99Ms'> & {
+  shadowCompared: number;
+  shadowDisagreed: number;
+};
+
 const count = z.number().int().min(0);
 
 const statsSchema = z.object({

@@ -1,4 +1,5 @@
 import type { DeviceDto } from '@loupe/api-contracts';
+import type { ModelCounters } from '@loupe/device-state';
 import type { Clock } from '../clock';
 import type { DeviceRepository } from './device.repository';
 
@@ -13,18 +14,11 @@ export interface DeviceReport {
   modelStats: ModelStatsReport | null;
 }
 
-export interface ModelStatsReport {
+/** Model statistics as device_model_stats keeps them: one row per device, named by its columns. */
+export interface ModelStatsReport extends ModelCounters {
   modelName: string;
   modelVersion: string;
-  inspections: number;
-  errors: number;
-  rejects: number;
-  uncertain: number;
-  confidenceHistogram: number[];
-  p99Ms: number;
   shadowVersion: string | null;
-  shadowCompared: number;
-  shadowDisagreed: number;
 }
 
 export class DeviceService {

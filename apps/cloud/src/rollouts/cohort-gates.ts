@@ -1,19 +1,12 @@
 import { meanConfidence } from '@loupe/api-contracts';
-import { CONFIDENCE_BINS } from '@loupe/device-state';
+import { CONFIDENCE_BINS, type ModelCounters } from '@loupe/device-state';
 import type { RolloutGates } from './rollout-plan';
 
-/** ModelStats (proto/loupe/v1/telemetry.proto) summed over the devices of one cohort. */
-export interface CohortStats {
+/** Model statistics summed over the devices of one cohort. */
+export interface CohortStats extends ModelCounters {
   devices: number;
-  inspections: number;
-  errors: number;
-  rejects: number;
-  uncertain: number;
-  confidenceHistogram: number[];
   /** The worst device's p99: a gate on latency must not average a slow line away. */
   p99Ms: number;
-  shadowCompared: number;
-  shadowDisagreed: number;
 }
 
 export const EMPTY_COHORT: CohortStats = {
