@@ -105,3 +105,10 @@ describe('parseDesiredState with the package and shadow messages', () => {
     expect(() => parseDesiredState(decoded(overrides))).toThrow(message);
   });
 });
+
+describe('parseDesiredState on a previous-release message', () => {
+  it('names a nested bad field by its old path', () => {
+    const shadow = { shadowModel: { name: 'Bad/Name', version: '3', sha256: 'd'.repeat(64) }, shadowPackageUrl: 'https://cloud.example/p', shadowPackageSize: 10, shadowPackageSha256: 'e'.repeat(64) };
+    expect(() => parseDesiredState(decoded(shadow))).toThrow('shadowModel.name must be a model name');
+  });
+});

@@ -94,10 +94,15 @@ export function parseDesiredState(decoded: unknown): DesiredModel {
   throw new InvalidDesiredStateError(
     result.error.issues.map((issue) => {
       const path = issue.path.join('.');
-      const named = legacy ? (Object.entries(LEGACY_PATHS).find(([prefix]) => path === prefix || path.startsWith(`${prefix}.`))?.[1] ?? path) : path;
-      return `${named || '(root)'} ${issue.message}`;
+      return `${(legacy ? legacyName(path) : path) || '(root)'} ${issue.message}`;
     }),
   );
+}
+
+/** `shadow.model.name` -> `shadowModel.name`: the path as the previous release's message spells it. */
+function legacyName(path: string): string {
+  const prefix = Object.keys(LEGACY_PATHS).find((candidate) => path === candidate || path.startsWith(`${candidate}.`));
+  return prefix === undefined ? path : `${LEGACY_PATHS[prefix]}${path.slice(prefix.length)}`;
 }
 
 /**

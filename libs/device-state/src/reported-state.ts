@@ -52,7 +52,12 @@ const reportedSchema = z.object({
   active: reportedModel.optional(),
   staged: reportedModel.optional(),
   previous: reportedModel.optional(),
-  status: z.number().transform((status, context) => updateStatusFromWire(status) ?? (context.addIssue({ code: 'custom', message: 'status is required' }), z.NEVER)),
+  // UNSPECIFIED, and values a newer release may add, say nothing this cloud can record.
+  status: z.number().transform((wire, context) => {
+    const status = updateStatusFromWire(wire);
+    if (status === undefined) context.addIssue({ code: 'custom', message: 'status is required' });
+    return status ?? z.NEVER;
+  }),
   error: z.string().max(MAX_REPORTED_ERROR_LENGTH),
   provider: z.string().max(32),
   runningSha256: optionalSha256('running_sha256'),
