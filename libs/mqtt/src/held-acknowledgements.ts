@@ -1,7 +1,5 @@
 import type { IPublishPacket, MqttClient, Packet } from 'mqtt';
-
-/** Settles once the message is safely handled; only then is it acknowledged to the broker. */
-export type MqttAckingHandler = (topic: string, payload: Buffer) => Promise<void>;
+import type { MqttAckingHandler } from './topic-router';
 
 type SendPacket = (packet: Packet, callback?: (error?: Error) => void, ...rest: unknown[]) => void;
 

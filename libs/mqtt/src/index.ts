@@ -4,9 +4,15 @@ export {
   MqttNotConnectedError,
   type MqttLinkOptions,
   type MqttLinkState,
-  type MqttMessageHandler,
   type MqttProtocolVersion,
 } from './mqtt-link';
-export type { MqttAckingHandler } from './held-acknowledgements';
+export {
+  checkTopicFilter,
+  InvalidTopicFilterError,
+  matchesTopicFilter,
+  TopicRouter,
+  type MqttAckingHandler,
+  type MqttMessageHandler,
+} from './topic-router';
 export { registerLinkMetrics } from './link-metrics';
 export { DEFAULT_MAX_PACKET_BYTES, maxPacketBytesFor, MqttPacketTooLargeError, publishPacketBytes } from './packet-size';

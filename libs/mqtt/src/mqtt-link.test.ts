@@ -50,7 +50,7 @@ describe('MqttLink', () => {
   it('delivers messages on its subscriptions', async () => {
     const receiver = link();
     const received: string[] = [];
-    receiver.onMessage((topic, payload) => received.push(`${topic}=${payload.toString()}`));
+    receiver.onMessage(`${broker.topicRoot}/+/+/telemetry`, (topic, payload) => received.push(`${topic}=${payload.toString()}`));
     await receiver.subscribe(`${broker.topicRoot}/+/+/telemetry`, 1);
     await receiver.waitConnected(5_000);
     const sender = link();
@@ -59,13 +59,35 @@ describe('MqttLink', () => {
     await eventually(() => expect(received).toEqual([`${broker.topicRoot}/s1/d1/telemetry=t1`]));
   });
 
+  it('hands each handler, plain or acking, only the messages its filter matches', async () => {
+    const receiver = link();
+    const root = `${broker.topicRoot}/route`;
+    const received: string[] = [];
+    receiver.onMessage(`${root}/+/+/telemetry`, (topic, payload) => received.push(`telemetry ${topic.slice(root.length)}=${payload.toString()}`));
+    receiver.onMessage(`${root}/s1/d1/#`, (topic) => received.push(`d1 ${topic.slice(root.length)}`));
+    const stored: string[] = [];
+    receiver.ackAfter(`${root}/+/+/samples`, (_topic, payload) => {
+      stored.push(payload.toString());
+      return Promise.resolve();
+    });
+    await receiver.subscribe(`${root}/#`, 1);
+    await receiver.waitConnected(5_000);
+    const sender = link();
+    await sender.waitConnected(5_000);
+    for (const [topic, payload] of [['/s1/d1/telemetry', 't1'], ['/s2/d2/samples', 'x1'], ['/s2/d2/reported', 'r1'], ['/s1/d1/samples', 'x2']]) {
+      await sender.publish(`${root}${topic}`, Buffer.from(payload!), { qos: 1 });
+    }
+    await eventually(() => expect(stored).toEqual(['x1', 'x2']));
+    expect(received).toEqual(['telemetry /s1/d1/telemetry=t1', 'd1 /s1/d1/telemetry', 'd1 /s1/d1/samples']);
+  });
+
   it('acknowledges a message only after its handler succeeds, so a failed one comes again', async () => {
     const clientId = uniqueName('acking');
     const receiver = new MqttLink({ url: broker.url, clientId, persistentSession: true, backoff: new Backoff({ initialMs: 20, maxMs: 200 }), logger });
     links.push(receiver);
     const attempts: string[] = [];
     let failNext = true;
-    receiver.ackAfter((_topic, payload) => {
+    receiver.ackAfter(`${broker.topicRoot}/+/+/samples`, (_topic, payload) => {
       attempts.push(payload.toString());
       if (!failNext) return Promise.resolve();
       failNext = false;
@@ -86,7 +108,7 @@ describe('MqttLink', () => {
     const receiving = (onMessage: (payload: string) => Promise<void>) => {
       const receiver = new MqttLink({ url: broker.url, clientId, persistentSession: true, backoff: new Backoff({ initialMs: 20, maxMs: 200 }), logger });
       links.push(receiver);
-      receiver.ackAfter((_topic, payload) => onMessage(payload.toString()));
+      receiver.ackAfter(topic, (_topic, payload) => onMessage(payload.toString()));
       return receiver;
     };
     const finish = new Map<string, () => void>();
@@ -118,7 +140,7 @@ describe('MqttLink', () => {
   it('splits a shared subscription between group members on MQTT 5, and subscribes plainly on 3.1.1', async () => {
     const members = [link(), link()];
     const received: string[][] = [[], []];
-    members.forEach((member, index) => member.onMessage((_topic, payload) => received[index]?.push(payload.toString())));
+    members.forEach((member, index) => member.onMessage(`${broker.topicRoot}/share/+/samples`, (_topic, payload) => received[index]?.push(payload.toString())));
     for (const member of members) {
       await member.subscribe(`${broker.topicRoot}/share/+/samples`, 1, { shareGroup: 'cloud' });
       await member.waitConnected(5_000);
@@ -134,7 +156,7 @@ describe('MqttLink', () => {
     const main = link();
     const extra = link();
     const received: string[][] = [[], []];
-    [main, extra].forEach((member, index) => member.onMessage((_topic, payload) => received[index]?.push(payload.toString())));
+    [main, extra].forEach((member, index) => member.onMessage(`${broker.topicRoot}/extra/+/samples`, (_topic, payload) => received[index]?.push(payload.toString())));
     await main.subscribe(`${broker.topicRoot}/extra/+/samples`, 1, { shareGroup: 'cloud' });
     await extra.subscribe(`${broker.topicRoot}/extra/+/samples`, 1, { shareGroup: 'cloud', sharedOnly: true });
     await Promise.all([main.waitConnected(5_000), extra.waitConnected(5_000)]);
@@ -167,7 +189,7 @@ describe('MqttLink', () => {
   it('reconnects after a network cut and subscribes again', async () => {
     const receiver = link();
     const received: string[] = [];
-    receiver.onMessage((_topic, payload) => received.push(payload.toString()));
+    receiver.onMessage(`${broker.topicRoot}/cut/+/telemetry`, (_topic, payload) => received.push(payload.toString()));
     await receiver.subscribe(`${broker.topicRoot}/cut/+/telemetry`, 1);
     await receiver.waitConnected(5_000);
 
@@ -203,7 +225,7 @@ describe('MqttLink on an MQTT 5 broker of its own (Mosquitto when installed)', (
     const registry = new Registry();
     registerLinkMetrics(receiver, registry, 'test');
     const received: number[] = [];
-    receiver.ackAfter((_topic, payload) => {
+    receiver.ackAfter('limits/+', (_topic, payload) => {
       received.push(payload.byteLength);
       return Promise.resolve();
     });

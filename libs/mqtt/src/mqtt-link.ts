@@ -1,14 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { redactUrl } from '@loupe/config';
-import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Backoff } from '@loupe/service';
-import { holdAcknowledgements, type MqttAckingHandler } from './held-acknowledgements';
+import { holdAcknowledgements } from './held-acknowledgements';
 import { DEFAULT_MAX_PACKET_BYTES, MqttPacketTooLargeError, publishPacketBytes } from './packet-size';
+import { TopicRouter, type MqttAckingHandler, type MqttMessageHandler } from './topic-router';
 
 export type MqttProtocolVersion = 4 | 5;
 export type MqttLinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
-export type MqttMessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
 
 export interface MqttLinkOptions {
   url: string;
@@ -102,8 +102,7 @@ export class MqttLink extends EventEmitter {
   private version: MqttProtocolVersion = 5;
   private current: MqttLinkState = 'disconnected';
   private readonly subscriptions: Subscription[] = [];
-  private readonly handlers: MqttMessageHandler[] = [];
-  private ackingHandler: MqttAckingHandler | undefined;
+  private readonly router = new TopicRouter();
   private readonly backoff: Backoff;
   private readonly log: Logger;
   private loop: Promise<void> | undefined;
@@ -153,13 +152,21 @@ export class MqttLink extends EventEmitter {
     });
   }
 
-  onMessage(handler: MqttMessageHandler): void {
-    this.handlers.push(handler);
+  /**
+   * Hands `handler` the messages whose topic matches `filter` (MQTT
+   * wildcards; for a shared subscription, the filter without its
+   * `$share/<group>/` prefix). Routing is separate from subscribe(): a
+   * handler sees only its messages whatever else the link subscribes to.
+   */
+  onMessage(filter: string, handler: MqttMessageHandler): void {
+    this.router.onMessage(filter, handler);
   }
 
   /**
-   * Holds each incoming message's PUBACK until `handler` settles, for
-   * consumers that must store a message before the broker may forget it.
+   * Holds the PUBACK of each incoming message whose topic matches `filter`
+   * until `handler` settles (with several matching handlers, until all
+   * have), for consumers that must store a message before the broker may
+   * forget it.
    * Up to `maxHandledAtOnce` messages are handled at once, so a consumer can
    * store them in batches; PUBACKs go out in arrival order. A handler that
    * rejects drops the connection with its message and every later one
@@ -168,8 +175,8 @@ export class MqttLink extends EventEmitter {
    * broker's PUBACK of its own publishes: with the limit reached, that
    * PUBACK waits behind the messages being handled.
    */
-  ackAfter(handler: MqttAckingHandler): void {
-    this.ackingHandler = handler;
+  ackAfter(filter: string, handler: MqttAckingHandler): void {
+    this.router.ackAfter(filter, handler);
   }
 
   /**
@@ -307,16 +314,10 @@ export class MqttLink extends EventEmitter {
     // An 'error' event without a listener would crash the process; the
     // connect and close paths below decide what each error means.
     client.on('error', (error) => this.log.debug({ err: error.message }, 'MQTT client error'));
-    client.on('message', (topic, payload, packet) => {
-      for (const handler of this.handlers) {
-        try {
-          handler(topic, payload, packet);
-        } catch (error) {
-          this.log.error({ topic, err: (error as Error).message }, 'MQTT message handler failed');
-        }
-      }
-    });
-    holdAcknowledgements(client, (topic, payload) => this.ackingHandler?.(topic, payload) ?? Promise.resolve(), {
+    client.on('message', (topic, payload, packet) =>
+      this.router.deliver(topic, payload, packet, (error) => this.log.error({ topic, err: error.message }, 'MQTT message handler failed')),
+    );
+    holdAcknowledgements(client, (topic, payload) => this.router.handle(topic, payload), {
       maxHeld: options.maxHandledAtOnce ?? 256,
       onFailure: (error, topic) => {
         this.log.error({ topic, err: error.message }, 'message not handled; reconnecting so the broker sends it again');

@@ -20,13 +20,15 @@ export class DeviceChannelSubscription {
   ) {}
 
   async start(shareGroup: string): Promise<void> {
-    this.link.onMessage((topic, payload) => {
+    const filter = this.topics.allDevices(this.channel);
+    this.link.onMessage(filter, (topic, payload) => {
+      // The filter matches any site and device level; parsing keeps the ids that are ones.
       const parsed = this.topics.parse(topic);
-      if (parsed?.channel !== this.channel || !this.accepting) return;
+      if (!parsed || !this.accepting) return;
       const work = this.handle(parsed, payload).finally(() => this.inFlight.delete(work));
       this.inFlight.add(work);
     });
-    await this.link.subscribe(this.topics.allDevices(this.channel), 1, { shareGroup });
+    await this.link.subscribe(filter, 1, { shareGroup });
   }
 
   async drain(): Promise<void> {

@@ -66,7 +66,7 @@ export class SampleIngestConsumer implements OnApplicationBootstrap, BeforeAppli
   async onApplicationBootstrap(): Promise<void> {
     const { link, extraLinks, topics, shareGroup } = this.deps;
     const filter = topics.allDevices('samples');
-    for (const each of [link, ...extraLinks]) each.ackAfter((topic, payload) => this.handle(topic, payload));
+    for (const each of [link, ...extraLinks]) each.ackAfter(filter, (topic, payload) => this.handle(topic, payload));
     await link.subscribe(filter, 1, { shareGroup });
     for (const extra of extraLinks) await extra.subscribe(filter, 1, { shareGroup, sharedOnly: true });
   }
@@ -78,19 +78,13 @@ export class SampleIngestConsumer implements OnApplicationBootstrap, BeforeAppli
     this.acks.flush();
   }
 
+  /** On the samples channel, whatever its site and device levels hold: the link routes by the filter. */
   private handle(topic: string, payload: Buffer): Promise<void> {
     const parsed = this.deps.topics.parse(topic);
-    if (parsed ? parsed.channel !== 'samples' : !this.isSampleTopic(topic)) return Promise.resolve();
     if (!this.accepting) return Promise.reject(new Error('shutting down'));
     const work = (parsed ? this.ingest(topic, parsed, payload) : this.refuseTopic(topic, payload)).finally(() => this.inFlight.delete(work));
     this.inFlight.add(work);
     return work;
-  }
-
-  /** On the samples channel, by its shape, whatever its site and device levels hold. */
-  private isSampleTopic(topic: string): boolean {
-    const { root } = this.deps.topics;
-    return topic.startsWith(`${root}/`) && topic.endsWith('/samples') && topic.split('/').length === root.split('/').length + 3;
   }
 
   private async ingest(topic: string, device: DeviceName, payload: Buffer): Promise<void> {

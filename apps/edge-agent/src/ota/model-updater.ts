@@ -93,9 +93,7 @@ export class ModelUpdater {
   /** Takes desired states from now on; they wait until run() starts the loop. */
   async listen(): Promise<void> {
     const { link, desiredTopic } = this.parts;
-    link.onMessage((topic, payload) => {
-      if (topic === desiredTopic) this.receive(payload);
-    });
+    link.onMessage(desiredTopic, (_topic, payload) => this.receive(payload));
     await link.subscribe(desiredTopic, 1);
   }
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MqttLink, type MqttMessageHandler } from '@loupe/mqtt';
+import { MqttLink, TopicRouter, type MqttMessageHandler } from '@loupe/mqtt';
 import { Backoff } from '@loupe/service';
 import { SampleAck, SampleUpload } from '@loupe/proto';
 import { eventually as eventuallyOn, startTestBroker, uniqueName, type TestBroker } from '@loupe/testing';
@@ -34,10 +34,10 @@ function uploadOf(id: string, bytes = 0): Buffer {
 class FakeLink extends EventEmitter {
   readonly connected = true;
   readonly published: Buffer[] = [];
-  private handler: MqttMessageHandler | undefined;
+  private readonly router = new TopicRouter();
 
-  onMessage(handler: MqttMessageHandler): void {
-    this.handler = handler;
+  onMessage(filter: string, handler: MqttMessageHandler): void {
+    this.router.onMessage(filter, handler);
   }
 
   subscribe(): Promise<void> {
@@ -52,7 +52,10 @@ class FakeLink extends EventEmitter {
   acknowledge(payloads: Buffer[], rejected: Buffer[] = []): void {
     const sampleIds = payloads.map((payload) => SampleUpload.decode(payload).sampleId);
     const refused = rejected.map((payload) => ({ sampleId: SampleUpload.decode(payload).sampleId, reason: 'invalid' }));
-    this.handler?.(topics.acks, Buffer.from(SampleAck.encode(SampleAck.fromPartial({ sampleIds, rejected: refused })).finish()), undefined as never);
+    const ack = Buffer.from(SampleAck.encode(SampleAck.fromPartial({ sampleIds, rejected: refused })).finish());
+    this.router.deliver(topics.acks, ack, undefined as never, (error) => {
+      throw error;
+    });
   }
 }
 

@@ -97,9 +97,7 @@ export class SampleUplink {
   }
 
   async start(): Promise<void> {
-    this.link.onMessage((topic, payload) => {
-      if (topic === this.topics.acks) void this.onAck(payload);
-    });
+    this.link.onMessage(this.topics.acks, (_topic, payload) => void this.onAck(payload));
     this.link.on('disconnected', this.onDisconnected);
     this.link.on('connected', this.onConnected);
     await this.link.subscribe(this.topics.acks, 1);

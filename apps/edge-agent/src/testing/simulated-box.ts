@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ModelSlot, parseModelManifest, type ModelPipeline } from '@loupe/inference';
 import { fileDigest } from '@loupe/model-package';
-import type { MqttLink, MqttMessageHandler } from '@loupe/mqtt';
+import { TopicRouter, type MqttLink, type MqttMessageHandler } from '@loupe/mqtt';
 import { ReportedState } from '@loupe/proto';
 import { DeviceTopics } from '@loupe/topics';
 import { pino } from 'pino';
@@ -28,10 +28,10 @@ export interface ServedModel {
 class InMemoryLink extends EventEmitter {
   readonly connected = true;
   readonly published: { topic: string; payload: Buffer }[] = [];
-  private readonly handlers: MqttMessageHandler[] = [];
+  private readonly router = new TopicRouter();
 
-  onMessage(handler: MqttMessageHandler): void {
-    this.handlers.push(handler);
+  onMessage(filter: string, handler: MqttMessageHandler): void {
+    this.router.onMessage(filter, handler);
   }
 
   subscribe(): Promise<void> {
@@ -44,7 +44,9 @@ class InMemoryLink extends EventEmitter {
   }
 
   deliver(topic: string, payload: Buffer): void {
-    for (const handler of this.handlers) handler(topic, payload, undefined as never);
+    this.router.deliver(topic, payload, undefined as never, (error) => {
+      throw error;
+    });
   }
 }
 

@@ -56,9 +56,7 @@ export class MosquittoDynamicSecurity implements BrokerAccounts {
     private readonly timeoutMs = 10_000,
   ) {
     this.serviceRole = serviceRoleFor(topics.root);
-    link.onMessage((topic, payload) => {
-      if (topic === RESPONSE_TOPIC) this.settle(payload);
-    });
+    link.onMessage(RESPONSE_TOPIC, (_topic, payload) => this.settle(payload));
   }
 
   /** Subscribes to the plugin's answers; call before the link starts. */
