@@ -1,6 +1,6 @@
 import { DomainError } from '@loupe/service';
 import type pg from 'pg';
-import { GroupCommit } from '../database/group-commit';
+import { GroupCommit } from '@loupe/service';
 import { preparedStatement } from '../database/prepared-statement';
 import { inTransaction } from '../database/transaction';
 import { answeredTodayBy, recordAnswersAndClaim, type Answer, type GivenAnswer, type NextClaim, type RecordedAnswer, type SettledState } from './answer-commit';

@@ -1,5 +1,6 @@
 import type { MqttLink } from '@loupe/mqtt';
 import { SampleAck } from '@loupe/proto';
+import { GroupCommit } from '@loupe/service';
 import type { DeviceTopics } from '@loupe/topics';
 import type { Logger } from 'pino';
 
@@ -8,55 +9,63 @@ export interface DeviceName {
   deviceId: string;
 }
 
-interface PendingAck {
+/** One sample settled: stored, or refused for good with its reason. */
+interface Settled {
   device: DeviceName;
-  sampleIds: string[];
-  rejected: { sampleId: string; reason: string }[];
+  sampleId: string;
+  refusal?: string;
 }
 
 /**
  * Tells devices which samples are stored and which are refused for good.
  * The samples of a group are settled together, so what settles in one turn
- * of the event loop goes to each device as one SampleAck.
+ * of the event loop goes to each device as one SampleAck: a GroupCommit
+ * that gathers one turn, with no bound on the group.
  */
 export class SampleAcks {
-  private readonly pending = new Map<string, PendingAck>();
-  private scheduled = false;
+  private readonly groups: GroupCommit<Settled, void>;
 
   constructor(
     private readonly link: MqttLink,
     private readonly topics: DeviceTopics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.groups = new GroupCommit((settled) => Promise.resolve(this.sendAll(settled)), {
+      maxGroup: Number.POSITIVE_INFINITY,
+      concurrency: Number.POSITIVE_INFINITY,
+      gatherOneTurn: true,
+    });
+  }
 
   stored(device: DeviceName, sampleId: string): void {
-    this.pendingFor(device).sampleIds.push(sampleId);
+    void this.groups.add({ device, sampleId });
   }
 
   /** `reason` starts with the refusal reason, e.g. `invalid: unit_serial has a control character ...`. */
   refused(device: DeviceName, sampleId: string, reason: string): void {
-    this.pendingFor(device).rejected.push({ sampleId, reason });
+    void this.groups.add({ device, sampleId, refusal: reason });
   }
 
   /** Sends every pending SampleAck now. */
   flush(): void {
-    this.scheduled = false;
-    for (const { device, sampleIds, rejected } of this.pending.values()) this.send(device, SampleAck.fromPartial({ sampleIds, rejected }));
-    this.pending.clear();
+    this.groups.flush();
   }
 
-  private pendingFor(device: DeviceName): PendingAck {
-    const name = `${device.siteId}/${device.deviceId}`;
-    let pending = this.pending.get(name);
-    if (!pending) {
-      pending = { device, sampleIds: [], rejected: [] };
-      this.pending.set(name, pending);
+  /** One SampleAck per device, its samples in the order they settled; sending never fails the group. */
+  private sendAll(settled: Settled[]): void[] {
+    const byDevice = new Map<string, { device: DeviceName; ack: SampleAck }>();
+    for (const { device, sampleId, refusal } of settled) {
+      const name = `${device.siteId}/${device.deviceId}`;
+      let pending = byDevice.get(name);
+      if (!pending) {
+        pending = { device, ack: SampleAck.fromPartial({ sampleIds: [], rejected: [] }) };
+        byDevice.set(name, pending);
+      }
+      if (refusal === undefined) pending.ack.sampleIds.push(sampleId);
+      else pending.ack.rejected.push({ sampleId, reason: refusal });
     }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
-    return pending;
+    for (const { device, ack } of byDevice.values()) this.send(device, ack);
+    return settled.map(() => undefined);
   }
 
   /**

@@ -1,5 +1,5 @@
+import { GroupCommit } from '@loupe/service';
 import { BlobConflictError, type BlobStore } from '../blobs/blob-store';
-import { GroupCommit } from '../database/group-commit';
 import type { IncomingSample, LabelingQueue } from '../labeling/labeling-queue';
 import { judgeAgainstStored, placeInGroup, type GroupPlace, type StoredIdentity } from './sample-identity';
 import type { SampleRecord, SampleRejection } from './sample-payload';

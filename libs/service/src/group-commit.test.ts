@@ -93,3 +93,27 @@ describe('GroupCommit', () => {
     expect(groups).toEqual([[1], [2, 3]]);
   });
 });
+
+describe('GroupCommit gathering one turn', () => {
+  it('holds an idle commit until the turn ends, so items added in one turn go together; flush starts it at once', async () => {
+    const groups: number[][] = [];
+    const commits = new GroupCommit(
+      (items: number[]) => {
+        groups.push(items);
+        return Promise.resolve(items);
+      },
+      { maxGroup: Number.POSITIVE_INFINITY, concurrency: Number.POSITIVE_INFINITY, gatherOneTurn: true },
+    );
+    const first = [1, 2, 3].map((item) => commits.add(item));
+    expect(groups).toEqual([]);
+    await settle();
+    expect(groups).toEqual([[1, 2, 3]]);
+    expect(await Promise.all(first)).toEqual([1, 2, 3]);
+    const second = [4, 5].map((item) => commits.add(item));
+    commits.flush();
+    expect(groups).toEqual([[1, 2, 3], [4, 5]]);
+    await settle();
+    expect(groups).toEqual([[1, 2, 3], [4, 5]]);
+    expect(await Promise.all(second)).toEqual([4, 5]);
+  });
+});

@@ -9,6 +9,14 @@ export interface GroupCommitSettings {
    * all alike (the database unreachable), which then fails the group at once.
    */
   retryAlone?: (error: unknown) => boolean;
+  /**
+   * Whether a commit waits for the rest of the current turn of the event
+   * loop (setImmediate) before it starts, so that what is added in one turn
+   * goes together even to an idle committer. For work that costs little to
+   * hold back a moment and much to repeat per item, such as one message per
+   * device. Off by default: a lone item then commits at once.
+   */
+  gatherOneTurn?: boolean;
 }
 
 interface Waiting<Item, Result> {
@@ -21,12 +29,14 @@ interface Waiting<Item, Result> {
  * Group commit: callers add items one at a time, and the items waiting when
  * a commit starts go to the database in it together, so a busy service pays
  * one transaction for many callers instead of one each. An idle one commits
- * a lone item at once; there is no timer to wait out. A group that fails is
- * tried again item by item, so an item the database refuses fails alone.
+ * a lone item at once (or at the end of the turn, with `gatherOneTurn`);
+ * there is no timer to wait out. A group that fails is tried again item by
+ * item, so an item the database refuses fails alone.
  */
 export class GroupCommit<Item, Result> {
   private waiting: Waiting<Item, Result>[] = [];
   private running = 0;
+  private gathering = false;
 
   /** `commit` returns one result per item, in the items' order. */
   constructor(
@@ -38,8 +48,18 @@ export class GroupCommit<Item, Result> {
   add(item: Item): Promise<Result> {
     return new Promise((done, failed) => {
       this.waiting.push({ item, done, failed });
-      this.startCommits();
+      if (!this.settings.gatherOneTurn) this.startCommits();
+      else if (!this.gathering) {
+        this.gathering = true;
+        setImmediate(() => this.flush());
+      }
     });
+  }
+
+  /** Starts commits for the items waiting now, without waiting out the turn (at shutdown, say). */
+  flush(): void {
+    this.gathering = false;
+    this.startCommits();
   }
 
   private startCommits(): void {
