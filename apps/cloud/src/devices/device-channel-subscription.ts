@@ -1,4 +1,5 @@
 import type { MqttLink } from '@loupe/mqtt';
+import { InFlight } from '@loupe/service';
 import type { DeviceChannel, DeviceTopic, DeviceTopics } from '@loupe/topics';
 
 /**
@@ -9,8 +10,7 @@ import type { DeviceChannel, DeviceTopic, DeviceTopics } from '@loupe/topics';
  * coordination with the database.
  */
 export class DeviceChannelSubscription {
-  private readonly inFlight = new Set<Promise<void>>();
-  private accepting = true;
+  private readonly inFlight = new InFlight();
 
   constructor(
     private readonly link: MqttLink,
@@ -24,15 +24,13 @@ export class DeviceChannelSubscription {
     this.link.onMessage(filter, (topic, payload) => {
       // The filter matches any site and device level; parsing keeps the ids that are ones.
       const parsed = this.topics.parse(topic);
-      if (!parsed || !this.accepting) return;
-      const work = this.handle(parsed, payload).finally(() => this.inFlight.delete(work));
-      this.inFlight.add(work);
+      if (!parsed || !this.inFlight.accepting) return;
+      void this.inFlight.track(this.handle(parsed, payload));
     });
     await this.link.subscribe(filter, 1, { shareGroup });
   }
 
   async drain(): Promise<void> {
-    this.accepting = false;
-    await Promise.allSettled([...this.inFlight]);
+    await this.inFlight.drain();
   }
 }

@@ -1,4 +1,5 @@
 import type { MqttLink } from '@loupe/mqtt';
+import { InFlight } from '@loupe/service';
 import type { DeviceTopics } from '@loupe/topics';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
@@ -53,8 +54,7 @@ export interface SampleIngestDeps {
  * share group.
  */
 export class SampleIngestConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private accepting = true;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new InFlight();
   private readonly acks: SampleAcks;
   private readonly log: Logger;
 
@@ -73,18 +73,15 @@ export class SampleIngestConsumer implements OnApplicationBootstrap, BeforeAppli
 
   /** Stops taking samples and finishes those in progress; the broker keeps the rest. */
   async beforeApplicationShutdown(): Promise<void> {
-    this.accepting = false;
-    await Promise.allSettled([...this.inFlight]);
+    await this.inFlight.drain();
     this.acks.flush();
   }
 
   /** On the samples channel, whatever its site and device levels hold: the link routes by the filter. */
   private handle(topic: string, payload: Buffer): Promise<void> {
     const parsed = this.deps.topics.parse(topic);
-    if (!this.accepting) return Promise.reject(new Error('shutting down'));
-    const work = (parsed ? this.ingest(topic, parsed, payload) : this.refuseTopic(topic, payload)).finally(() => this.inFlight.delete(work));
-    this.inFlight.add(work);
-    return work;
+    if (!this.inFlight.accepting) return Promise.reject(new Error('shutting down'));
+    return this.inFlight.track(parsed ? this.ingest(topic, parsed, payload) : this.refuseTopic(topic, payload));
   }
 
   private async ingest(topic: string, device: DeviceName, payload: Buffer): Promise<void> {

@@ -1,6 +1,7 @@
 import type { handleBidiStreamingCall, handleUnaryCall, ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { DamagedImageError, type Inspection, type ModelSlot } from '@loupe/inference';
 import type { InspectRequest, InspectResponse } from '@loupe/proto';
+import { InFlight } from '@loupe/service';
 import type { Logger } from 'pino';
 import type { ModelStats } from '../models/model-stats';
 import type { ShadowComparison } from '../shadow/shadow-comparison';
@@ -54,7 +55,7 @@ export class InspectHandlers {
   }
 
   private stream(call: ServerDuplexStream<ReceivedInspectRequest, InspectResponse>): void {
-    const pending = new Set<Promise<void>>();
+    const pending = new InFlight();
     call.on('data', (received: ReceivedInspectRequest) => {
       const work = this.judge(received, deadlineOf(call.getDeadline())).then((outcome) => {
         const response =
@@ -67,11 +68,10 @@ export class InspectHandlers {
           this.shadow.offer(outcome.inspected.image, outcome.inspected.inspection);
         }
       });
-      pending.add(work);
-      void work.finally(() => pending.delete(work));
+      void pending.track(work);
     });
     call.on('end', () => {
-      void Promise.allSettled([...pending]).then(() => call.end());
+      void pending.drain().then(() => call.end());
     });
     call.on('error', (error) => this.log.debug({ err: error.message }, 'inspect stream ended by the client'));
   }

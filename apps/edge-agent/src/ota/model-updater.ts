@@ -3,6 +3,7 @@ import type { MqttLink } from '@loupe/mqtt';
 import { describeModel, parseDesiredState, sameModel, type DesiredModel, type UpdateStatus } from '@loupe/device-state';
 import { planUpdate, withFailure, type UpdateFailure, type UpdateStep, type UpdateStepKind } from '@loupe/ota';
 import { DesiredState } from '@loupe/proto';
+import { WakeableLoop } from '@loupe/service';
 import type { Logger } from 'pino';
 import type { BoxStateFile, PersistedBoxState } from './box-state-file';
 import { AFTER_STEP, type FaultPoints } from './fault-points';
@@ -80,14 +81,23 @@ export class ModelUpdater {
   private running: Run | undefined;
   private probationFailure: ProbationFailure | undefined;
   private probationPassed = false;
-  private stopped = false;
-  private dirty = false;
-  private wake: (() => void) | undefined;
-  private loop: Promise<void> | undefined;
+  /** Reconciles, then sleeps until the next change (a desired state, a probation outcome). */
+  private readonly loop: WakeableLoop;
   private readonly log: Logger;
 
   constructor(private readonly parts: ModelUpdaterParts) {
     this.log = parts.logger.child({ component: 'model-updater' });
+    this.loop = new WakeableLoop(
+      async () => {
+        await this.reconcile();
+        return Number.POSITIVE_INFINITY;
+      },
+      { onError: (error) => this.log.error({ err: error }, 'reconcile failed; trying again at the next change') },
+    );
+  }
+
+  private get stopped(): boolean {
+    return this.loop.stopped;
   }
 
   /** Takes desired states from now on; they wait until run() starts the loop. */
@@ -99,7 +109,7 @@ export class ModelUpdater {
 
   /** Starts reconciling; the box must be serving its start-up model already. */
   run(): void {
-    this.loop ??= this.reconcileUntilStopped();
+    this.loop.start();
   }
 
   probationFailed(failure: ProbationFailure): void {
@@ -115,11 +125,11 @@ export class ModelUpdater {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    // Marks the loop stopped before the abort, which the running step checks.
+    const stopped = this.loop.stop();
     this.running?.controller.abort();
     this.parts.shadow.abandon();
-    this.notify();
-    await this.loop;
+    await stopped;
   }
 
   private receive(payload: Buffer): void {
@@ -152,21 +162,7 @@ export class ModelUpdater {
   }
 
   private notify(): void {
-    this.dirty = true;
-    this.wake?.();
-    this.wake = undefined;
-  }
-
-  private async reconcileUntilStopped(): Promise<void> {
-    while (!this.stopped) {
-      this.dirty = false;
-      try {
-        await this.reconcile();
-      } catch (error) {
-        this.log.error({ err: error }, 'reconcile failed; trying again at the next change');
-      }
-      if (!this.dirty && !this.stopped) await new Promise<void>((resolve) => (this.wake = resolve));
-    }
+    this.loop.wake();
   }
 
   private async reconcile(): Promise<void> {

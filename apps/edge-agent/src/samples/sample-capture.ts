@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Inspection } from '@loupe/inference';
 import { SampleUpload, SelectionReason } from '@loupe/proto';
 import { differenceHash, type SampleSelector, type SelectionCandidate, type SelectionReasonName } from '@loupe/sampling';
+import { InFlight } from '@loupe/service';
 import type { Logger } from 'pino';
 import type { ModelStats } from '../models/model-stats';
 import type { AgentMetrics } from '../status/agent-metrics';
@@ -36,7 +37,7 @@ export interface InspectedImage {
  */
 export class SampleCapture {
   private readonly log: Logger;
-  private readonly pending = new Set<Promise<void>>();
+  private readonly pending = new InFlight();
 
   constructor(
     private readonly selector: SampleSelector,
@@ -70,13 +71,12 @@ export class SampleCapture {
     const work = this.store(inspected, candidate, picked).catch((error: unknown) =>
       this.log.error({ err: (error as Error).message }, 'sample could not be captured'),
     );
-    this.pending.add(work);
-    void work.finally(() => this.pending.delete(work));
+    void this.pending.track(work);
   }
 
   /** Waits for captures in progress to reach the outbox. */
   async settle(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
+    await this.pending.drain();
   }
 
   private async store(

@@ -1,5 +1,6 @@
 import type { MqttLink } from '@loupe/mqtt';
 import { SampleAck, SampleUpload } from '@loupe/proto';
+import { WakeableLoop } from '@loupe/service';
 import type { Logger } from 'pino';
 import type { SampleOutbox, StoredSample } from './sample-outbox';
 
@@ -22,6 +23,8 @@ export interface UplinkSettings {
 
 /** Outbox files read at once while the window fills. */
 const READ_AHEAD = 16;
+/** How long the pump sleeps with nothing to send or no room, unless woken first. */
+const IDLE_MS = 1_000;
 
 export interface UplinkEvents {
   published(bytes: number): void;
@@ -74,9 +77,7 @@ export class SampleUplink {
   private inFlightBytes = 0;
   /** When the cloud last acknowledged or refused a sample. */
   private lastCloudAckAt = Number.NEGATIVE_INFINITY;
-  private stopped = false;
-  private wake: (() => void) | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly pump: WakeableLoop;
   private timer: NodeJS.Timeout | undefined;
   private allowance: number;
   private allowanceAt = performance.now();
@@ -94,6 +95,10 @@ export class SampleUplink {
   ) {
     this.log = logger.child({ component: 'sample-uplink' });
     this.allowance = settings.bytesPerSecond;
+    this.pump = new WakeableLoop(() => this.pumpOnce(), {
+      onError: (error) => this.log.error({ err: (error as Error).message }, 'sample uplink failed to send; trying again'),
+      retryAfterErrorMs: IDLE_MS,
+    });
   }
 
   async start(): Promise<void> {
@@ -102,45 +107,37 @@ export class SampleUplink {
     this.link.on('connected', this.onConnected);
     await this.link.subscribe(this.topics.acks, 1);
     this.timer = setInterval(() => this.resendOverdue(), Math.max(100, Math.min(1_000, this.settings.ackTimeoutMs / 4)));
-    this.loop = this.pump();
+    this.pump.start();
   }
 
   /** Something new may be waiting in the outbox. */
   notify(): void {
-    this.wake?.();
+    this.pump.wake();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.timer);
     this.link.off('disconnected', this.onDisconnected);
     this.link.off('connected', this.onConnected);
-    this.notify();
-    await this.loop;
+    await this.pump.stop();
   }
 
-  private async pump(): Promise<void> {
-    while (!this.stopped) {
-      const room = this.room();
-      if (!this.link.connected || room.count === 0) {
-        await this.sleep(1_000);
+  /** Sends what the window has room for; how long to sleep after (unless woken). */
+  private async pumpOnce(): Promise<number> {
+    const room = this.room();
+    if (!this.link.connected || room.count === 0) return IDLE_MS;
+    const taken = await this.outbox.take(Math.min(room.count, READ_AHEAD), room.bytes);
+    if (taken.length === 0) return IDLE_MS;
+    for (const { sample, payload } of taken) {
+      const unsendable = whyUnsendable(sample, payload);
+      if (unsendable !== undefined) {
+        await this.outbox.quarantine(sample.id, 'undecodable', unsendable);
         continue;
       }
-      const taken = await this.outbox.take(Math.min(room.count, READ_AHEAD), room.bytes);
-      if (taken.length === 0) {
-        await this.sleep(1_000);
-        continue;
-      }
-      for (const { sample, payload } of taken) {
-        const unsendable = whyUnsendable(sample, payload);
-        if (unsendable !== undefined) {
-          await this.outbox.quarantine(sample.id, 'undecodable', unsendable);
-          continue;
-        }
-        await this.throttle(payload.byteLength);
-        this.send(sample, payload);
-      }
+      await this.throttle(payload.byteLength);
+      this.send(sample, payload);
     }
+    return 0;
   }
 
   /** What the window has room for; none once either bound is reached (the sample that crosses one still goes). */
@@ -236,16 +233,5 @@ export class SampleUplink {
     this.allowanceAt = now;
     this.allowance -= bytes;
     if (this.allowance < 0) await new Promise((resolve) => setTimeout(resolve, (-this.allowance / rate) * 1000));
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }
