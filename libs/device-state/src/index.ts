@@ -19,7 +19,7 @@ export {
   sha256HexSchema,
   type ModelVersion,
 } from './model-version';
-export { decodeReportedState, InvalidReportedStateError, MAX_REPORTED_ERROR_LENGTH, reportedStateToWire, type ReportedModelState } from './reported-state';
+export { decodeReportedState, InvalidReportedStateError, reportedStateSchema, MAX_REPORTED_ERROR_LENGTH, reportedStateToWire, type ReportedModelState } from './reported-state';
 export {
   FAILED_UPDATE_STATUSES,
   UPDATE_STATUS_NAMES,

@@ -45,7 +45,8 @@ const reportedModel = z.object({
   sha256: optionalSha256('sha256'),
 });
 
-const reportedSchema = z.object({
+/** What a valid ReportedState holds, as decoded from the wire; the cloud's device-message reader checks with it too. */
+export const reportedStateSchema = z.object({
   device: z.object({ siteId: z.string(), deviceId: z.string() }).optional(),
   reportedAt: z.date({ message: 'reported_at is required' }),
   generation: z.number().int().min(0),
@@ -73,7 +74,7 @@ export function decodeReportedState(payload: Uint8Array): ReportedModelState {
   } catch (error) {
     throw new InvalidReportedStateError(`not a loupe.v1.ReportedState message: ${(error as Error).message}`);
   }
-  const parsed = reportedSchema.safeParse(decoded);
+  const parsed = reportedStateSchema.safeParse(decoded);
   if (!parsed.success) throw new InvalidReportedStateError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
   const { active, staged, previous, device, ...rest } = parsed.data;
   return { ...rest, ...(device ? { device } : {}), ...(active ? { active } : {}), ...(staged ? { staged } : {}), ...(previous ? { previous } : {}) };

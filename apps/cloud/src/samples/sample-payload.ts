@@ -4,6 +4,7 @@ import { SampleUpload, SelectionReason, selectionReasonToJSON } from '@loupe/pro
 import { DomainError } from '@loupe/service';
 import type { DeviceTopic } from '@loupe/topics';
 import { z } from 'zod';
+import { readDeviceMessage, type DeviceMessageKind } from '../devices/device-message';
 
 /**
  * Why a sample payload was refused; the dead-letter table and its metric use
@@ -107,6 +108,15 @@ const sampleSchema = z
     if (mismatch) context.addIssue({ code: 'custom', path: ['imageMediaType'], message: mismatch });
   });
 
+const sampleUpload: DeviceMessageKind<SampleUpload, z.output<typeof sampleSchema>> = {
+  messageName: 'loupe.v1.SampleUpload',
+  decode: (payload) => SampleUpload.decode(payload),
+  schema: sampleSchema,
+  // A refusal names the sample when the payload got far enough to say which, so its device can be told.
+  refusal: (fault, detail, decoded) =>
+    new InvalidSampleError(fault, detail, decoded && z.uuid().safeParse(decoded.sampleId).success ? decoded.sampleId : undefined),
+};
+
 /**
  * Decodes and checks one SampleUpload (proto/loupe/v1/samples.proto). The
  * topic is the authority on who sent it; a payload larger than
@@ -117,28 +127,7 @@ export function readSampleUpload(topic: DeviceTopic, payload: Buffer, limits: Sa
   if (payload.byteLength > limits.maxBytes) {
     throw new InvalidSampleError('too_large', `payload is ${payload.byteLength} bytes; the limit is ${limits.maxBytes} (SAMPLE_MAX_BYTES)`, peekSampleId(payload));
   }
-  let decoded: SampleUpload;
-  try {
-    decoded = SampleUpload.decode(payload);
-  } catch (error) {
-    throw new InvalidSampleError('malformed', `not a loupe.v1.SampleUpload message: ${(error as Error).message}`);
-  }
-  const parsed = sampleSchema.safeParse(decoded);
-  if (!parsed.success) {
-    const sampleId = z.uuid().safeParse(decoded.sampleId).success ? decoded.sampleId : undefined;
-    throw new InvalidSampleError('invalid', parsed.error.issues.map((issue) => issue.message).join('; '), sampleId);
-  }
-  const sample = parsed.data;
-  const lateOrEarly = captureTimeProblem(sample.capturedAt, now, limits.maxAgeMs);
-  if (lateOrEarly) throw new InvalidSampleError('invalid', lateOrEarly, sample.sampleId);
-  const { device } = decoded;
-  if (device && (device.siteId !== topic.siteId || device.deviceId !== topic.deviceId)) {
-    throw new InvalidSampleError(
-      'wrong_device',
-      `payload names device ${device.siteId}/${device.deviceId} but was published on ${topic.siteId}/${topic.deviceId}`,
-      sample.sampleId,
-    );
-  }
+  const sample = readDeviceMessage(sampleUpload, topic, payload, (parsed) => captureTimeProblem(parsed.capturedAt, now, limits.maxAgeMs));
   // A view of the payload's bytes, not a copy: the payload lives as long as the sample.
   const image = Buffer.from(sample.image.buffer, sample.image.byteOffset, sample.image.byteLength);
   return {

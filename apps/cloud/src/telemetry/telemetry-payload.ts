@@ -1,8 +1,9 @@
 import { modelNameSchema, modelStatsFromWire } from '@loupe/device-state';
-import { Telemetry } from '@loupe/proto';
+import { Telemetry, type ModelStats as WireModelStats } from '@loupe/proto';
 import { DomainError } from '@loupe/service';
 import type { DeviceTopic } from '@loupe/topics';
 import { z } from 'zod';
+import { readDeviceMessage, type DeviceMessageKind } from '../devices/device-message';
 import type { DeviceReport } from '../devices/device.service';
 
 /** A telemetry payload the cloud will not record, and why. */
@@ -19,7 +20,25 @@ const telemetrySchema = z.object({
   agentVersion: z.string().min(1, 'agent_version is required').max(64),
   model: z.object({ name: modelNameSchema, version: z.string().min(1).max(64) }).optional(),
   provider: z.string().max(32),
+  // The device-state library owns what valid statistics are, and reads a previous release's shadow fields.
+  modelStats: z
+    .custom<WireModelStats>()
+    .optional()
+    .transform((wire, context) => {
+      if (!wire) return undefined;
+      const read = modelStatsFromWire(wire);
+      if ('stats' in read) return read.stats;
+      for (const message of read.issues) context.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }),
 });
+
+const telemetry: DeviceMessageKind<Telemetry, z.output<typeof telemetrySchema>> = {
+  messageName: 'loupe.v1.Telemetry',
+  decode: (payload) => Telemetry.decode(payload),
+  schema: telemetrySchema,
+  refusal: (_fault, detail) => new InvalidTelemetryError(detail),
+};
 
 /**
  * Decodes and checks one Telemetry message (proto/loupe/v1/telemetry.proto).
@@ -27,23 +46,7 @@ const telemetrySchema = z.object({
  * is refused rather than trusted.
  */
 export function readTelemetry(topic: DeviceTopic, payload: Buffer): DeviceReport {
-  let decoded: Telemetry;
-  try {
-    decoded = Telemetry.decode(payload);
-  } catch (error) {
-    throw new InvalidTelemetryError(`not a loupe.v1.Telemetry message: ${(error as Error).message}`);
-  }
-  const parsed = telemetrySchema.safeParse(decoded);
-  const stats = decoded.modelStats ? modelStatsFromWire(decoded.modelStats) : undefined;
-  const issues = [...(parsed.error?.issues.map((issue) => issue.message) ?? []), ...(stats && 'issues' in stats ? stats.issues : [])];
-  if (!parsed.success || issues.length > 0) throw new InvalidTelemetryError(issues.join('; '));
-  const { device, agentVersion, model, provider } = parsed.data;
-  const modelStats = stats && 'stats' in stats ? stats.stats : undefined;
-  if (device && (device.siteId !== topic.siteId || device.deviceId !== topic.deviceId)) {
-    throw new InvalidTelemetryError(
-      `payload names device ${device.siteId}/${device.deviceId} but was published on ${topic.siteId}/${topic.deviceId}`,
-    );
-  }
+  const { agentVersion, model, provider, modelStats } = readDeviceMessage(telemetry, topic, payload);
   return {
     siteId: topic.siteId,
     deviceId: topic.deviceId,

@@ -1,5 +1,8 @@
-import { decodeReportedState, InvalidReportedStateError, updateStatusName, type ModelVersion, type UpdateStatusName } from '@loupe/device-state';
+import { InvalidReportedStateError, reportedStateSchema, updateStatusName, type ModelVersion, type UpdateStatusName } from '@loupe/device-state';
+import { ReportedState } from '@loupe/proto';
 import type { DeviceTopic } from '@loupe/topics';
+import type { z } from 'zod';
+import { readDeviceMessage, type DeviceMessageKind } from '../../devices/device-message';
 
 /** A device's ReportedState as the cloud keeps it (device_model_states.reported) and serves it to the fleet page. */
 export interface ReportedStateRecord {
@@ -16,15 +19,20 @@ export interface ReportedStateRecord {
   crashes: number;
 }
 
+const reportedState: DeviceMessageKind<ReportedState, z.output<typeof reportedStateSchema>> = {
+  messageName: 'loupe.v1.ReportedState',
+  decode: (payload) => ReportedState.decode(payload),
+  schema: reportedStateSchema,
+  describeIssue: (issue) => `${issue.path.join('.')}: ${issue.message}`,
+  refusal: (_fault, detail) => new InvalidReportedStateError(detail),
+};
+
 /**
  * Decodes and checks one ReportedState (proto/loupe/v1/state.proto). The
  * topic is the authority on who sent it.
  */
 export function readReportedState(topic: DeviceTopic, payload: Buffer): ReportedStateRecord {
-  const report = decodeReportedState(payload);
-  if (report.device && (report.device.siteId !== topic.siteId || report.device.deviceId !== topic.deviceId)) {
-    throw new InvalidReportedStateError(`payload names device ${report.device.siteId}/${report.device.deviceId} but was published on ${topic.siteId}/${topic.deviceId}`);
-  }
+  const report = readDeviceMessage(reportedState, topic, payload);
   return {
     generation: report.generation,
     reportedAt: report.reportedAt.toISOString(),
