@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { redactUrl } from '@loupe/config';
+import { WakeableLoop } from '@loupe/service';
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Backoff } from '@loupe/service';
@@ -105,8 +106,8 @@ export class MqttLink extends EventEmitter {
   private readonly router = new TopicRouter();
   private readonly backoff: Backoff;
   private readonly log: Logger;
-  private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  /** Connects, serves until the connection closes, and waits out the backoff; stop() cuts the wait short. */
+  private readonly reconnects: WakeableLoop;
   /** What the broker's CONNACK said it takes, on MQTT 5. */
   private brokerMaxPacketBytes: number | undefined;
 
@@ -115,6 +116,9 @@ export class MqttLink extends EventEmitter {
     this.backoff = options.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000 });
     this.version = options.protocolVersion ?? 5;
     this.log = options.logger.child({ component: 'mqtt-link', clientId: options.clientId });
+    this.reconnects = new WakeableLoop(() => this.connectAgain(), {
+      onError: (error) => this.log.error({ err: (error as Error).message }, 'MQTT link failed; reconnecting'),
+    });
   }
 
   get state(): MqttLinkState {
@@ -132,8 +136,7 @@ export class MqttLink extends EventEmitter {
 
   /** Starts connecting in the background; the link retries until stop(). */
   start(): void {
-    if (this.loop) return;
-    this.loop = this.run();
+    this.reconnects.start();
   }
 
   /** Resolves once connected; rejects after `timeoutMs`. */
@@ -228,29 +231,27 @@ export class MqttLink extends EventEmitter {
   /** Disconnects cleanly and stops reconnecting. */
   async stop(): Promise<void> {
     this.current = 'stopped';
-    this.wakeUp?.();
+    const reconnectsEnded = this.reconnects.stop();
     const client = this.connection?.client;
     // A graceful DISCONNECT tells the broker not to publish a will message.
     if (client) await client.endAsync(!client.connected);
-    await this.loop;
+    await reconnectsEnded;
     this.connection = undefined;
   }
 
-  // A method, not an inline comparison: stop() changes the state while run() awaits.
+  // A method, not an inline comparison: stop() changes the state while a connection is served.
   private isStopped(): boolean {
     return this.current === 'stopped';
   }
 
-  private async run(): Promise<void> {
-    while (!this.isStopped()) {
-      try {
-        if ((await this.connectAndServe()) === 'retry-with-3.1.1') continue;
-      } catch (error) {
-        this.log.error({ err: (error as Error).message }, 'MQTT link failed; reconnecting');
-      }
-      if (this.isStopped()) return;
-      await this.sleep(this.backoff.next());
+  /** One connection from connect to close; returns how long to wait before the next. */
+  private async connectAgain(): Promise<number> {
+    try {
+      if ((await this.connectAndServe()) === 'retry-with-3.1.1') return 0;
+    } catch (error) {
+      this.log.error({ err: (error as Error).message }, 'MQTT link failed; reconnecting');
     }
+    return this.isStopped() ? 0 : this.backoff.next();
   }
 
   /** One connection from connect to close. */
@@ -372,15 +373,5 @@ export class MqttLink extends EventEmitter {
       return;
     }
     this.emit('connected', this.version);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 }
