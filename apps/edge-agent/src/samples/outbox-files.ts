@@ -12,6 +12,29 @@ export interface StoredSample {
 /** A sample as its producer describes it; the outbox measures its bytes and counts its attempts. */
 export type NewSample = Omit<StoredSample, 'bytes' | 'attempts'>;
 
+/** The samples the outbox has handed out and not yet had back (removed, released or quarantined), at most. */
+export interface InFlightWindow {
+  count: number;
+  /** One sample always fits, so none is too big to go. */
+  bytes: number;
+}
+
+/** Puts `sample` into `line`, kept in sending order: highest priority first, then oldest first. */
+export function insertInSendingOrder(line: StoredSample[], sample: StoredSample): void {
+  let low = 0;
+  let high = line.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (comesBefore(line[middle]!, sample)) low = middle + 1;
+    else high = middle;
+  }
+  line.splice(low, 0, sample);
+}
+
+function comesBefore(a: StoredSample, b: StoredSample): boolean {
+  return a.priority !== b.priority ? a.priority > b.priority : a.capturedAtMs <= b.capturedAtMs;
+}
+
 /** Sample ids the outbox can name files after (the agent's are UUIDs). */
 export const OUTBOX_SAMPLE_ID = /^[A-Za-z0-9-]{1,64}$/;
 

@@ -87,6 +87,23 @@ describe('SampleOutbox', () => {
     expect(await outbox.take(5)).toEqual([]);
   });
 
+  it('owns the in-flight window: takes only what it has room for, and has room again as samples come back', async () => {
+    const outbox = await SampleOutbox.open(await freshDirectory(), roomy, recordingDrops().events, logger);
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((id, index) => outbox.offer(sample(id, 0.9 - index / 10), Buffer.alloc(10, index))));
+    const ids = async (window: { count: number; bytes: number }) => (await outbox.takeWithinWindow(window, 16)).map((taken) => taken.sample.id);
+    const two = { count: 2, bytes: 1_000 };
+    expect(await ids(two)).toEqual(['a', 'b']);
+    expect(await ids(two)).toEqual([]);
+    await outbox.remove(['a']);
+    expect(await ids(two)).toEqual(['c']);
+    outbox.release('b');
+    expect(await ids(two)).toEqual(['b']);
+    // 20 bytes in flight: the next sample crosses a 25-byte bound and still goes, then none does.
+    expect(await ids({ count: 10, bytes: 25 })).toEqual(['d']);
+    expect(await ids({ count: 10, bytes: 25 })).toEqual([]);
+    expect((await outbox.takeWithinWindow({ count: 10, bytes: 1_000 }, 1)).map((taken) => taken.sample.id)).toEqual(['e']);
+  });
+
   it('comes back after a restart with every accepted sample, in the same order', async () => {
     const directory = await freshDirectory();
     const before = await SampleOutbox.open(directory, roomy, recordingDrops().events, logger);

@@ -5,10 +5,10 @@ import { isDiskFull } from '../storage/disk-full';
 import { fitWithinReserve } from '../storage/disk-reserve';
 import { makeDirectoryDurably } from '../storage/durable-files';
 import { nodeFileSystem, type FileSystem } from '../storage/file-system';
-import { fileNameOf, OUTBOX_SAMPLE_ID, parseFileName, type NewSample, type StoredSample } from './outbox-files';
+import { fileNameOf, insertInSendingOrder, OUTBOX_SAMPLE_ID, parseFileName, type InFlightWindow, type NewSample, type StoredSample } from './outbox-files';
 import { OutboxQuarantine, type QuarantineLimits, type QuarantineReason } from './outbox-quarantine';
 
-export type { NewSample, StoredSample } from './outbox-files';
+export type { InFlightWindow, NewSample, StoredSample } from './outbox-files';
 export type { QuarantineReason } from './outbox-quarantine';
 
 export interface OutboxLimits {
@@ -192,6 +192,20 @@ export class SampleOutbox {
   }
 
   /**
+   * What `window` has room for, at most `readAhead`, taken as take() does:
+   * the window holds every sample taken and not yet removed, released or
+   * quarantined. Nothing once either bound is reached (the sample that
+   * crosses one still goes).
+   */
+  takeWithinWindow(window: InFlightWindow, readAhead: number): Promise<Array<{ sample: StoredSample; payload: Buffer }>> {
+    let inFlightBytes = 0;
+    for (const sample of this.sending.values()) inFlightBytes += sample.bytes;
+    const bytes = window.bytes - inFlightBytes;
+    const count = bytes > 0 ? Math.max(0, window.count - this.sending.size) : 0;
+    return count === 0 ? Promise.resolve([]) : this.take(Math.min(count, readAhead), bytes);
+  }
+
+  /**
    * Puts an in-flight sample back in line: its send failed or was never
    * acknowledged. An `attempted` one has its attempt counted, in its file
    * name, before it can be read again.
@@ -370,16 +384,8 @@ export class SampleOutbox {
     return next;
   }
 
-  /** Keeps `waiting` ordered: highest priority first, then oldest first. */
   private insertWaiting(sample: StoredSample): void {
-    let low = 0;
-    let high = this.waiting.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (comesBefore(this.waiting[middle]!, sample)) low = middle + 1;
-      else high = middle;
-    }
-    this.waiting.splice(low, 0, sample);
+    insertInSendingOrder(this.waiting, sample);
   }
 
   private takeWaiting(id: string): StoredSample | undefined {
@@ -390,8 +396,4 @@ export class SampleOutbox {
   private pathOf(sample: StoredSample): string {
     return join(this.directory, READY, fileNameOf(sample));
   }
-}
-
-function comesBefore(a: StoredSample, b: StoredSample): boolean {
-  return a.priority !== b.priority ? a.priority > b.priority : a.capturedAtMs <= b.capturedAtMs;
 }

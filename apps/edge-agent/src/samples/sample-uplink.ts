@@ -72,9 +72,12 @@ export function countsAsAttempt(brokerAckedAt: number, lastCloudAckAt: number): 
  * instead, so no sample is resent forever while the cloud is answering.
  */
 export class SampleUplink {
-  /** Samples on their way: when the broker took each (infinite until it has) and when the cloud's ack is due. */
-  private readonly inFlight = new Map<string, { sample: StoredSample; bytes: number; brokerAckedAt: number; ackDueAt: number }>();
-  private inFlightBytes = 0;
+  /**
+   * Samples published and not yet settled: when the broker took each
+   * (infinite until it has) and when the cloud's ack is due. The window
+   * they count against is the outbox's.
+   */
+  private readonly inFlight = new Map<string, { sample: StoredSample; brokerAckedAt: number; ackDueAt: number }>();
   /** When the cloud last acknowledged or refused a sample. */
   private lastCloudAckAt = Number.NEGATIVE_INFINITY;
   private readonly pump: WakeableLoop;
@@ -124,9 +127,8 @@ export class SampleUplink {
 
   /** Sends what the window has room for; how long to sleep after (unless woken). */
   private async pumpOnce(): Promise<number> {
-    const room = this.room();
-    if (!this.link.connected || room.count === 0) return IDLE_MS;
-    const taken = await this.outbox.take(Math.min(room.count, READ_AHEAD), room.bytes);
+    if (!this.link.connected) return IDLE_MS;
+    const taken = await this.outbox.takeWithinWindow({ count: this.settings.window, bytes: this.settings.windowBytes }, READ_AHEAD);
     if (taken.length === 0) return IDLE_MS;
     for (const { sample, payload } of taken) {
       const unsendable = whyUnsendable(sample, payload);
@@ -140,17 +142,10 @@ export class SampleUplink {
     return 0;
   }
 
-  /** What the window has room for; none once either bound is reached (the sample that crosses one still goes). */
-  private room(): { count: number; bytes: number } {
-    const bytes = this.settings.windowBytes - this.inFlightBytes;
-    return { count: bytes > 0 ? Math.max(0, this.settings.window - this.inFlight.size) : 0, bytes };
-  }
-
   /** Publishes without waiting for the PUBACK, so the whole window is on the wire at once. */
   private send(sample: StoredSample, payload: Buffer): void {
     const { id } = sample;
-    this.inFlight.set(id, { sample, bytes: payload.byteLength, brokerAckedAt: Number.POSITIVE_INFINITY, ackDueAt: Number.POSITIVE_INFINITY });
-    this.inFlightBytes += payload.byteLength;
+    this.inFlight.set(id, { sample, brokerAckedAt: Number.POSITIVE_INFINITY, ackDueAt: Number.POSITIVE_INFINITY });
     this.link.publish(this.topics.samples, payload, { qos: 1 }).then(
       () => {
         const sent = this.inFlight.get(id);
@@ -171,13 +166,9 @@ export class SampleUplink {
     );
   }
 
-  /** Takes a sample out of the window; false if it was not in it. */
+  /** Stops waiting for a sample's ack; false if it was not awaited. */
   private forget(id: string): boolean {
-    const sent = this.inFlight.get(id);
-    if (!sent) return false;
-    this.inFlight.delete(id);
-    this.inFlightBytes -= sent.bytes;
-    return true;
+    return this.inFlight.delete(id);
   }
 
   private async onAck(payload: Buffer): Promise<void> {
@@ -221,7 +212,6 @@ export class SampleUplink {
       this.events.resent('link_lost');
     }
     this.inFlight.clear();
-    this.inFlightBytes = 0;
   }
 
   /** A token bucket holding at most one second of bandwidth. */
