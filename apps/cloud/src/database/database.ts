@@ -1,15 +1,17 @@
 import { isSingleSessionServer } from '@loupe/pglite-server';
-import { PrismaPg } from '@prisma/adapter-pg';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { MIGRATIONS_DIR } from '../migrations-dir';
-import { PrismaClient } from './generated/client';
+import type { DB } from './generated/database-types';
 import { applyMigrations, readMigrations } from './migration-runner';
-import { CatalogSafePool } from './pg-pool';
+import { PreparingPool } from './pg-pool';
 
 export interface Database {
-  prisma: PrismaClient;
-  pool: CatalogSafePool;
+  /** Queries typed from the Prisma schema (docs/database.md, "Queries"), over `pool`. */
+  db: Kysely<DB>;
+  /** For the statements not yet moved to Kysely, and for holding one connection across calls. */
+  pool: pg.Pool;
   /** Round trip to the server, for health checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -19,7 +21,7 @@ export async function openDatabase(
   options: { url: string; poolSize: number; migrate: boolean; migrationsDir?: string },
   logger: Logger,
 ): Promise<Database> {
-  const pool = new CatalogSafePool({ connectionString: options.url, max: await poolSizeFor(options.url, options.poolSize, logger) });
+  const pool = new PreparingPool({ connectionString: options.url, max: await poolSizeFor(options.url, options.poolSize, logger) });
   pool.on('error', (error) => logger.warn({ err: error.message }, 'idle database connection failed'));
   try {
     if (options.migrate) {
@@ -30,15 +32,14 @@ export async function openDatabase(
     await pool.end();
     throw error;
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
-    prisma,
+    db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }),
     pool,
     ping: async () => {
       await pool.query('SELECT 1');
     },
+    // Kysely holds nothing but the pool, so ending the pool closes both.
     close: async () => {
-      await prisma.$disconnect();
       await pool.end().catch(() => undefined);
     },
   };

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { statementNameOf } from './prepared-statement';
 
 /**
  * Catalog-internal types that travel as text, by Postgres OID, and the
@@ -49,5 +50,27 @@ function relabelNameColumns<T>(result: T): T {
 export class CatalogSafePool extends pg.Pool {
   constructor(config: pg.PoolConfig) {
     super({ ...config, Client: CatalogSafeClient });
+  }
+}
+
+/**
+ * A pg client that runs every statement text registered with
+ * registerStatement as that named prepared statement, whoever sends it:
+ * Kysely hands its connections only SQL text and values, so the name is
+ * found from the text here.
+ */
+class PreparingClient extends pg.Client {
+  override query(...args: unknown[]): never {
+    const [text, values, ...rest] = args;
+    const name = typeof text === 'string' && Array.isArray(values) ? statementNameOf(text) : undefined;
+    if (name === undefined) return (super.query as (...a: unknown[]) => never)(...args);
+    return (super.query as (...a: unknown[]) => never)({ name, text, values }, ...rest);
+  }
+}
+
+/** The cloud's pool: connections that run registered statements prepared (prepared-statement.ts). */
+export class PreparingPool extends pg.Pool {
+  constructor(config: pg.PoolConfig) {
+    super({ ...config, Client: PreparingClient });
   }
 }

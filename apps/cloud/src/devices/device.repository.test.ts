@@ -2,12 +2,12 @@ import { startTestDatabase, type TestDatabase } from '@loupe/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../database/database';
-import { PrismaDeviceRepository } from './device.repository';
+import { PostgresDeviceRepository } from './device.repository';
 
-describe('PrismaDeviceRepository', () => {
+describe('PostgresDeviceRepository', () => {
   let testDatabase: TestDatabase;
   let database: Database;
-  let repository: PrismaDeviceRepository;
+  let repository: PostgresDeviceRepository;
 
   beforeAll(async () => {
     testDatabase = await startTestDatabase();
@@ -15,7 +15,7 @@ describe('PrismaDeviceRepository', () => {
       { url: testDatabase.url, poolSize: testDatabase.maxConnections, migrate: true },
       pino({ level: 'silent' }),
     );
-    repository = new PrismaDeviceRepository(database.prisma);
+    repository = new PostgresDeviceRepository(database.db);
   });
   afterAll(async () => {
     await database?.close();

@@ -1,4 +1,5 @@
-import type { PrismaClient } from '../database/generated/client';
+import type { Kysely, Transaction } from 'kysely';
+import type { DB } from '../database/generated/database-types';
 import type { ModelStatsReport } from './device.service';
 
 /** What one telemetry message tells us about a device. */
@@ -29,55 +30,92 @@ export abstract class DeviceRepository {
   abstract list(): Promise<Device[]>;
 }
 
-export class PrismaDeviceRepository extends DeviceRepository {
-  constructor(private readonly prisma: PrismaClient) {
+export class PostgresDeviceRepository extends DeviceRepository {
+  constructor(private readonly db: Kysely<DB>) {
     super();
   }
 
   async recordSighting(s: DeviceSighting): Promise<void> {
     // One statement per table, no read-modify-write: concurrent consumers and
     // late, reordered telemetry cannot move last_seen_at backwards.
-    await this.prisma.$transaction([
-      this.prisma.$executeRaw`INSERT INTO sites (id) VALUES (${s.siteId}) ON CONFLICT (id) DO NOTHING`,
-      this.prisma.$executeRaw`
-        INSERT INTO devices (site_id, id, agent_version, model_name, model_version, provider, first_seen_at, last_seen_at)
-        VALUES (${s.siteId}, ${s.deviceId}, ${s.agentVersion}, ${s.model?.name ?? null}, ${s.model?.version ?? null},
-                ${s.provider}, ${s.seenAt}, ${s.seenAt})
-        ON CONFLICT (site_id, id) DO UPDATE SET
-          agent_version = EXCLUDED.agent_version,
-          model_name    = EXCLUDED.model_name,
-          model_version = EXCLUDED.model_version,
-          provider      = EXCLUDED.provider,
-          last_seen_at  = EXCLUDED.last_seen_at
-        WHERE devices.last_seen_at <= EXCLUDED.last_seen_at`,
-      ...(s.modelStats ? [this.recordModelStats(s.siteId, s.deviceId, s.modelStats, s.seenAt)] : []),
-    ]);
-  }
-
-  /** Counters only grow while a version serves; a reordered older message must not shrink them. */
-  private recordModelStats(siteId: string, deviceId: string, m: ModelStatsReport, seenAt: Date) {
-    return this.prisma.$executeRaw`
-      INSERT INTO device_model_stats (site_id, device_id, model_name, model_version, inspections, errors, rejects, uncertain,
-                                      confidence_histogram, p99_ms, shadow_version, shadow_compared, shadow_disagreed, updated_at)
-      VALUES (${siteId}, ${deviceId}, ${m.modelName}, ${m.modelVersion}, ${m.inspections}, ${m.errors}, ${m.rejects}, ${m.uncertain},
-              ${m.confidenceHistogram}::bigint[], ${m.p99Ms}, ${m.shadowVersion}, ${m.shadowCompared}, ${m.shadowDisagreed}, ${seenAt})
-      ON CONFLICT (site_id, device_id, model_name, model_version) DO UPDATE SET
-        inspections = EXCLUDED.inspections, errors = EXCLUDED.errors, rejects = EXCLUDED.rejects, uncertain = EXCLUDED.uncertain,
-        confidence_histogram = EXCLUDED.confidence_histogram, p99_ms = EXCLUDED.p99_ms, shadow_version = EXCLUDED.shadow_version,
-        shadow_compared = EXCLUDED.shadow_compared, shadow_disagreed = EXCLUDED.shadow_disagreed, updated_at = EXCLUDED.updated_at
-      WHERE device_model_stats.updated_at <= EXCLUDED.updated_at`;
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('sites').values({ id: s.siteId }).onConflict((oc) => oc.column('id').doNothing()).execute();
+      await trx
+        .insertInto('devices')
+        .values({
+          site_id: s.siteId,
+          id: s.deviceId,
+          agent_version: s.agentVersion,
+          model_name: s.model?.name ?? null,
+          model_version: s.model?.version ?? null,
+          provider: s.provider,
+          first_seen_at: s.seenAt,
+          last_seen_at: s.seenAt,
+        })
+        .onConflict((oc) =>
+          oc
+            .columns(['site_id', 'id'])
+            .doUpdateSet((eb) => ({
+              agent_version: eb.ref('excluded.agent_version'),
+              model_name: eb.ref('excluded.model_name'),
+              model_version: eb.ref('excluded.model_version'),
+              provider: eb.ref('excluded.provider'),
+              last_seen_at: eb.ref('excluded.last_seen_at'),
+            }))
+            .where('devices.last_seen_at', '<=', (eb) => eb.ref('excluded.last_seen_at')),
+        )
+        .execute();
+      if (s.modelStats) await recordModelStats(trx, s.siteId, s.deviceId, s.modelStats, s.seenAt);
+    });
   }
 
   async list(): Promise<Device[]> {
-    const rows = await this.prisma.device.findMany({ orderBy: [{ siteId: 'asc' }, { id: 'asc' }] });
+    const rows = await this.db.selectFrom('devices').selectAll().orderBy('site_id').orderBy('id').execute();
     return rows.map((row) => ({
-      siteId: row.siteId,
+      siteId: row.site_id,
       deviceId: row.id,
-      agentVersion: row.agentVersion,
-      model: row.modelName !== null && row.modelVersion !== null ? { name: row.modelName, version: row.modelVersion } : null,
+      agentVersion: row.agent_version,
+      model: row.model_name !== null && row.model_version !== null ? { name: row.model_name, version: row.model_version } : null,
       provider: row.provider,
-      firstSeenAt: row.firstSeenAt,
-      lastSeenAt: row.lastSeenAt,
+      firstSeenAt: row.first_seen_at,
+      lastSeenAt: row.last_seen_at,
     }));
   }
+}
+
+/** Counters only grow while a version serves; a reordered older message must not shrink them. */
+async function recordModelStats(db: Transaction<DB>, siteId: string, deviceId: string, m: ModelStatsReport, seenAt: Date): Promise<void> {
+  const counters = {
+    inspections: String(m.inspections),
+    errors: String(m.errors),
+    rejects: String(m.rejects),
+    uncertain: String(m.uncertain),
+    confidence_histogram: m.confidenceHistogram.map(String),
+    p99_ms: m.p99Ms,
+    shadow_version: m.shadowVersion,
+    shadow_compared: String(m.shadowCompared),
+    shadow_disagreed: String(m.shadowDisagreed),
+    updated_at: seenAt,
+  };
+  await db
+    .insertInto('device_model_stats')
+    .values({ site_id: siteId, device_id: deviceId, model_name: m.modelName, model_version: m.modelVersion, ...counters })
+    .onConflict((oc) =>
+      oc
+        .columns(['site_id', 'device_id', 'model_name', 'model_version'])
+        .doUpdateSet((eb) => ({
+          inspections: eb.ref('excluded.inspections'),
+          errors: eb.ref('excluded.errors'),
+          rejects: eb.ref('excluded.rejects'),
+          uncertain: eb.ref('excluded.uncertain'),
+          confidence_histogram: eb.ref('excluded.confidence_histogram'),
+          p99_ms: eb.ref('excluded.p99_ms'),
+          shadow_version: eb.ref('excluded.shadow_version'),
+          shadow_compared: eb.ref('excluded.shadow_compared'),
+          shadow_disagreed: eb.ref('excluded.shadow_disagreed'),
+          updated_at: eb.ref('excluded.updated_at'),
+        }))
+        .where('device_model_stats.updated_at', '<=', (eb) => eb.ref('excluded.updated_at')),
+    )
+    .execute();
 }
