@@ -98,7 +98,7 @@ for (const { broker: brokerName, start, missing } of legs) describeWhere(missing
   beforeAll(async () => {
     testDatabase = await startTestDatabase();
     database = await openDatabase({ url: testDatabase.url, poolSize: 4, migrate: true }, pino({ level: 'silent' }));
-    const repository = new DeviceIdentityRepository(database.pool);
+    const repository = new DeviceIdentityRepository(database.db);
     const credentials = new DeviceCredentials(repository);
     const topics = new DeviceTopics(`test/${uniqueName('acl')}/loupe/v1`);
     broker = await start({ topics, repository, credentials });

@@ -40,7 +40,7 @@ describe.each(legs.filter((leg) => leg.available))('the packet size limit of $br
   beforeAll(async () => {
     testDatabase = await startTestDatabase();
     database = await openDatabase({ url: testDatabase.url, poolSize: 2, migrate: true }, pino({ level: 'silent' }));
-    const repository = new DeviceIdentityRepository(database.pool);
+    const repository = new DeviceIdentityRepository(database.db);
     topics = new DeviceTopics(`test/${uniqueName('packets')}/loupe/v1`);
     broker = await start({ topics, repository, credentials: new DeviceCredentials(repository) });
   }, 60_000);

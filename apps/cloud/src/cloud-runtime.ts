@@ -94,7 +94,7 @@ export async function startCloud(config: CloudConfig, logger: Logger): Promise<R
     const metrics = new CloudMetrics();
     const topics = new DeviceTopics(config.mqtt.topicRoot);
     const identityMetrics = new IdentityMetrics(metrics.registry);
-    const deviceCredentials = new DeviceCredentials(new DeviceIdentityRepository(database.pool));
+    const deviceCredentials = new DeviceCredentials(new DeviceIdentityRepository(database.db));
     const configuredAccount =
       config.mqtt.username !== undefined && config.mqtt.password !== undefined ? { username: config.mqtt.username, password: config.mqtt.password } : undefined;
     // How the cloud's own links sign in: as configured, or on the embedded broker with an account made up for this process.

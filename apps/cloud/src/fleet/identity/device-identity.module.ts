@@ -17,7 +17,7 @@ import { MosquittoConfigService } from './mosquitto-config.service';
 @Module({
   controllers: [DeviceIdentityController],
   providers: [
-    { provide: DeviceIdentityRepository, useFactory: (db: Database) => new DeviceIdentityRepository(db.pool), inject: [DATABASE] },
+    { provide: DeviceIdentityRepository, useFactory: (db: Database) => new DeviceIdentityRepository(db.db), inject: [DATABASE] },
     {
       provide: EnrollmentService,
       useFactory: (repository: DeviceIdentityRepository, credentials: DeviceCredentials, clock: Clock, metrics: IdentityMetrics, accounts: BrokerAccounts | null) =>

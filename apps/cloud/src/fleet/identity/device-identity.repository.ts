@@ -1,5 +1,5 @@
-import type pg from 'pg';
-import { inTransaction } from '../../database/transaction';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../database/generated/database-types';
 import type { EnrollmentRefusal } from './identity.errors';
 
 export interface DeviceRef {
@@ -22,23 +22,22 @@ export interface NewEnrollmentToken extends DeviceRef {
 
 export type Redemption = { enrolled: DeviceRef & { fleetGroup: string } } | { refused: EnrollmentRefusal; detail?: string };
 
-interface TokenRow {
-  site_id: string;
-  device_id: string;
-  fleet_group: string;
-  expires_at: Date;
-  used_at: Date | null;
-}
-
 /** Enrollment tokens and device credentials. Tokens are kept as SHA-256 only, secrets as Mosquitto hashes. */
 export class DeviceIdentityRepository {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly db: Kysely<DB>) {}
 
   async createToken(token: NewEnrollmentToken): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO enrollment_tokens (token_hash, site_id, device_id, fleet_group, created_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [token.tokenHash, token.siteId, token.deviceId, token.fleetGroup, token.createdBy, token.expiresAt],
-    );
+    await this.db
+      .insertInto('enrollment_tokens')
+      .values({
+        token_hash: token.tokenHash,
+        site_id: token.siteId,
+        device_id: token.deviceId,
+        fleet_group: token.fleetGroup,
+        created_by: token.createdBy,
+        expires_at: token.expiresAt,
+      })
+      .execute();
   }
 
   /**
@@ -55,26 +54,33 @@ export class DeviceIdentityRepository {
     at: Date,
     { claimed, beforeCommit }: { claimed?: DeviceRef | undefined; beforeCommit?: (device: DeviceRef) => Promise<void> } = {},
   ): Promise<Redemption> {
-    return inTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<TokenRow>(
-        'SELECT site_id, device_id, fleet_group, expires_at, used_at FROM enrollment_tokens WHERE token_hash = $1 FOR UPDATE',
-        [tokenHash],
-      );
-      const token = rows[0];
+    return this.db.transaction().execute(async (trx) => {
+      const token = await trx
+        .selectFrom('enrollment_tokens')
+        .select(['site_id', 'device_id', 'fleet_group', 'expires_at', 'used_at'])
+        .where('token_hash', '=', tokenHash)
+        .forUpdate()
+        .executeTakeFirst();
       if (!token) return { refused: 'token-unknown' };
       if (token.used_at) return { refused: 'token-used', detail: `used at ${token.used_at.toISOString()}` };
       if (token.expires_at <= at) return { refused: 'token-expired', detail: `expired at ${token.expires_at.toISOString()}` };
       if (claimed && (claimed.siteId !== token.site_id || claimed.deviceId !== token.device_id)) {
         return { refused: 'token-for-another-device', detail: `it enrolls ${token.site_id}/${token.device_id}, not ${claimed.siteId}/${claimed.deviceId}` };
       }
-      await client.query('UPDATE enrollment_tokens SET used_at = $2 WHERE token_hash = $1', [tokenHash, at]);
+      await trx.updateTable('enrollment_tokens').set({ used_at: at }).where('token_hash', '=', tokenHash).execute();
       // Enrolling again replaces the secret and lifts a revocation: issuing the token was the admin's decision.
-      await client.query(
-        `INSERT INTO device_credentials (site_id, device_id, secret_hash, fleet_group, enrolled_at, revoked_at) VALUES ($1, $2, $3, $4, $5, NULL)
-         ON CONFLICT (site_id, device_id) DO UPDATE SET
-           secret_hash = EXCLUDED.secret_hash, fleet_group = EXCLUDED.fleet_group, enrolled_at = EXCLUDED.enrolled_at, revoked_at = NULL`,
-        [token.site_id, token.device_id, secretHash, token.fleet_group, at],
-      );
+      await trx
+        .insertInto('device_credentials')
+        .values({ site_id: token.site_id, device_id: token.device_id, secret_hash: secretHash, fleet_group: token.fleet_group, enrolled_at: at, revoked_at: null })
+        .onConflict((oc) =>
+          oc.columns(['site_id', 'device_id']).doUpdateSet((eb) => ({
+            secret_hash: eb.ref('excluded.secret_hash'),
+            fleet_group: eb.ref('excluded.fleet_group'),
+            enrolled_at: eb.ref('excluded.enrolled_at'),
+            revoked_at: null,
+          })),
+        )
+        .execute();
       await beforeCommit?.({ siteId: token.site_id, deviceId: token.device_id });
       return { enrolled: { siteId: token.site_id, deviceId: token.device_id, fleetGroup: token.fleet_group } };
     });
@@ -82,19 +88,25 @@ export class DeviceIdentityRepository {
 
   /** The device's credential unless it was revoked. */
   async activeCredential(device: DeviceRef): Promise<DeviceCredential | undefined> {
-    const { rows } = await this.pool.query<{ fleet_group: string; secret_hash: string }>(
-      'SELECT fleet_group, secret_hash FROM device_credentials WHERE site_id = $1 AND device_id = $2 AND revoked_at IS NULL',
-      [device.siteId, device.deviceId],
-    );
-    const row = rows[0];
+    const row = await this.db
+      .selectFrom('device_credentials')
+      .select(['fleet_group', 'secret_hash'])
+      .where('site_id', '=', device.siteId)
+      .where('device_id', '=', device.deviceId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
     return row && { ...device, fleetGroup: row.fleet_group, secretHash: row.secret_hash };
   }
 
   /** Every device that may sign in, ordered by site and device. */
   async activeCredentials(): Promise<DeviceCredential[]> {
-    const { rows } = await this.pool.query<{ site_id: string; device_id: string; fleet_group: string; secret_hash: string }>(
-      'SELECT site_id, device_id, fleet_group, secret_hash FROM device_credentials WHERE revoked_at IS NULL ORDER BY site_id, device_id',
-    );
+    const rows = await this.db
+      .selectFrom('device_credentials')
+      .select(['site_id', 'device_id', 'fleet_group', 'secret_hash'])
+      .where('revoked_at', 'is', null)
+      .orderBy('site_id')
+      .orderBy('device_id')
+      .execute();
     return rows.map((row) => ({ siteId: row.site_id, deviceId: row.device_id, fleetGroup: row.fleet_group, secretHash: row.secret_hash }));
   }
 
@@ -106,14 +118,22 @@ export class DeviceIdentityRepository {
    * there is a credential; when it throws, nothing is revoked.
    */
   revoke(device: DeviceRef, at: Date, { beforeCommit }: { beforeCommit?: () => Promise<void> } = {}): Promise<Date | undefined> {
-    return inTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<{ revoked_at: Date }>(
-        `UPDATE device_credentials SET revoked_at = COALESCE(revoked_at, $3) WHERE site_id = $1 AND device_id = $2 RETURNING revoked_at`,
-        [device.siteId, device.deviceId, at],
-      );
-      await client.query('DELETE FROM enrollment_tokens WHERE site_id = $1 AND device_id = $2 AND used_at IS NULL', [device.siteId, device.deviceId]);
-      if (rows[0]) await beforeCommit?.();
-      return rows[0]?.revoked_at;
+    return this.db.transaction().execute(async (trx) => {
+      const revoked = await trx
+        .updateTable('device_credentials')
+        .set((eb) => ({ revoked_at: eb.fn.coalesce('revoked_at', eb.val(at)) }))
+        .where('site_id', '=', device.siteId)
+        .where('device_id', '=', device.deviceId)
+        .returning('revoked_at')
+        .executeTakeFirst();
+      await trx
+        .deleteFrom('enrollment_tokens')
+        .where('site_id', '=', device.siteId)
+        .where('device_id', '=', device.deviceId)
+        .where('used_at', 'is', null)
+        .execute();
+      if (revoked) await beforeCommit?.();
+      return revoked?.revoked_at ?? undefined;
     });
   }
 }
