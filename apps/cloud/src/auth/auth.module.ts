@@ -16,7 +16,7 @@ const SESSION_MS = 12 * 3600 * 1000;
 @Module({
   controllers: [AuthController, UsersController],
   providers: [
-    { provide: USER_REPOSITORY, useFactory: (db: Database) => new UserRepository(db.pool), inject: [DATABASE] },
+    { provide: USER_REPOSITORY, useFactory: (db: Database) => new UserRepository(db.db), inject: [DATABASE] },
     {
       provide: AuthService,
       useFactory: (users: UserRepository, hashing: HashingLimits, metrics: CloudMetrics) =>

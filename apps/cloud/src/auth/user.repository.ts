@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '@loupe/service';
-import type pg from 'pg';
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../database/generated/database-types';
+import { preparedQuery } from '../database/prepared-query';
 import type { Role } from './roles';
 
 export interface User {
@@ -8,10 +10,6 @@ export interface User {
   email: string;
   name: string;
   role: Role;
-}
-
-interface UserRow extends User {
-  password_hash: string;
 }
 
 /** The email is taken (HTTP 409). */
@@ -23,47 +21,58 @@ export class EmailTakenError extends DomainError {
   }
 }
 
+// Every signed-in request asks this, so Postgres plans it once per connection.
+const liveSession = preparedQuery('auth-live-session', (db, p: { tokenHash: string }) =>
+  db
+    .selectFrom('sessions as s')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .select(['u.id', 'u.email', 'u.name', 'u.role', 's.expires_at'])
+    .where('s.token_hash', '=', p.tokenHash)
+    .where('s.expires_at', '>', sql<Date>`now()`)
+    // Only create() writes users, and it takes a Role.
+    .$narrowType<{ role: Role }>(),
+);
+
 /** Users and their sessions. Tokens are kept as SHA-256 hashes only. */
 export class UserRepository {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly db: Kysely<DB>) {}
 
   async create(user: Omit<User, 'id'>, passwordHash: string): Promise<User> {
     const id = randomUUID();
-    const { rowCount } = await this.pool.query(
-      `INSERT INTO users (id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING`,
-      [id, user.email, user.name, user.role, passwordHash],
-    );
-    if (rowCount !== 1) throw new EmailTakenError(user.email);
+    const { numInsertedOrUpdatedRows } = await this.db
+      .insertInto('users')
+      .values({ id, email: user.email, name: user.name, role: user.role, password_hash: passwordHash })
+      .onConflict((oc) => oc.column('email').doNothing())
+      .executeTakeFirstOrThrow();
+    if (numInsertedOrUpdatedRows !== 1n) throw new EmailTakenError(user.email);
     return { id, ...user };
   }
 
   async findByEmail(email: string): Promise<(User & { passwordHash: string }) | undefined> {
-    const { rows } = await this.pool.query<UserRow>('SELECT id, email, name, role, password_hash FROM users WHERE email = $1', [email]);
-    const row = rows[0];
+    const row = await this.db
+      .selectFrom('users')
+      .select(['id', 'email', 'name', 'role', 'password_hash'])
+      .where('email', '=', email)
+      .$narrowType<{ role: Role }>()
+      .executeTakeFirst();
     return row && { id: row.id, email: row.email, name: row.name, role: row.role, passwordHash: row.password_hash };
   }
 
   async list(): Promise<User[]> {
-    const { rows } = await this.pool.query<User>('SELECT id, email, name, role FROM users ORDER BY email');
-    return rows;
+    return this.db.selectFrom('users').select(['id', 'email', 'name', 'role']).orderBy('email').$narrowType<{ role: Role }>().execute();
   }
 
   async startSession(userId: string, tokenHash: string, expiresAt: Date): Promise<void> {
-    await this.pool.query('INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)', [tokenHash, userId, expiresAt]);
+    await this.db.insertInto('sessions').values({ token_hash: tokenHash, user_id: userId, expires_at: expiresAt }).execute();
   }
 
   /** The user of a live session, and when the session ends. */
   async sessionOf(tokenHash: string): Promise<{ user: User; expiresAt: Date } | undefined> {
-    const { rows } = await this.pool.query<User & { expires_at: Date }>(
-      `SELECT u.id, u.email, u.name, u.role, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
-       WHERE s.token_hash = $1 AND s.expires_at > now()`,
-      [tokenHash],
-    );
-    const row = rows[0];
+    const [row] = (await liveSession.execute(this.db, { tokenHash })).rows;
     return row && { user: { id: row.id, email: row.email, name: row.name, role: row.role }, expiresAt: row.expires_at };
   }
 
   async endSession(tokenHash: string): Promise<void> {
-    await this.pool.query('DELETE FROM sessions WHERE token_hash = $1', [tokenHash]);
+    await this.db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
   }
 }
