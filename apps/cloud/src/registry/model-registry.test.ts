@@ -14,6 +14,7 @@ import { openDatabase, type Database } from '../database/database';
 import { CloudMetrics } from '../metrics/cloud-metrics';
 import { pcbAoiPackage } from '../testing/model-packages';
 import { ModelRegistry } from './model-registry';
+import { ModelVersionRepository } from './model-version.repository';
 import { ModelRefusedError, PackageValidation } from './package-validation';
 
 const workspace = resolve(import.meta.dirname, '..', '..', '..', '..');
@@ -37,7 +38,7 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
     database = await openDatabase({ url: testDatabase.url, poolSize: 4, migrate: true }, pino({ level: 'silent' }));
     scratch = await mkdtemp(join(tmpdir(), 'loupe-registry-'));
     const validation = new PackageValidation(() => Promise.resolve(new TrustedKeys([publisher.publicKey])), pino({ level: 'silent' }));
-    registry = new ModelRegistry(database.pool, new FolderBlobStore(join(scratch, 'blobs')), validation, registryKey, metrics);
+    registry = new ModelRegistry(new ModelVersionRepository(database.db), new FolderBlobStore(join(scratch, 'blobs')), validation, registryKey, metrics);
     authorId = randomUUID();
     await database.pool.query(`INSERT INTO users (id, email, name, role, password_hash) VALUES ($1, 'ml@example.com', 'ML engineer', 'engineer', 'x')`, [authorId]);
   }, 60_000);
@@ -185,7 +186,7 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
       check: () => blobs.check(),
     };
     const validation = new PackageValidation(() => Promise.resolve(new TrustedKeys([publisher.publicKey])), pino({ level: 'silent' }));
-    const flaky = new ModelRegistry(database.pool, failingOnce, validation, registryKey, metrics);
+    const flaky = new ModelRegistry(new ModelVersionRepository(database.db), failingOnce, validation, registryKey, metrics);
     const next = ((await database.pool.query<{ n: number }>(`SELECT COALESCE(max(version), 0) + 1 AS n FROM model_versions WHERE model_name = 'pcb-aoi'`)).rows[0]!).n;
     await expect(flaky.push(Readable.from(await pcbAoi()), {}, authorId)).rejects.toThrow('the database went away before the commit');
     // Another package gets the same number; its bytes differ from the blob the failed push left.

@@ -5,6 +5,7 @@ import type { Database } from '../database/database';
 import { BLOB_STORE, CLOUD_METRICS, DATABASE, LOGGER, REGISTRY_KEYS } from '../infrastructure.tokens';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
 import { ModelRegistry } from './model-registry';
+import { ModelVersionRepository } from './model-version.repository';
 import { ModelsController } from './models.controller';
 import { PackageValidation } from './package-validation';
 import type { RegistryKeys } from './registry-keys';
@@ -15,7 +16,9 @@ import type { RegistryKeys } from './registry-keys';
     {
       provide: ModelRegistry,
       useFactory: (db: Database, blobs: BlobStore, keys: RegistryKeys, logger: Logger, metrics: CloudMetrics) =>
-        new ModelRegistry(db.pool, blobs, new PackageValidation(() => keys.publishers(), logger.child({ component: 'registry' })), keys.signing, metrics),
+        new ModelRegistry(
+          new ModelVersionRepository(db.db),
+          blobs, new PackageValidation(() => keys.publishers(), logger.child({ component: 'registry' })), keys.signing, metrics),
       inject: [DATABASE, BLOB_STORE, REGISTRY_KEYS, LOGGER, CLOUD_METRICS],
     },
   ],
