@@ -1,4 +1,6 @@
-import type pg from 'pg';
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../../database/generated/database-types';
+import { preparedQuery, type PgQueryable } from '../../database/prepared-query';
 import { fromStoredDesiredState, toStoredDesiredState, type DesiredStateRecord, type StoredDesiredState } from './desired-state-record';
 import type { ReportedStateRecord } from './reported-state-payload';
 
@@ -12,13 +14,69 @@ export interface DesiredStateRow extends DeviceKey {
   desired: DesiredStateRecord;
 }
 
+// Every device in `siteIds`/`deviceIds` (pairwise) gets `desired` under a generation above any it has seen or answered.
+const desireAll = preparedQuery('fleet-desire', (db, p: { siteIds: string[]; deviceIds: string[]; desired: string }) =>
+  db
+    .insertInto('device_model_states')
+    .columns(['site_id', 'device_id', 'desired_generation', 'desired', 'updated_at'])
+    .expression((eb) =>
+      eb
+        .selectFrom(sql<{ site_id: string; device_id: string }>`unnest(${p.siteIds}::text[], ${p.deviceIds}::text[])`.as<'d'>(sql`d(site_id, device_id)`))
+        .select(['d.site_id', 'd.device_id', sql<string>`1`.as('desired_generation'), sql`${p.desired}::jsonb`.as('desired'), sql<Date>`now()`.as('updated_at')]),
+    )
+    .onConflict((oc) =>
+      oc.columns(['site_id', 'device_id']).doUpdateSet((eb) => ({
+        desired_generation: sql<string>`GREATEST(${eb.ref('device_model_states.desired_generation')}, ${eb.ref('device_model_states.reported_generation')}) + 1`,
+        desired: eb.ref('excluded.desired'),
+        updated_at: sql<Date>`now()`,
+      })),
+    )
+    .returning(['site_id', 'device_id', 'desired_generation']),
+);
+
+// Every device reports on every change, so this runs often.
+const keepNewestReport = preparedQuery(
+  'fleet-record-reported',
+  (db, p: { siteId: string; deviceId: string; generation: string; reported: string; reportedAt: string }) =>
+    db
+      .insertInto('device_model_states')
+      .values({
+        site_id: p.siteId,
+        device_id: p.deviceId,
+        reported_generation: p.generation,
+        reported: sql`${p.reported}::jsonb`,
+        reported_at: p.reportedAt,
+        updated_at: sql<Date>`now()`,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['site_id', 'device_id'])
+          .doUpdateSet((eb) => ({
+            reported_generation: eb.ref('excluded.reported_generation'),
+            reported: eb.ref('excluded.reported'),
+            reported_at: eb.ref('excluded.reported_at'),
+            updated_at: sql<Date>`now()`,
+          }))
+          .where((eb) =>
+            eb.or([
+              eb('device_model_states.reported_at', 'is', null),
+              eb(
+                eb.refTuple('excluded.reported_generation', 'excluded.reported_at'),
+                '>=',
+                eb.refTuple('device_model_states.reported_generation', 'device_model_states.reported_at'),
+              ),
+            ]),
+          ),
+      ),
+);
+
 /**
  * The desired and reported model state of every device, in
  * device_model_states. The desired side is written by rollouts; the reported
  * side by whatever consumes ReportedState.
  */
 export class DeviceModelStates {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly db: Kysely<DB>) {}
 
   /**
    * Sets what `devices` should run, each under a new generation. Runs on the
@@ -26,18 +84,13 @@ export class DeviceModelStates {
    * answered, too: a box that saw higher ones (a restored database, another
    * sender) would ignore a lower one forever.
    */
-  async desire(db: Pick<pg.PoolClient, 'query'>, devices: DeviceKey[], desired: DesiredStateRecord): Promise<DesiredStateRow[]> {
+  async desire(client: PgQueryable, devices: DeviceKey[], desired: DesiredStateRecord): Promise<DesiredStateRow[]> {
     if (devices.length === 0) return [];
-    const { rows } = await db.query<{ site_id: string; device_id: string; desired_generation: string }>(
-      `INSERT INTO device_model_states (site_id, device_id, desired_generation, desired, updated_at)
-       SELECT site_id, device_id, 1, $3::jsonb, now() FROM unnest($1::text[], $2::text[]) AS d(site_id, device_id)
-       ON CONFLICT (site_id, device_id) DO UPDATE SET
-         desired_generation = GREATEST(device_model_states.desired_generation, device_model_states.reported_generation) + 1,
-         desired = EXCLUDED.desired,
-         updated_at = now()
-       RETURNING site_id, device_id, desired_generation`,
-      [devices.map((d) => d.siteId), devices.map((d) => d.deviceId), JSON.stringify(toStoredDesiredState(desired))],
-    );
+    const { rows } = await desireAll.executeOn(client, {
+      siteIds: devices.map((d) => d.siteId),
+      deviceIds: devices.map((d) => d.deviceId),
+      desired: JSON.stringify(toStoredDesiredState(desired)),
+    });
     return rows.map((row) => ({ siteId: row.site_id, deviceId: row.device_id, generation: Number(row.desired_generation), desired }));
   }
 
@@ -47,18 +100,13 @@ export class DeviceModelStates {
    * not run backwards between two of its reports.
    */
   async recordReported(device: DeviceKey, report: ReportedStateRecord): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO device_model_states (site_id, device_id, reported_generation, reported, reported_at, updated_at)
-       VALUES ($1, $2, $3, $4::jsonb, $5, now())
-       ON CONFLICT (site_id, device_id) DO UPDATE SET
-         reported_generation = EXCLUDED.reported_generation,
-         reported = EXCLUDED.reported,
-         reported_at = EXCLUDED.reported_at,
-         updated_at = now()
-       WHERE device_model_states.reported_at IS NULL
-          OR (EXCLUDED.reported_generation, EXCLUDED.reported_at) >= (device_model_states.reported_generation, device_model_states.reported_at)`,
-      [device.siteId, device.deviceId, report.generation, JSON.stringify(report), report.reportedAt],
-    );
+    await keepNewestReport.execute(this.db, {
+      siteId: device.siteId,
+      deviceId: device.deviceId,
+      generation: String(report.generation),
+      reported: JSON.stringify(report),
+      reportedAt: report.reportedAt,
+    });
   }
 
   /**
@@ -67,12 +115,19 @@ export class DeviceModelStates {
    * commit and publish, a broker that dropped it).
    */
   async unanswered(rolloutId: string, olderThanMs: number): Promise<DesiredStateRow[]> {
-    const { rows } = await this.pool.query<{ site_id: string; device_id: string; desired_generation: string; desired: StoredDesiredState }>(
-      `SELECT site_id, device_id, desired_generation, desired FROM device_model_states
-       WHERE desired->>'rolloutId' = $1 AND reported_generation < desired_generation
-         AND updated_at <= now() - $2 * interval '1 millisecond'`,
-      [rolloutId, olderThanMs],
-    );
-    return rows.map((row) => ({ siteId: row.site_id, deviceId: row.device_id, generation: Number(row.desired_generation), desired: fromStoredDesiredState(row.desired) }));
+    const rows = await this.db
+      .selectFrom('device_model_states')
+      .select(['site_id', 'device_id', 'desired_generation', 'desired'])
+      .where(sql<string>`desired->>'rolloutId'`, '=', rolloutId)
+      .whereRef('reported_generation', '<', 'desired_generation')
+      .where('updated_at', '<=', sql<Date>`now() - ${olderThanMs} * interval '1 millisecond'`)
+      .execute();
+    return rows.map((row) => ({
+      siteId: row.site_id,
+      deviceId: row.device_id,
+      generation: Number(row.desired_generation),
+      // Only desire() writes it, from a DesiredStateRecord.
+      desired: fromStoredDesiredState(row.desired as StoredDesiredState),
+    }));
   }
 }

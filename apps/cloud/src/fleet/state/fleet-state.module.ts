@@ -17,7 +17,7 @@ import { ReportedStateConsumer } from './reported-state.consumer';
 @Module({
   imports: [RegistryModule],
   providers: [
-    { provide: DeviceModelStates, useFactory: (db: Database) => new DeviceModelStates(db.pool), inject: [DATABASE] },
+    { provide: DeviceModelStates, useFactory: (db: Database) => new DeviceModelStates(db.db), inject: [DATABASE] },
     { provide: FleetDevices, useFactory: (db: Database) => new FleetDevices(db.pool), inject: [DATABASE] },
     {
       provide: DesiredModels,
