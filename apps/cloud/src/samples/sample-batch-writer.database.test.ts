@@ -3,11 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestDatabase, type TestDatabase } from '@loupe/testing';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderBlobStore } from '../blobs/folder-blob-store';
 import { openDatabase, type Database } from '../database/database';
+import type { DB } from '../database/generated/database-types';
 import { LabelingQueue } from '../labeling/labeling-queue';
 import { SampleBatchWriter } from './sample-batch-writer';
 import type { SampleRecord } from './sample-payload';
@@ -51,7 +53,7 @@ describe('SampleBatchWriter on a real database', () => {
     testDatabase = await startTestDatabase();
     database = await openDatabase({ url: testDatabase.url, poolSize: testDatabase.maxConnections, migrate: true }, pino({ level: 'silent' }));
     folder = await mkdtemp(join(tmpdir(), 'loupe-writer-'));
-    writer = new SampleBatchWriter(new SampleRepository(database.pool), new FolderBlobStore(folder), new LabelingQueue(database.pool, 120), { maxBatch: 16, blobConcurrency: 4 });
+    writer = new SampleBatchWriter(new SampleRepository(database.db), new FolderBlobStore(folder), new LabelingQueue(database.pool, 120), { maxBatch: 16, blobConcurrency: 4 });
   });
   afterAll(async () => {
     await database?.close();
@@ -77,7 +79,7 @@ describe('SampleBatchWriter on a real database', () => {
 
   it("fails a sample as the cloud's own fault when Postgres cannot be reached", async () => {
     const unreachable = new pg.Pool({ connectionString: 'postgresql://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 2_000 });
-    const cut = new SampleBatchWriter(new SampleRepository(unreachable), new FolderBlobStore(folder), new LabelingQueue(unreachable, 120), { maxBatch: 16, blobConcurrency: 4 });
+    const cut = new SampleBatchWriter(new SampleRepository(new Kysely<DB>({ dialect: new PostgresDialect({ pool: unreachable }) })), new FolderBlobStore(folder), new LabelingQueue(unreachable, 120), { maxBatch: 16, blobConcurrency: 4 });
     const failure = await cut.store(sample(), 'samples/plant/aoi-1/unreachable.jpg').catch((error: unknown) => error);
     expect(classifyStorageFailure(failure)).toBe('infrastructure');
     await unreachable.end();

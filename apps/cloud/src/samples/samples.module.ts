@@ -25,7 +25,7 @@ const MAX_UNKNOWN_FAILURES = 5;
   imports: [LabelingModule],
   controllers: [SampleImageController],
   providers: [
-    { provide: SampleRepository, useFactory: (db: Database) => new SampleRepository(db.pool), inject: [DATABASE] },
+    { provide: SampleRepository, useFactory: (db: Database) => new SampleRepository(db.db), inject: [DATABASE] },
     {
       provide: SampleIngestConsumer,
       useFactory: (
