@@ -13,7 +13,7 @@ import { ReviewsController } from './reviews.controller';
 @Module({
   controllers: [ProjectsController, ClaimsController, ReviewsController],
   providers: [
-    { provide: ProjectRepository, useFactory: (db: Database) => new ProjectRepository(db.pool), inject: [DATABASE] },
+    { provide: ProjectRepository, useFactory: (db: Database) => new ProjectRepository(db.db), inject: [DATABASE] },
     { provide: DatasetExport, useFactory: (db: Database) => new DatasetExport(db.pool), inject: [DATABASE] },
     {
       provide: LabelingQueue,

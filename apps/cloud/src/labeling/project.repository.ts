@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { CreateProjectRequest, ProjectDto } from '@loupe/api-contracts';
 import { DomainError } from '@loupe/service';
-import type pg from 'pg';
-import { inTransaction } from '../database/transaction';
+import type { Kysely, Selectable } from 'kysely';
+import type { DB, Project } from '../database/generated/database-types';
 
 /** The name or the model is taken by another project (HTTP 409). */
 export class ProjectTakenError extends DomainError {
@@ -21,14 +21,10 @@ export class ProjectNotFoundError extends DomainError {
   }
 }
 
-interface ProjectRow {
-  id: string;
-  name: string;
-  model_name: string;
-  task: ProjectDto['task'];
-  classes: string[];
-  consensus: number;
-}
+const PROJECT_COLUMNS = ['id', 'name', 'model_name', 'task', 'classes', 'consensus'] as const;
+
+// Only create() writes projects, and it takes a validated CreateProjectRequest.
+type ProjectRow = Omit<Selectable<Project>, 'created_at' | 'task'> & { task: ProjectDto['task'] };
 
 const toDto = (row: ProjectRow): ProjectDto => ({
   id: row.id,
@@ -40,7 +36,7 @@ const toDto = (row: ProjectRow): ProjectDto => ({
 });
 
 export class ProjectRepository {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly db: Kysely<DB>) {}
 
   /**
    * Creates the project and queues the samples of its model already stored,
@@ -48,29 +44,31 @@ export class ProjectRepository {
    */
   async create(project: CreateProjectRequest): Promise<ProjectDto> {
     const id = randomUUID();
-    await inTransaction(this.pool, async (client) => {
-      const { rowCount } = await client.query(
-        `INSERT INTO projects (id, name, model_name, task, classes, consensus) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-        [id, project.name, project.modelName, project.task, project.classes, project.consensus],
-      );
-      if (rowCount !== 1) throw new ProjectTakenError(project);
-      await client.query(
-        `INSERT INTO label_tasks (sample_id, project_id, priority)
-         SELECT s.id, $1, s.priority FROM samples s WHERE s.model_name = $2 ON CONFLICT (sample_id) DO NOTHING`,
-        [id, project.modelName],
-      );
+    await this.db.transaction().execute(async (trx) => {
+      const { numInsertedOrUpdatedRows } = await trx
+        .insertInto('projects')
+        .values({ id, name: project.name, model_name: project.modelName, task: project.task, classes: project.classes, consensus: project.consensus })
+        .onConflict((oc) => oc.doNothing())
+        .executeTakeFirstOrThrow();
+      if (numInsertedOrUpdatedRows !== 1n) throw new ProjectTakenError(project);
+      await trx
+        .insertInto('label_tasks')
+        .columns(['sample_id', 'project_id', 'priority'])
+        .expression((eb) => eb.selectFrom('samples as s').select(['s.id', eb.val(id).as('project_id'), 's.priority']).where('s.model_name', '=', project.modelName))
+        .onConflict((oc) => oc.column('sample_id').doNothing())
+        .execute();
     });
     return { id, ...project };
   }
 
   async list(): Promise<ProjectDto[]> {
-    const { rows } = await this.pool.query<ProjectRow>('SELECT id, name, model_name, task, classes, consensus FROM projects ORDER BY name');
+    const rows = await this.db.selectFrom('projects').select(PROJECT_COLUMNS).orderBy('name').$narrowType<{ task: ProjectDto['task'] }>().execute();
     return rows.map(toDto);
   }
 
   async get(id: string): Promise<ProjectDto> {
-    const { rows } = await this.pool.query<ProjectRow>('SELECT id, name, model_name, task, classes, consensus FROM projects WHERE id = $1', [id]);
-    if (!rows[0]) throw new ProjectNotFoundError(id);
-    return toDto(rows[0]);
+    const row = await this.db.selectFrom('projects').select(PROJECT_COLUMNS).where('id', '=', id).$narrowType<{ task: ProjectDto['task'] }>().executeTakeFirst();
+    if (!row) throw new ProjectNotFoundError(id);
+    return toDto(row);
   }
 }
