@@ -3,6 +3,7 @@ import type { Database } from '../database/database';
 import { CLOUD_METRICS, DATABASE, LABELING_SETTINGS } from '../infrastructure.tokens';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
 import { DatasetExport } from './dataset-export';
+import { DatasetExportRepository } from './dataset-export.repository';
 import { ClaimsController, ProjectsController } from './labeling.controller';
 import { LabelingQueue } from './labeling-queue';
 import { registerLabelingQueueGauge } from './labeling-queue-gauge';
@@ -14,7 +15,7 @@ import { ReviewsController } from './reviews.controller';
   controllers: [ProjectsController, ClaimsController, ReviewsController],
   providers: [
     { provide: ProjectRepository, useFactory: (db: Database) => new ProjectRepository(db.db), inject: [DATABASE] },
-    { provide: DatasetExport, useFactory: (db: Database) => new DatasetExport(db.pool), inject: [DATABASE] },
+    { provide: DatasetExport, useFactory: (db: Database) => new DatasetExport(new DatasetExportRepository(db.db)), inject: [DATABASE] },
     {
       provide: LabelingQueue,
       useFactory: (db: Database, settings: { leaseSeconds: number }) => new LabelingQueue(db.pool, settings.leaseSeconds),
