@@ -9,7 +9,7 @@ import type { ReportedStateRecord } from './reported-state-payload';
 const model = (version: string) => ({
   model: { name: 'pcb-aoi', version, sha256: 'a'.repeat(64) },
   package: { url: `/api/models/pcb-aoi/versions/${version}/package`, size: 1, sha256: 'b'.repeat(64) },
-  signature: { keyId: 'k', value: '' },
+  signature: { keyId: 'k', value: 'c2lnbmF0dXJl' },
 });
 
 const report = (generation: number, reportedAt: string, status: ReportedStateRecord['status'] = 'ACTIVE'): ReportedStateRecord => ({
