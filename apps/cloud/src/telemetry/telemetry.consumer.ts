@@ -1,9 +1,9 @@
 import type { MqttLink } from '@loupe/mqtt';
-import type { DeviceTopic, DeviceTopics } from '@loupe/topics';
+import type { DeviceTopics } from '@loupe/topics';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DeviceChannelSubscription } from '../devices/device-channel-subscription';
-import type { DeviceService } from '../devices/device.service';
+import type { DeviceReport, DeviceService } from '../devices/device.service';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
 import { InvalidTelemetryError, readTelemetry } from './telemetry-payload';
 
@@ -13,19 +13,24 @@ import { InvalidTelemetryError, readTelemetry } from './telemetry-payload';
  * next one; the broker's ack needs no coordination with the database.
  */
 export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly subscription: DeviceChannelSubscription;
-  private readonly log: Logger;
+  private readonly subscription: DeviceChannelSubscription<DeviceReport>;
 
   constructor(
     link: MqttLink,
     topics: DeviceTopics,
     private readonly shareGroup: string,
-    private readonly devices: DeviceService,
-    private readonly metrics: CloudMetrics,
+    devices: DeviceService,
+    metrics: CloudMetrics,
     logger: Logger,
   ) {
-    this.subscription = new DeviceChannelSubscription(link, topics, 'telemetry', (topic, payload) => this.consume(topic, payload));
-    this.log = logger.child({ component: 'telemetry-consumer' });
+    this.subscription = new DeviceChannelSubscription(link, topics, 'telemetry', {
+      read: readTelemetry,
+      record: (_topic, report) => devices.recordReport(report),
+      isRefusal: (error) => error instanceof InvalidTelemetryError,
+      outcomes: metrics.telemetryMessages,
+      noun: 'telemetry',
+      log: logger.child({ component: 'telemetry-consumer' }),
+    });
   }
 
   onApplicationBootstrap(): Promise<void> {
@@ -35,21 +40,5 @@ export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicat
   /** Stops taking messages and lets those in progress finish. */
   beforeApplicationShutdown(): Promise<void> {
     return this.subscription.drain();
-  }
-
-  private async consume(topic: DeviceTopic, payload: Buffer): Promise<void> {
-    const context = { siteId: topic.siteId, deviceId: topic.deviceId };
-    try {
-      await this.devices.recordReport(readTelemetry(topic, payload));
-      this.metrics.telemetryMessages.inc({ outcome: 'recorded' });
-    } catch (error) {
-      if (error instanceof InvalidTelemetryError) {
-        this.metrics.telemetryMessages.inc({ outcome: 'rejected' });
-        this.log.warn({ ...context, reason: error.message }, 'telemetry rejected');
-      } else {
-        this.metrics.telemetryMessages.inc({ outcome: 'failed' });
-        this.log.error({ ...context, err: (error as Error).message }, 'telemetry could not be recorded');
-      }
-    }
   }
 }

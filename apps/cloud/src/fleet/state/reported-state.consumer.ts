@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { DeviceChannelSubscription } from '../../devices/device-channel-subscription';
 import type { CloudMetrics } from '../../metrics/cloud-metrics';
 import type { DeviceModelStates } from './device-model-states';
-import { readReportedState } from './reported-state-payload';
+import { readReportedState, type ReportedStateRecord } from './reported-state-payload';
 
 const FAILED_STATUS_NAMES: readonly string[] = FAILED_UPDATE_STATUSES.map(updateStatusName);
 
@@ -16,7 +16,7 @@ const FAILED_STATUS_NAMES: readonly string[] = FAILED_UPDATE_STATUSES.map(update
  * every reconnect, so a message lost in a crash is soon replaced.
  */
 export class ReportedStateConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly subscription: DeviceChannelSubscription;
+  private readonly subscription: DeviceChannelSubscription<ReportedStateRecord>;
   private readonly log: Logger;
 
   constructor(
@@ -24,11 +24,18 @@ export class ReportedStateConsumer implements OnApplicationBootstrap, BeforeAppl
     topics: DeviceTopics,
     private readonly shareGroup: string,
     private readonly states: DeviceModelStates,
-    private readonly metrics: CloudMetrics,
+    metrics: CloudMetrics,
     logger: Logger,
   ) {
-    this.subscription = new DeviceChannelSubscription(link, topics, 'reported', (topic, payload) => this.consume(topic, payload));
     this.log = logger.child({ component: 'reported-state' });
+    this.subscription = new DeviceChannelSubscription(link, topics, 'reported', {
+      read: readReportedState,
+      record: (topic, report) => this.record(topic, report),
+      isRefusal: (error) => error instanceof InvalidReportedStateError,
+      outcomes: metrics.reportedStates,
+      noun: 'reported state',
+      log: this.log,
+    });
   }
 
   onApplicationBootstrap(): Promise<void> {
@@ -39,23 +46,11 @@ export class ReportedStateConsumer implements OnApplicationBootstrap, BeforeAppl
     return this.subscription.drain();
   }
 
-  private async consume(topic: DeviceTopic, payload: Buffer): Promise<void> {
+  private async record(topic: DeviceTopic, report: ReportedStateRecord): Promise<void> {
     const device = { siteId: topic.siteId, deviceId: topic.deviceId };
-    try {
-      const report = readReportedState(topic, payload);
-      await this.states.recordReported(device, report);
-      this.metrics.reportedStates.inc({ outcome: 'recorded' });
-      if (FAILED_STATUS_NAMES.includes(report.status)) {
-        this.log.warn({ ...device, status: report.status, error: report.error, generation: report.generation }, 'device reports a failed model update');
-      }
-    } catch (error) {
-      if (error instanceof InvalidReportedStateError) {
-        this.metrics.reportedStates.inc({ outcome: 'rejected' });
-        this.log.warn({ ...device, reason: error.message }, 'reported state rejected');
-      } else {
-        this.metrics.reportedStates.inc({ outcome: 'failed' });
-        this.log.error({ ...device, err: (error as Error).message }, 'reported state could not be recorded');
-      }
+    await this.states.recordReported(device, report);
+    if (FAILED_STATUS_NAMES.includes(report.status)) {
+      this.log.warn({ ...device, status: report.status, error: report.error, generation: report.generation }, 'device reports a failed model update');
     }
   }
 }
