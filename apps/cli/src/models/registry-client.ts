@@ -1,21 +1,14 @@
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { ModelRegistryServiceClient, type DownloadModelResponse, type ListModelsResponse, type ModelVersion, type PushHeader } from '@loupe/proto';
+import { DOMAIN_ERROR_KINDS, grpcStatusOf, REASON_TRAILER } from '@loupe/service';
 import { CloudFailedError, CloudRefusedError } from '../cloud/cloud.errors';
 
 export const DEFAULT_REGISTRY = '127.0.0.1:50052';
 const CHUNK_BYTES = 256 * 1024;
-const REFUSAL_TRAILER = 'loupe-refusal';
 
-// The caller asked for something the registry will not do; anything else is a failure to get an answer.
-const REFUSALS = new Set([
-  status.INVALID_ARGUMENT,
-  status.NOT_FOUND,
-  status.ALREADY_EXISTS,
-  status.PERMISSION_DENIED,
-  status.UNAUTHENTICATED,
-  status.FAILED_PRECONDITION,
-  status.RESOURCE_EXHAUSTED,
-]);
+// The caller asked for something the registry will not do: the status of every DomainError kind
+// but the cloud's own unavailability. Anything else is a failure to get an answer.
+const REFUSALS = new Set(DOMAIN_ERROR_KINDS.filter((kind) => kind !== 'unavailable' && kind !== 'deadline').map(grpcStatusOf));
 
 /** The cloud's ModelRegistry gRPC service, as the CLI uses it; errors become CloudRefusedError or CloudFailedError. */
 export class RegistryClient {
@@ -85,7 +78,7 @@ export class RegistryClient {
   }
 
   private translate(error: ServiceError): Error {
-    const reason = error.metadata?.get(REFUSAL_TRAILER)[0];
+    const reason = error.metadata?.get(REASON_TRAILER)[0];
     if (REFUSALS.has(error.code)) return new CloudRefusedError(`the registry refused: ${error.details}${reason ? ` (${String(reason)})` : ''}`);
     if (error.code === status.UNAVAILABLE) {
       return new CloudFailedError(`cannot reach the model registry at ${this.address}: ${error.details}; is the cloud running (npm start)? set LOUPE_REGISTRY or --registry`);
