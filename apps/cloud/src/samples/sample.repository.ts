@@ -78,6 +78,12 @@ export class SampleRepository {
     return new Map(rows.map((row) => [row.id, { siteId: row.site_id, deviceId: row.device_id, imageSha256: row.image_sha256 }]));
   }
 
+  /** Where a sample's image is kept and what it is, if the sample is stored. */
+  async imageOf(id: string): Promise<{ key: string; mediaType: string } | undefined> {
+    const row = await this.db.selectFrom('samples').select(['image_key', 'image_media_type']).where('id', '=', id).executeTakeFirst();
+    return row && { key: row.image_key, mediaType: row.image_media_type };
+  }
+
   /**
    * Keeps a refused payload's reason and first bytes. Its text is made
    * printable first: a dead letter must not be refused for the very
