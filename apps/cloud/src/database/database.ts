@@ -23,6 +23,10 @@ export async function openDatabase(
 ): Promise<Database> {
   const pool = new PreparingPool({ connectionString: options.url, max: await poolSizeFor(options.url, options.poolSize, logger) });
   pool.on('error', (error) => logger.warn({ err: error.message }, 'idle database connection failed'));
+  // pg emits 'error' on a checked-out client whose server goes away, and Kysely checks one out for
+  // every query: unheard, that event would end the process. The query itself is rejected, and the
+  // pool drops the dead client when it comes back.
+  pool.on('connect', (client) => client.on('error', (error) => logger.debug({ err: error.message }, 'database connection failed')));
   try {
     if (options.migrate) {
       const migrations = await readMigrations(options.migrationsDir ?? MIGRATIONS_DIR);
