@@ -1,15 +1,9 @@
 import { sql, type ControlledTransaction, type Kysely } from 'kysely';
 import type { DB } from '../database/generated/database-types';
+import type { SampleView } from './task-leases';
 
 /** A settled sample as an export writes it: its label, who gave it, and what the model said. */
-export interface SettledSample {
-  sampleId: string;
-  imageKey: string;
-  stationId: string;
-  capturedAt: Date;
-  modelVersion: string;
-  verdict: string;
-  prediction: unknown;
+export interface SettledSample extends SampleView {
   answer: { className?: string; boxes?: { className: string; x: number; y: number; width: number; height: number }[] };
   labelers: string[];
   reviewer: string | null;

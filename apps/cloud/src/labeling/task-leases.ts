@@ -64,17 +64,21 @@ export function claimBestRow(state: LeasedState, offerable: string, returning: s
 export const CLAIMED_COLUMNS = `t.sample_id, t.lease_token::text AS token, t.lease_expires_at, s.image_key, s.station_id,
   s.captured_at, s.model_version, s.verdict, s.prediction, s.reason`;
 
-export interface ClaimedSample {
+/** A sample as labeling shows it, to a labeler or in an export: its image and what the model said of it. */
+export interface SampleView {
   sampleId: string;
-  /** The fencing token: pass it back with every call on this lease. */
-  token: string;
-  expiresAt: Date;
   imageKey: string;
   stationId: string;
   capturedAt: Date;
   modelVersion: string;
   verdict: string;
   prediction: unknown;
+}
+
+export interface ClaimedSample extends SampleView {
+  /** The fencing token: pass it back with every call on this lease. */
+  token: string;
+  expiresAt: Date;
   reason: string;
 }
 

@@ -25,19 +25,10 @@ export interface ModelVersion {
 }
 
 /** A version about to be stored: what the registry decided, under the number addNextVersion gave it. */
-export interface NewModelVersion {
-  task: string;
-  packageKey: string;
-  packageSha256: string;
-  packageBytes: number;
-  manifest: PackageManifest;
-  validation: ValidationReport;
-  metrics: Record<string, number>;
-  datasetExport: string | null;
-  parentVersion: number | null;
-  notes: string;
-  authorId: string;
-}
+export type NewModelVersion = Pick<
+  ModelVersion,
+  'task' | 'packageSha256' | 'packageBytes' | 'manifest' | 'validation' | 'metrics' | 'datasetExport' | 'parentVersion' | 'notes'
+> & { packageKey: string; authorId: string };
 
 export interface ModelSummary {
   modelName: string;
