@@ -10,6 +10,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { makeObjectWritesAtomic } from './s3rver-atomic-put';
 import { honourConditionalPuts } from './s3rver-conditional-put';
 import { uniqueName } from './unique-name';
 
@@ -38,7 +39,8 @@ const S3RVER_KEY = 'S3RVER';
  * An S3-protocol store for one test file: the one at `S3_ENDPOINT` (with
  * `S3_REGION`, `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY`), or s3rver on a
  * loopback port over a temporary folder, which honours conditional puts as
- * S3 does (honourConditionalPuts).
+ * S3 does (honourConditionalPuts) and writes each object all or nothing
+ * (makeObjectWritesAtomic).
  */
 export async function startTestObjectStore(
   env: NodeJS.ProcessEnv = process.env,
@@ -65,6 +67,7 @@ export async function startTestObjectStore(
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
   const writes = new Map<string, number>();
   if (options.conditionalPuts !== false) honourConditionalPuts(server);
+  makeObjectWritesAtomic(server);
   onObjectWritten(server, bucket, (key) => writes.set(key, (writes.get(key) ?? 0) + 1));
   const { port } = await server.run();
   const store = {
