@@ -117,8 +117,10 @@ export const agentEnvSchema = z.object({
   }
 });
 
+type AgentEnv = z.output<typeof agentEnvSchema>;
+
 export interface AgentConfig {
-  logLevel: z.output<typeof agentEnvSchema>['LOG_LEVEL'];
+  logLevel: AgentEnv['LOG_LEVEL'];
   siteId: string;
   deviceId: string;
   mqtt: { url: string; username?: string; password?: string; topicRoot: string };
@@ -161,36 +163,9 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
     grpc: { host: e.GRPC_HOST, port: e.GRPC_PORT },
     ...(e.MODEL_MANIFEST === undefined ? {} : { modelManifest: resolve(e.MODEL_MANIFEST) }),
-    inference: {
-      providers: {
-        chain: e.EXECUTION_PROVIDERS,
-        tensorrt: {
-          fp16: e.TENSORRT_FP16,
-          int8: e.TENSORRT_INT8,
-          ...(e.TENSORRT_INT8_CALIBRATION_TABLE === undefined ? {} : { int8CalibrationTable: resolve(e.TENSORRT_INT8_CALIBRATION_TABLE) }),
-          engineCacheDir: resolve(e.TENSORRT_ENGINE_CACHE_DIR),
-          workspaceBytes: e.TENSORRT_WORKSPACE_BYTES,
-        },
-        cuda: { deviceId: e.CUDA_DEVICE_ID },
-        cpu: { intraOpThreads: e.CPU_INTRA_OP_THREADS, interOpThreads: e.CPU_INTER_OP_THREADS, spinWait: e.CPU_SPIN_WAIT },
-      },
-      batch: {
-        maxBatch: e.BATCH_MAX_SIZE,
-        maxDelayMs: e.BATCH_MAX_DELAY,
-        maxQueue: e.INFERENCE_QUEUE_LIMIT,
-        concurrentBatches: e.BATCH_CONCURRENCY,
-      },
-      maxImagePixels: e.MAX_IMAGE_PIXELS,
-      warmUpRuns: e.WARMUP_RUNS,
-    },
+    inference: inferenceSettings(e),
     sampling: { policy: e.SAMPLING_POLICY, maxImageBytes: e.SAMPLE_MAX_IMAGE_BYTES },
-    outbox: {
-      directory: resolve(e.OUTBOX_DIR),
-      maxBytes: e.OUTBOX_MAX_BYTES,
-      maxCount: e.OUTBOX_MAX_SAMPLES,
-      diskReserveBytes: e.OUTBOX_DISK_RESERVE_BYTES,
-      quarantine: { maxBytes: e.OUTBOX_QUARANTINE_MAX_BYTES, maxCount: e.OUTBOX_QUARANTINE_MAX_SAMPLES },
-    },
+    outbox: outboxSettings(e),
     uplink: {
       window: e.UPLINK_WINDOW,
       windowBytes: e.UPLINK_WINDOW_BYTES,
@@ -198,23 +173,62 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv): AgentConfig {
       bytesPerSecond: e.UPLINK_MAX_BYTES_PER_SECOND,
       maxAttempts: e.UPLINK_MAX_ATTEMPTS,
     },
-    ota: {
-      modelsDir: resolve(e.MODELS_DIR),
-      registryKeysFile: resolve(e.REGISTRY_KEYS_FILE),
-      diskReserveBytes: e.OTA_DISK_RESERVE_BYTES,
-      ...(e.OTA_TEST_KILL_AT === undefined ? {} : { testKillAt: e.OTA_TEST_KILL_AT }),
-      downloadStallTimeoutMs: e.OTA_DOWNLOAD_STALL_TIMEOUT,
-      selfTestLatencyBudgetMs: e.OTA_SELFTEST_LATENCY_BUDGET,
-      probation: {
-        windowMs: e.OTA_PROBATION_WINDOW,
-        budget: {
-          maxCrashes: e.OTA_PROBATION_MAX_CRASHES,
-          maxErrorRate: e.OTA_PROBATION_MAX_ERROR_RATE,
-          maxP99Ms: e.OTA_PROBATION_P99_BUDGET,
-          minInspections: e.OTA_PROBATION_MIN_INSPECTIONS,
-        },
+    ota: otaSettings(e),
+    shadow: { queueSize: e.SHADOW_QUEUE_SIZE },
+  };
+}
+
+function inferenceSettings(e: AgentEnv): PipelineSettings {
+  return {
+    providers: {
+      chain: e.EXECUTION_PROVIDERS,
+      tensorrt: {
+        fp16: e.TENSORRT_FP16,
+        int8: e.TENSORRT_INT8,
+        ...(e.TENSORRT_INT8_CALIBRATION_TABLE === undefined ? {} : { int8CalibrationTable: resolve(e.TENSORRT_INT8_CALIBRATION_TABLE) }),
+        engineCacheDir: resolve(e.TENSORRT_ENGINE_CACHE_DIR),
+        workspaceBytes: e.TENSORRT_WORKSPACE_BYTES,
+      },
+      cuda: { deviceId: e.CUDA_DEVICE_ID },
+      cpu: { intraOpThreads: e.CPU_INTRA_OP_THREADS, interOpThreads: e.CPU_INTER_OP_THREADS, spinWait: e.CPU_SPIN_WAIT },
+    },
+    batch: {
+      maxBatch: e.BATCH_MAX_SIZE,
+      maxDelayMs: e.BATCH_MAX_DELAY,
+      maxQueue: e.INFERENCE_QUEUE_LIMIT,
+      concurrentBatches: e.BATCH_CONCURRENCY,
+    },
+    maxImagePixels: e.MAX_IMAGE_PIXELS,
+    warmUpRuns: e.WARMUP_RUNS,
+  };
+}
+
+function outboxSettings(e: AgentEnv): AgentConfig['outbox'] {
+  return {
+    directory: resolve(e.OUTBOX_DIR),
+    maxBytes: e.OUTBOX_MAX_BYTES,
+    maxCount: e.OUTBOX_MAX_SAMPLES,
+    diskReserveBytes: e.OUTBOX_DISK_RESERVE_BYTES,
+    quarantine: { maxBytes: e.OUTBOX_QUARANTINE_MAX_BYTES, maxCount: e.OUTBOX_QUARANTINE_MAX_SAMPLES },
+  };
+}
+
+function otaSettings(e: AgentEnv): OtaSettings {
+  return {
+    modelsDir: resolve(e.MODELS_DIR),
+    registryKeysFile: resolve(e.REGISTRY_KEYS_FILE),
+    diskReserveBytes: e.OTA_DISK_RESERVE_BYTES,
+    ...(e.OTA_TEST_KILL_AT === undefined ? {} : { testKillAt: e.OTA_TEST_KILL_AT }),
+    downloadStallTimeoutMs: e.OTA_DOWNLOAD_STALL_TIMEOUT,
+    selfTestLatencyBudgetMs: e.OTA_SELFTEST_LATENCY_BUDGET,
+    probation: {
+      windowMs: e.OTA_PROBATION_WINDOW,
+      budget: {
+        maxCrashes: e.OTA_PROBATION_MAX_CRASHES,
+        maxErrorRate: e.OTA_PROBATION_MAX_ERROR_RATE,
+        maxP99Ms: e.OTA_PROBATION_P99_BUDGET,
+        minInspections: e.OTA_PROBATION_MIN_INSPECTIONS,
       },
     },
-    shadow: { queueSize: e.SHADOW_QUEUE_SIZE },
   };
 }
