@@ -12,10 +12,10 @@ import type { ShadowMetrics } from '../shadow/shadow-metrics';
 import { nodeFileSystem, type FileSystem } from '../storage/file-system';
 import { BoxStateFile } from './box-state-file';
 import { startBox } from './box-start';
-import { killingAt, NO_FAULT_POINTS, type OtaFaultPoint } from './fault-points';
+import { killingAt, NO_FAULT_POINTS, type FaultPoints, type OtaFaultPoint } from './fault-points';
 import { ModelSelfTest } from './model-self-test';
 import { ModelStore } from './model-store';
-import { ModelUpdater } from './model-updater';
+import { ModelUpdater, type UpdateExecutors } from './model-updater';
 import { ModelWarmUp } from './model-warm-up';
 import { OtaMetrics } from './ota-metrics';
 import { PackageDownload } from './package-download';
@@ -78,30 +78,11 @@ export function startModelUpdates(parts: ModelUpdatesParts): ModelUpdates {
   const now = parts.now ?? Date.now;
   const log = logger.child({ component: 'ota' });
   const metrics = new OtaMetrics(parts.registry);
-  const faults = settings.testKillAt ? killingAt(settings.testKillAt) : NO_FAULT_POINTS;
-  if (settings.testKillAt) log.warn({ faultPoint: settings.testKillAt }, 'OTA_TEST_KILL_AT is set: this agent will kill itself during an update (for tests only)');
+  const faults = faultPointsOf(settings, log);
   const store = new ModelStore(settings.modelsDir, parts.files ?? nodeFileSystem);
   const state = new BoxStateFile(store.stateFile, log, store.files);
   const reporter = new StateReporter(link, topics, identity, state, slot, metrics, logger);
-  const executors = {
-    download: new PackageDownload(
-      store,
-      {
-        stallTimeoutMs: settings.downloadStallTimeoutMs,
-        diskReserveBytes: settings.diskReserveBytes,
-        ...(parts.credentials ? { credentials: parts.credentials } : {}),
-      },
-      metrics,
-      logger,
-      faults,
-    ),
-    verification: new PackageVerification(store, settings.registryKeysFile, DEFAULT_UNPACK_LIMITS, logger, faults),
-    staging: new VersionStaging(store, state, logger, faults),
-    warmUp: new ModelWarmUp(activation, state, logger, faults),
-    selfTest: new ModelSelfTest(settings.selfTestLatencyBudgetMs, logger),
-    activation: new VersionActivation(activation, state, store, now, logger, faults),
-    rollback: new VersionRollback(activation, state, logger, faults),
-  };
+  const executors = updateExecutors(parts, { store, state, metrics, faults, now });
   const updater = new ModelUpdater({
     link,
     desiredTopic: topics.forDevice(identity.siteId, identity.deviceId, 'desired'),
@@ -139,5 +120,39 @@ export function startModelUpdates(parts: ModelUpdatesParts): ModelUpdates {
         log.error({ err: (error as Error).message }, 'could not record a clean stop; the next start counts this one as a crash');
       });
     },
+  };
+}
+
+function faultPointsOf(settings: OtaSettings, log: Logger): FaultPoints {
+  if (!settings.testKillAt) return NO_FAULT_POINTS;
+  log.warn({ faultPoint: settings.testKillAt }, 'OTA_TEST_KILL_AT is set: this agent will kill itself during an update (for tests only)');
+  return killingAt(settings.testKillAt);
+}
+
+/** One executor per kind of update step. */
+function updateExecutors(
+  parts: ModelUpdatesParts,
+  box: { store: ModelStore; state: BoxStateFile; metrics: OtaMetrics; faults: FaultPoints; now: () => number },
+): UpdateExecutors {
+  const { settings, activation, logger } = parts;
+  const { store, state, metrics, faults, now } = box;
+  return {
+    download: new PackageDownload(
+      store,
+      {
+        stallTimeoutMs: settings.downloadStallTimeoutMs,
+        diskReserveBytes: settings.diskReserveBytes,
+        ...(parts.credentials ? { credentials: parts.credentials } : {}),
+      },
+      metrics,
+      logger,
+      faults,
+    ),
+    verification: new PackageVerification(store, settings.registryKeysFile, DEFAULT_UNPACK_LIMITS, logger, faults),
+    staging: new VersionStaging(store, state, logger, faults),
+    warmUp: new ModelWarmUp(activation, state, logger, faults),
+    selfTest: new ModelSelfTest(settings.selfTestLatencyBudgetMs, logger),
+    activation: new VersionActivation(activation, state, store, now, logger, faults),
+    rollback: new VersionRollback(activation, state, logger, faults),
   };
 }
