@@ -168,39 +168,9 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
     labelerWebDir: resolve(e.LABELER_WEB_DIR),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
     dataDir,
-    database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, migrateOnStart: e.DATABASE_MIGRATE_ON_START }
-      : {
-          kind: 'embedded',
-          directory: resolve(dataDir, 'cloud', 'postgres'),
-          port: e.EMBEDDED_DATABASE_PORT,
-          // PGlite is a single session; see the embedded database notes in docs/configuration.md.
-          poolSize: 1,
-          migrateOnStart: e.DATABASE_MIGRATE_ON_START,
-        },
-    mqtt: {
-      topicRoot: e.MQTT_TOPIC_ROOT,
-      shareGroup: e.MQTT_SHARE_GROUP,
-      clientId: e.MQTT_CLIENT_ID,
-      ...(e.MQTT_USERNAME === undefined ? {} : { username: e.MQTT_USERNAME }),
-      ...(e.MQTT_PASSWORD === undefined ? {} : { password: e.MQTT_PASSWORD }),
-      broker: e.MQTT_URL
-        ? { kind: 'external', url: e.MQTT_URL }
-        : { kind: 'embedded', host: e.EMBEDDED_MQTT_HOST, port: e.EMBEDDED_MQTT_PORT },
-      deviceAccounts: e.MQTT_DEVICE_ACCOUNTS,
-    },
-    blobs: e.S3_BUCKET
-      ? {
-          kind: 's3',
-          bucket: e.S3_BUCKET,
-          region: e.S3_REGION,
-          forcePathStyle: e.S3_FORCE_PATH_STYLE,
-          ...(e.S3_ENDPOINT === undefined ? {} : { endpoint: e.S3_ENDPOINT }),
-          ...(e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
-            ? { credentials: { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } }
-            : {}),
-        }
-      : { kind: 'folder', directory: resolve(dataDir, 'cloud', 'blobs') },
+    database: databaseSettings(e, dataDir),
+    mqtt: mqttSettings(e),
+    blobs: blobStoreSettings(e, dataDir),
     samples: { maxSampleBytes: e.SAMPLE_MAX_BYTES, maxSampleAgeMs: e.SAMPLE_MAX_AGE, ingestConnections: e.INGEST_CONNECTIONS },
     labeling: { leaseSeconds: e.LABEL_LEASE / 1000 },
     admin: { email: e.ADMIN_EMAIL.toLowerCase(), ...(e.ADMIN_PASSWORD === undefined ? {} : { password: e.ADMIN_PASSWORD }) },
@@ -210,13 +180,63 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
       windowMs: e.SIGN_IN_WINDOW,
       hashing: { concurrent: e.PASSWORD_HASH_CONCURRENCY, waiting: e.PASSWORD_HASH_QUEUE },
     },
-    registry: {
-      signingKeyFile: resolve(e.REGISTRY_SIGNING_KEY_FILE ?? resolve(dataDir, 'cloud', 'registry', 'signing-key.pem')),
-      signingKeyConfigured: e.REGISTRY_SIGNING_KEY_FILE !== undefined,
-      publisherKeysFile: resolve(e.REGISTRY_PUBLISHER_KEYS_FILE ?? resolve(dataDir, 'cloud', 'registry', 'publisher-keys.pem')),
-      maxPackageBytes: e.REGISTRY_MAX_PACKAGE_BYTES,
-    },
+    registry: registrySettings(e, dataDir),
     ...(e.PUBLIC_URL === undefined ? {} : { publicUrl: e.PUBLIC_URL }),
     rollouts: { tickMs: e.ROLLOUT_TICK, leaderTtlMs: e.ROLLOUT_LEADER_TTL, republishAfterMs: e.ROLLOUT_REPUBLISH_AFTER },
+  };
+}
+
+/** Without DATABASE_URL, the embedded PGlite under DATA_DIR. */
+function databaseSettings(e: CloudEnv, dataDir: string): CloudConfig['database'] {
+  return e.DATABASE_URL
+    ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, migrateOnStart: e.DATABASE_MIGRATE_ON_START }
+    : {
+        kind: 'embedded',
+        directory: resolve(dataDir, 'cloud', 'postgres'),
+        port: e.EMBEDDED_DATABASE_PORT,
+        // PGlite is a single session; see the embedded database notes in docs/configuration.md.
+        poolSize: 1,
+        migrateOnStart: e.DATABASE_MIGRATE_ON_START,
+      };
+}
+
+/** Without MQTT_URL, the embedded broker. */
+function mqttSettings(e: CloudEnv): CloudConfig['mqtt'] {
+  return {
+    topicRoot: e.MQTT_TOPIC_ROOT,
+    shareGroup: e.MQTT_SHARE_GROUP,
+    clientId: e.MQTT_CLIENT_ID,
+    ...(e.MQTT_USERNAME === undefined ? {} : { username: e.MQTT_USERNAME }),
+    ...(e.MQTT_PASSWORD === undefined ? {} : { password: e.MQTT_PASSWORD }),
+    broker: e.MQTT_URL
+      ? { kind: 'external', url: e.MQTT_URL }
+      : { kind: 'embedded', host: e.EMBEDDED_MQTT_HOST, port: e.EMBEDDED_MQTT_PORT },
+    deviceAccounts: e.MQTT_DEVICE_ACCOUNTS,
+  };
+}
+
+/** Without S3_BUCKET, a folder under DATA_DIR. */
+function blobStoreSettings(e: CloudEnv, dataDir: string): CloudConfig['blobs'] {
+  return e.S3_BUCKET
+    ? {
+        kind: 's3',
+        bucket: e.S3_BUCKET,
+        region: e.S3_REGION,
+        forcePathStyle: e.S3_FORCE_PATH_STYLE,
+        ...(e.S3_ENDPOINT === undefined ? {} : { endpoint: e.S3_ENDPOINT }),
+        ...(e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+          ? { credentials: { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } }
+          : {}),
+      }
+    : { kind: 'folder', directory: resolve(dataDir, 'cloud', 'blobs') };
+}
+
+/** The key files default to DATA_DIR, where the registry generates its signing key at first start. */
+function registrySettings(e: CloudEnv, dataDir: string): CloudConfig['registry'] {
+  return {
+    signingKeyFile: resolve(e.REGISTRY_SIGNING_KEY_FILE ?? resolve(dataDir, 'cloud', 'registry', 'signing-key.pem')),
+    signingKeyConfigured: e.REGISTRY_SIGNING_KEY_FILE !== undefined,
+    publisherKeysFile: resolve(e.REGISTRY_PUBLISHER_KEYS_FILE ?? resolve(dataDir, 'cloud', 'registry', 'publisher-keys.pem')),
+    maxPackageBytes: e.REGISTRY_MAX_PACKAGE_BYTES,
   };
 }
