@@ -1,6 +1,6 @@
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { BrokerPrincipal, MqttAction } from '@loupe/topics';
-import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { withPacketSizeLimit } from './packet-size-limit';
 
@@ -42,9 +42,33 @@ export async function startEmbeddedBroker(
   gate: BrokerGate,
   logger: Logger,
 ): Promise<EmbeddedBroker> {
+  const broker = await Aedes.createBroker(gateHooks(gate, logger));
+  const connected = connectedClients(broker);
+  const { server, sockets } = await listen(broker, options, logger);
+  const { port } = server.address() as AddressInfo;
+  const url = `mqtt://${options.host}:${port}`;
+  logger.info({ url }, 'embedded MQTT broker (Aedes) started');
+  return {
+    url,
+    disconnect: (clientId) => {
+      const client = connected.get(clientId);
+      if (!client) return;
+      logger.info({ clientId }, 'disconnecting MQTT client');
+      client.close();
+    },
+    stop: async () => {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Aedes' authentication and authorization hooks, answered by the gate. */
+function gateHooks(gate: BrokerGate, logger: Logger): AedesOptions {
+  // The principal a client signed in as, for the ACL checks on what it sends afterwards.
   const principals = new WeakMap<Client, BrokerPrincipal>();
-  const connected = new Map<string, Client>();
-  const broker = await Aedes.createBroker({
+  return {
     authenticate: (client, username, password, done) => {
       gate.connect(client.id, username, password).then(
         (verdict) => {
@@ -78,12 +102,25 @@ export async function startEmbeddedBroker(
       logger.warn({ clientId: client.id, filter: subscription.topic }, 'MQTT subscription refused by the ACL');
       done(null, null);
     },
-  });
+  };
+}
+
+/** The connected clients by id, for `disconnect`. A client that took over an id keeps it when the old one goes. */
+function connectedClients(broker: Aedes): Map<string, Client> {
+  const connected = new Map<string, Client>();
   broker.on('clientReady', (client) => connected.set(client.id, client));
   broker.on('clientDisconnect', (client) => {
     if (connected.get(client.id) === client) connected.delete(client.id);
   });
+  return connected;
+}
 
+/** Listens for MQTT over TCP; the sockets are kept so that stop() can end them. */
+async function listen(
+  broker: Aedes,
+  options: { host: string; port: number; maxPacketBytes: number },
+  logger: Logger,
+): Promise<{ server: Server; sockets: Set<Socket> }> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -106,21 +143,5 @@ export async function startEmbeddedBroker(
     );
     server.listen(options.port, options.host, resolve);
   });
-  const { port } = server.address() as AddressInfo;
-  const url = `mqtt://${options.host}:${port}`;
-  logger.info({ url }, 'embedded MQTT broker (Aedes) started');
-  return {
-    url,
-    disconnect: (clientId) => {
-      const client = connected.get(clientId);
-      if (!client) return;
-      logger.info({ clientId }, 'disconnecting MQTT client');
-      client.close();
-    },
-    stop: async () => {
-      await new Promise<void>((resolve) => broker.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { server, sockets };
 }
