@@ -24,62 +24,87 @@ export interface HeldAcknowledgementOptions {
  */
 export function holdAcknowledgements(client: MqttClient, handle: MqttAckingHandler, options: HeldAcknowledgementOptions): void {
   const internals = client as unknown as { _sendPacket: SendPacket };
-  const send = internals._sendPacket.bind(client);
-  const handling = new Map<number, { handled: Promise<void>; topic: string }>();
-  let released = Promise.resolve();
-  let held = 0;
-  let failed = false;
-  let readNext: (() => void) | undefined;
+  const held = new HeldAcknowledgements(client, internals._sendPacket.bind(client), handle, options);
+  client.handleMessage = (packet: IPublishPacket, done) => held.handleMessage(packet, done);
+  internals._sendPacket = (packet, callback, ...rest) => held.sendPacket(packet, callback, ...rest);
+}
 
-  const fail = (error: unknown, topic: string) => {
-    if (failed) return;
-    failed = true;
-    options.onFailure(error as Error, topic);
-  };
+/** The PUBACKs of one connection, each held until its message's handler settles. */
+class HeldAcknowledgements {
+  /** QoS 1 messages whose PUBACK mqtt.js has not asked to send yet. */
+  private readonly handling = new Map<number, { handled: Promise<void>; topic: string }>();
+  /** Settles when every PUBACK held so far has gone out, in arrival order. */
+  private released = Promise.resolve();
+  private held = 0;
+  private failed = false;
+  /** Lets mqtt.js read the next packet; kept while `maxHeld` PUBACKs are held. */
+  private readNext: (() => void) | undefined;
 
-  client.handleMessage = (packet: IPublishPacket, done) => {
-    const handled = handle(packet.topic, packet.payload as Buffer);
+  constructor(
+    private readonly client: MqttClient,
+    private readonly send: SendPacket,
+    private readonly handle: MqttAckingHandler,
+    private readonly options: HeldAcknowledgementOptions,
+  ) {}
+
+  handleMessage(packet: IPublishPacket, done: (error?: Error) => void): void {
+    const handled = this.handle(packet.topic, packet.payload as Buffer);
     if (packet.qos !== 1 || packet.messageId === undefined) {
-      handled.then(() => done(), (error: unknown) => fail(error, packet.topic));
+      handled.then(() => done(), (error: unknown) => this.fail(error, packet.topic));
       return;
     }
     // Awaited in turn below; a rejection before its turn is not unhandled.
     handled.catch(() => undefined);
-    handling.set(packet.messageId, { handled, topic: packet.topic });
+    this.handling.set(packet.messageId, { handled, topic: packet.topic });
     // mqtt.js now calls _sendPacket with this message's PUBACK.
     done();
-  };
+  }
 
-  internals._sendPacket = (packet, callback, ...rest) => {
+  sendPacket(packet: Packet, callback?: (error?: Error) => void, ...rest: unknown[]): void {
     const messageId = packet.cmd === 'puback' ? packet.messageId : undefined;
-    const message = messageId === undefined ? undefined : handling.get(messageId);
+    const message = messageId === undefined ? undefined : this.handling.get(messageId);
     if (messageId === undefined || !message) {
-      send(packet, callback, ...rest);
+      this.send(packet, callback, ...rest);
       return;
     }
-    handling.delete(messageId);
-    held++;
+    this.handling.delete(messageId);
+    this.hold(packet, message);
+    if (this.held < this.options.maxHeld) callback?.();
+    else this.readNext = () => callback?.();
+  }
+
+  /** Sends `puback` once its message is handled and every earlier PUBACK has gone. */
+  private hold(puback: Packet, message: { handled: Promise<void>; topic: string }): void {
+    this.held++;
     // A failure stops the chain: no later PUBACK goes out on this connection,
     // which is closing, and the broker sends those messages again.
-    released = released.then(
+    this.released = this.released.then(
       () => message.handled,
     ).then(
       () => {
-        if (!failed && client.connected) send(packet);
-        held--;
-        if (readNext && held < options.maxHeld) {
-          const next = readNext;
-          readNext = undefined;
-          next();
-        }
+        if (!this.failed && this.client.connected) this.send(puback);
+        this.held--;
+        this.readNextIfRoom();
       },
       (error: unknown) => {
-        fail(error, message.topic);
+        this.fail(error, message.topic);
         throw error;
       },
     );
-    released.catch(() => undefined);
-    if (held < options.maxHeld) callback?.();
-    else readNext = () => callback?.();
-  };
+    this.released.catch(() => undefined);
+  }
+
+  private readNextIfRoom(): void {
+    if (this.readNext && this.held < this.options.maxHeld) {
+      const next = this.readNext;
+      this.readNext = undefined;
+      next();
+    }
+  }
+
+  private fail(error: unknown, topic: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.options.onFailure(error as Error, topic);
+  }
 }
