@@ -18,44 +18,67 @@ export interface CloudProcess {
   call: <T>(method: 'GET' | 'POST', path: string, body?: unknown) => Promise<T>;
 }
 
-/** A cloud process on the given database and broker, signed in as its admin, for end-to-end tests and benchmarks. */
-export async function startCloudProcess(options: {
+interface CloudProcessOptions {
   database: TestDatabase;
   broker: TestBroker;
   dataDir: string;
   poolSize: number;
   env?: NodeJS.ProcessEnv;
-}): Promise<CloudProcess> {
+}
+
+/** A cloud process on the given database and broker, signed in as its admin, for end-to-end tests and benchmarks. */
+export async function startCloudProcess(options: CloudProcessOptions): Promise<CloudProcess> {
   const httpPort = await freePort();
   const app = new AppProcess({
     name: 'cloud',
     cwd: workspace,
     entry: 'apps/cloud/src/main.ts',
     tsconfig: 'apps/cloud/tsconfig.json',
-    env: {
-      ...process.env,
-      // 'cloud ready' is an info line; AppProcess waits for it.
-      LOG_LEVEL: 'info',
-      DATA_DIR: join(options.dataDir, 'cloud'),
-      HTTP_PORT: String(httpPort),
-      GRPC_PORT: '0',
-      LABELER_WEB_DIR: join(options.dataDir, 'no-ui'),
-      DATABASE_URL: options.database.url,
-      DATABASE_POOL_SIZE: String(options.poolSize),
-      MQTT_URL: options.broker.url,
-      MQTT_TOPIC_ROOT: options.broker.topicRoot,
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      ...options.env,
-    },
+    env: cloudEnv(options, httpPort),
   });
   await app.waitForLog('cloud ready');
   const httpUrl = `http://127.0.0.1:${httpPort}`;
-  // node:http on keep-alive sockets rather than fetch: undici's fetch costs
-  // the client about as much CPU as the server spends on a request, and
-  // client and server share this machine's cores.
+  const send = jsonSender(httpUrl);
+  const post = (path: string, body: unknown, token?: string) => send('POST', path, body, token) as Promise<Record<string, unknown> | undefined>;
+  const session = (await post('/api/auth/login', ADMIN)) as { token: string; user: { id: string } };
+  return {
+    app,
+    httpUrl,
+    admin: { id: session.user.id, token: session.token },
+    post,
+    call: <T>(method: 'GET' | 'POST', path: string, body?: unknown) => send(method, path, body, session.token) as Promise<T>,
+  };
+}
+
+function cloudEnv(options: CloudProcessOptions, httpPort: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    // 'cloud ready' is an info line; AppProcess waits for it.
+    LOG_LEVEL: 'info',
+    DATA_DIR: join(options.dataDir, 'cloud'),
+    HTTP_PORT: String(httpPort),
+    GRPC_PORT: '0',
+    LABELER_WEB_DIR: join(options.dataDir, 'no-ui'),
+    DATABASE_URL: options.database.url,
+    DATABASE_POOL_SIZE: String(options.poolSize),
+    MQTT_URL: options.broker.url,
+    MQTT_TOPIC_ROOT: options.broker.topicRoot,
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    ...options.env,
+  };
+}
+
+/**
+ * Sends JSON to the cloud's REST API and reads its JSON answer; an error
+ * status throws with the cloud's answer. node:http on keep-alive sockets
+ * rather than fetch: undici's fetch costs the client about as much CPU as
+ * the server spends on a request, and client and server share this
+ * machine's cores.
+ */
+function jsonSender(httpUrl: string) {
   const agent = new http.Agent({ keepAlive: true });
-  const send = (method: 'GET' | 'POST', path: string, body: unknown, token?: string) =>
+  return (method: 'GET' | 'POST', path: string, body: unknown, token?: string) =>
     new Promise<unknown>((done, fail) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const headers: http.OutgoingHttpHeaders = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
@@ -74,13 +97,4 @@ export async function startCloudProcess(options: {
       request.on('error', fail);
       request.end(payload);
     });
-  const post = (path: string, body: unknown, token?: string) => send('POST', path, body, token) as Promise<Record<string, unknown> | undefined>;
-  const session = (await post('/api/auth/login', ADMIN)) as { token: string; user: { id: string } };
-  return {
-    app,
-    httpUrl,
-    admin: { id: session.user.id, token: session.token },
-    post,
-    call: <T>(method: 'GET' | 'POST', path: string, body?: unknown) => send(method, path, body, session.token) as Promise<T>,
-  };
 }
