@@ -12,21 +12,19 @@ import {
   verifyPackage,
   writePackageManifest,
 } from '@loupe/model-package';
-import { AppProcess } from '@loupe/testing';
-import { freePort, startTestBroker, startTestDatabase, type TestBroker, type TestDatabase } from '@loupe/testing';
+import { startCloudProcess, startTestBroker, startTestDatabase, type CloudProcess, type TestBroker, type TestDatabase } from '@loupe/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli';
 
 const workspace = resolve(import.meta.dirname, '..', '..', '..');
 const PCB_AOI = join(workspace, 'tools', 'demo', 'models', 'pcb-aoi');
-const ADMIN = { email: 'admin@cli.test', password: 'cli-admin-password' };
 const ENGINEER = { email: 'eve@cli.test', password: 'eve-engineer-password', name: 'Eve', role: 'engineer' };
 
 describe('loupe model, against a running cloud', () => {
   let database: TestDatabase;
   let broker: TestBroker;
   let scratch: string;
-  let cloud: AppProcess;
+  let cloud: CloudProcess;
   let httpUrl: string;
   let grpcAddress: string;
   let token: string;
@@ -43,16 +41,6 @@ describe('loupe model, against a running cloud', () => {
       env: { LOUPE_TOKEN: token, LOUPE_REGISTRY: grpcAddress, LOUPE_CLOUD_URL: httpUrl },
     });
     return { code, stdout, stderr };
-  }
-
-  async function post(path: string, body: unknown, session?: string): Promise<Record<string, unknown>> {
-    const response = await fetch(`${httpUrl}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(session ? { authorization: `Bearer ${session}` } : {}) },
-      body: JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
-    return (await response.json()) as Record<string, unknown>;
   }
 
   /** `loupe session login` with the password on "standard input"; returns the token it exports. */
@@ -83,32 +71,16 @@ describe('loupe model, against a running cloud', () => {
     expect((await loupe('model', 'keygen', '--out', join(scratch, 'publisher.pem'))).code).toBe(0);
     const publisher = signingKeyFromPem(await readFile(join(scratch, 'publisher.pem'), 'utf8'));
     await writeFile(join(scratch, 'publishers.pem'), publicKeyToPem(publisher.publicKey));
-    cloud = new AppProcess({
-      name: 'cloud',
-      cwd: workspace,
-      entry: 'apps/cloud/src/main.ts',
-      tsconfig: 'apps/cloud/tsconfig.json',
-      env: {
-        ...process.env,
-        LOG_LEVEL: 'info',
-        DATA_DIR: join(scratch, 'cloud'),
-        HTTP_PORT: String(await freePort()),
-        GRPC_PORT: '0',
-        DATABASE_URL: database.url,
-        DATABASE_POOL_SIZE: String(database.maxConnections),
-        MQTT_URL: broker.url,
-        MQTT_TOPIC_ROOT: broker.topicRoot,
-        LABELER_WEB_DIR: join(scratch, 'no-ui'),
-        ADMIN_EMAIL: ADMIN.email,
-        ADMIN_PASSWORD: ADMIN.password,
-        REGISTRY_PUBLISHER_KEYS_FILE: join(scratch, 'publishers.pem'),
-      },
+    cloud = await startCloudProcess({
+      database,
+      broker,
+      dataDir: scratch,
+      poolSize: database.maxConnections,
+      env: { REGISTRY_PUBLISHER_KEYS_FILE: join(scratch, 'publishers.pem') },
     });
-    const ready = await cloud.waitForLog('cloud ready');
-    httpUrl = String(ready.httpUrl);
-    grpcAddress = String(ready.grpcAddress);
-    const admin = String((await post('/api/auth/login', ADMIN)).token);
-    await post('/api/users', ENGINEER, admin);
+    httpUrl = cloud.httpUrl;
+    grpcAddress = cloud.grpcAddress;
+    await cloud.post('/api/users', ENGINEER, cloud.admin.token);
     const login = await loupe('session', 'login', '--email', ENGINEER.email, '--cloud-url', httpUrl);
     expect(login.code).toBe(2);
     expect(login.stderr).toMatch(/no password: set LOUPE_PASSWORD or pipe it in/);
@@ -116,7 +88,7 @@ describe('loupe model, against a running cloud', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await cloud?.stop('SIGTERM');
+    await cloud?.app.stop('SIGTERM');
     await Promise.all([database?.stop(), broker?.stop()]);
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });

@@ -11,6 +11,8 @@ const workspace = resolve(import.meta.dirname, '..', '..', '..');
 export interface CloudProcess {
   app: AppProcess;
   httpUrl: string;
+  /** `host:port` of the ModelRegistry gRPC service. */
+  grpcAddress: string;
   admin: { id: string; token: string };
   /** POSTs JSON, with a session token if given; throws on an error status. */
   post: (path: string, body: unknown, token?: string) => Promise<Record<string, unknown> | undefined>;
@@ -19,43 +21,54 @@ export interface CloudProcess {
 }
 
 interface CloudProcessOptions {
-  database: TestDatabase;
-  broker: TestBroker;
+  database: Pick<TestDatabase, 'url'>;
+  broker: Pick<TestBroker, 'url' | 'topicRoot'>;
+  /** Holds the process's data directory, named as the process is. */
   dataDir: string;
+  /** `cloud` unless given; replicas on one database each need their own name, and so their own data directory. */
+  name?: string;
   poolSize: number;
   env?: NodeJS.ProcessEnv;
 }
 
 /** A cloud process on the given database and broker, signed in as its admin, for end-to-end tests and benchmarks. */
 export async function startCloudProcess(options: CloudProcessOptions): Promise<CloudProcess> {
+  const name = options.name ?? 'cloud';
   const httpPort = await freePort();
   const app = new AppProcess({
-    name: 'cloud',
+    name,
     cwd: workspace,
     entry: 'apps/cloud/src/main.ts',
     tsconfig: 'apps/cloud/tsconfig.json',
-    env: cloudEnv(options, httpPort),
+    env: cloudEnv(options, name, httpPort),
   });
-  await app.waitForLog('cloud ready');
-  const httpUrl = `http://127.0.0.1:${httpPort}`;
-  const send = jsonSender(httpUrl);
-  const post = (path: string, body: unknown, token?: string) => send('POST', path, body, token) as Promise<Record<string, unknown> | undefined>;
-  const session = (await post('/api/auth/login', ADMIN)) as { token: string; user: { id: string } };
-  return {
-    app,
-    httpUrl,
-    admin: { id: session.user.id, token: session.token },
-    post,
-    call: <T>(method: 'GET' | 'POST', path: string, body?: unknown) => send(method, path, body, session.token) as Promise<T>,
-  };
+  try {
+    const ready = await app.waitForLog('cloud ready');
+    const httpUrl = `http://127.0.0.1:${httpPort}`;
+    const send = jsonSender(httpUrl);
+    const post = (path: string, body: unknown, token?: string) => send('POST', path, body, token) as Promise<Record<string, unknown> | undefined>;
+    const session = (await post('/api/auth/login', ADMIN)) as { token: string; user: { id: string } };
+    return {
+      app,
+      httpUrl,
+      grpcAddress: String(ready.grpcAddress),
+      admin: { id: session.user.id, token: session.token },
+      post,
+      call: <T>(method: 'GET' | 'POST', path: string, body?: unknown) => send(method, path, body, session.token) as Promise<T>,
+    };
+  } catch (error) {
+    // The caller never gets the process to stop.
+    await app.stop('SIGKILL');
+    throw error;
+  }
 }
 
-function cloudEnv(options: CloudProcessOptions, httpPort: number): NodeJS.ProcessEnv {
+function cloudEnv(options: CloudProcessOptions, name: string, httpPort: number): NodeJS.ProcessEnv {
   return {
     ...process.env,
     // 'cloud ready' is an info line; AppProcess waits for it.
     LOG_LEVEL: 'info',
-    DATA_DIR: join(options.dataDir, 'cloud'),
+    DATA_DIR: join(options.dataDir, name),
     HTTP_PORT: String(httpPort),
     GRPC_PORT: '0',
     LABELER_WEB_DIR: join(options.dataDir, 'no-ui'),
