@@ -6,7 +6,7 @@ import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { Metadata, credentials } from '@grpc/grpc-js';
 import { InspectServiceClient } from '@loupe/proto';
 import { AppProcess } from '@loupe/testing';
-import { freePort, type TestObjectStore } from '@loupe/testing';
+import { freePort, startCloudProcess, type TestObjectStore } from '@loupe/testing';
 import pg from 'pg';
 import sharp from 'sharp';
 import { scrapeMetric } from '../src/testing/scrape-metric';
@@ -78,23 +78,13 @@ export class DeliveryStack {
   /** A cloud process; several share the broker's subscription as replicas. */
   async startCloud(): Promise<AppProcess> {
     const { database, broker, objectStore } = this.services;
-    const name = `cloud-${++this.clouds}`;
-    const cloud = new AppProcess({
-      name,
-      cwd: workspace,
-      entry: 'apps/cloud/src/main.ts',
-      tsconfig: 'apps/cloud/tsconfig.json',
+    const cloud = await startCloudProcess({
+      name: `cloud-${++this.clouds}`,
+      database,
+      broker,
+      dataDir: this.dataDir,
+      poolSize: database.maxConnections,
       env: {
-        ...process.env,
-        LOG_LEVEL: 'info',
-        DATA_DIR: join(this.dataDir, name),
-        HTTP_PORT: String(await freePort()),
-        GRPC_PORT: '0',
-        LABELER_WEB_DIR: join(this.dataDir, 'no-ui'),
-        DATABASE_URL: database.url,
-        DATABASE_POOL_SIZE: String(database.maxConnections),
-        MQTT_URL: broker.url,
-        MQTT_TOPIC_ROOT: broker.topicRoot,
         S3_ENDPOINT: objectStore.endpoint,
         S3_BUCKET: objectStore.bucket,
         S3_REGION: objectStore.region,
@@ -102,9 +92,8 @@ export class DeliveryStack {
         S3_SECRET_ACCESS_KEY: objectStore.secretAccessKey,
       },
     });
-    this.started.push(cloud);
-    await cloud.waitForLog('cloud ready');
-    return cloud;
+    this.started.push(cloud.app);
+    return cloud.app;
   }
 
   async startAgent(): Promise<AppProcess> {
