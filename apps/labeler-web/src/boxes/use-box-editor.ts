@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { ImageDrag } from '../viewer/image-viewer';
+import type { ImageDrag } from '../viewer/use-stage-pointer';
 import type { Point, Size } from '../viewer/viewport';
 import { editBoxes, resumeEditing, startEditing, type BoxEdit, type BoxEditorState, type ModelBox } from './box-editor';
 import { drawnRect, HANDLES, movedRect, resizedRect, type AnswerBox, type Handle, type Rect } from './box-geometry';

@@ -1,7 +1,8 @@
 import type { ProjectDto } from '@loupe/api-contracts';
 import type { ReactNode } from 'react';
 import { routeHref } from '../routes/routes';
-import { ImageViewer, type ImageDrag } from '../viewer/image-viewer';
+import { ImageViewer } from '../viewer/image-viewer';
+import type { ImageDrag } from '../viewer/use-stage-pointer';
 import { ViewerToolbar } from '../viewer/viewer-toolbar';
 import type { Point, Viewport } from '../viewer/viewport';
 import { QueueActions } from './class-answers';

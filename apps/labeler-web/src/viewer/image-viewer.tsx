@@ -1,15 +1,11 @@
-import { useEffect, useLayoutEffect, useRef, useState, type PointerEvent, type ReactNode } from 'react';
+import { useRef, useState, type ReactNode } from 'react';
 import { adjustmentFilter, type Adjustments } from './adjustments';
 import styles from './image-viewer.module.css';
+import { useSpaceHeld } from './use-space-held';
+import { useStagePointer, type ImageDrag } from './use-stage-pointer';
 import type { ViewportControl } from './use-viewport';
-import { toImagePoint, wheelZoomFactor, type Point, type Viewport } from './viewport';
-
-/** A drag that is not a pan (drawing or moving a box), fed image points until the pointer is let go. */
-export interface ImageDrag {
-  move: (at: Point) => void;
-  end: (at: Point) => void;
-  cancel: () => void;
-}
+import { useWheelZoom } from './use-wheel-zoom';
+import type { Point, Viewport } from './viewport';
 
 interface ImageViewerProps {
   src: string;
@@ -30,81 +26,17 @@ interface ImageViewerProps {
   children?: (view: Viewport) => ReactNode;
 }
 
-type Gesture = { kind: 'pan'; last: Point } | { kind: 'drag'; drag: ImageDrag };
-
 /** Past this zoom the image's pixels are drawn as squares, as an inspector wants to see them, not smoothed. */
 const PIXELATED_FROM_SCALE = 4;
 
 /** The sample image on a dark stage, zoomed with the wheel and panned by dragging, with layers drawn over it. */
 export function ImageViewer({ src, alt, sampleId, viewport, adjustments, dragPans, onDragStart, children }: ImageViewerProps) {
   const stage = useRef<HTMLDivElement | null>(null);
-  const gesture = useRef<Gesture | null>(null);
   const spaceHeld = useSpaceHeld(!dragPans);
-  const { view, image } = viewport;
+  const pointer = useStagePointer({ viewport, dragPans, spaceHeld, onDragStart });
+  useWheelZoom(stage, viewport.zoomBy);
   // The address whose image would not load: said on the stage instead of an empty one.
   const [broken, setBroken] = useState<string | null>(null);
-  // Pointer and wheel handlers read the view of the last render, not the one they were made with.
-  const latest = useRef({ view, zoomBy: viewport.zoomBy });
-  useLayoutEffect(() => {
-    latest.current = { view, zoomBy: viewport.zoomBy };
-  });
-
-  // React's wheel listener is passive; this one must not be, or the page would scroll or the browser zoom.
-  useEffect(() => {
-    const element = stage.current;
-    if (!element) return;
-    const onWheel = (event: WheelEvent) => {
-      event.preventDefault();
-      const bounds = element.getBoundingClientRect();
-      latest.current.zoomBy(wheelZoomFactor(event.deltaY, event.deltaMode), { x: event.clientX - bounds.left, y: event.clientY - bounds.top });
-    };
-    element.addEventListener('wheel', onWheel, { passive: false });
-    return () => element.removeEventListener('wheel', onWheel);
-  }, []);
-
-  const stagePoint = (event: PointerEvent): Point => {
-    const bounds = event.currentTarget.getBoundingClientRect();
-    return { x: event.clientX - bounds.left, y: event.clientY - bounds.top };
-  };
-  const imagePoint = (event: PointerEvent): Point | null => (latest.current.view ? toImagePoint(latest.current.view, stagePoint(event)) : null);
-
-  const onPointerDown = (event: PointerEvent<HTMLDivElement>) => {
-    const pans = event.button === 1 || (event.button === 0 && (dragPans || spaceHeld.current));
-    const at = imagePoint(event);
-    if (pans) gesture.current = { kind: 'pan', last: stagePoint(event) };
-    else if (event.button === 0 && at && onDragStart) {
-      const drag = onDragStart(at, event.target as Element);
-      gesture.current = drag ? { kind: 'drag', drag } : null;
-    }
-    if (!gesture.current) return;
-    event.preventDefault();
-    event.currentTarget.setPointerCapture(event.pointerId);
-  };
-  const onPointerMove = (event: PointerEvent<HTMLDivElement>) => {
-    const current = gesture.current;
-    if (current?.kind === 'pan') {
-      const point = stagePoint(event);
-      viewport.panBy(point.x - current.last.x, point.y - current.last.y);
-      current.last = point;
-    } else if (current?.kind === 'drag') {
-      const at = imagePoint(event);
-      if (at) current.drag.move(at);
-    }
-  };
-  const onPointerUp = (event: PointerEvent<HTMLDivElement>) => {
-    const current = gesture.current;
-    gesture.current = null;
-    const at = imagePoint(event);
-    if (current?.kind === 'drag') {
-      if (at) current.drag.end(at);
-      else current.drag.cancel();
-    }
-  };
-  const onPointerCancel = () => {
-    const current = gesture.current;
-    gesture.current = null;
-    if (current?.kind === 'drag') current.drag.cancel();
-  };
 
   const setStage = (element: HTMLDivElement | null) => {
     stage.current = element;
@@ -112,27 +44,20 @@ export function ImageViewer({ src, alt, sampleId, viewport, adjustments, dragPan
   };
   const cursor = dragPans || spaceHeld.current ? styles.grab : styles.crosshair;
   return (
-    <div ref={setStage} className={`${styles.stage} ${cursor}`} onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={onPointerUp} onPointerCancel={onPointerCancel}>
-      <div
-        className={styles.layer}
-        style={
-          view && image
-            ? { width: image.width, height: image.height, transform: `translate(${view.x}px, ${view.y}px) scale(${view.scale})` }
-            : { visibility: 'hidden' }
-        }
-      >
+    <div ref={setStage} className={`${styles.stage} ${cursor}`} {...pointer}>
+      <ImageLayer viewport={viewport}>
         <img
           src={src}
           alt={alt}
           data-sample-id={sampleId}
           draggable={false}
           className={styles.image}
-          style={{ filter: adjustmentFilter(adjustments), imageRendering: view && view.scale >= PIXELATED_FROM_SCALE ? 'pixelated' : 'auto' }}
+          style={{ filter: adjustmentFilter(adjustments), imageRendering: viewport.view && viewport.view.scale >= PIXELATED_FROM_SCALE ? 'pixelated' : 'auto' }}
           onLoad={(event) => viewport.setImage({ width: event.currentTarget.naturalWidth, height: event.currentTarget.naturalHeight })}
           onError={() => setBroken(src)}
         />
-        {view && image && children?.(view)}
-      </div>
+        {viewport.view && viewport.image && children?.(viewport.view)}
+      </ImageLayer>
       {broken === src && (
         <p className={styles.broken} role="alert">
           The image of this sample did not load. Skip it (S), or reload the page to try again.
@@ -142,30 +67,14 @@ export function ImageViewer({ src, alt, sampleId, viewport, adjustments, dragPan
   );
 }
 
-/** Whether Space is held down (outside text fields), while `active`: Space+drag pans where a plain drag draws. */
-function useSpaceHeld(active: boolean) {
-  const held = useRef(false);
-  const [, rerender] = useState(0);
-  useEffect(() => {
-    if (!active) return;
-    const set = (down: boolean) => (event: KeyboardEvent) => {
-      if (event.key !== ' ' || isTextField(event.target)) return;
-      // Kept from the page: Space would otherwise press the focused button or scroll.
-      event.preventDefault();
-      if (held.current === down) return;
-      held.current = down;
-      rerender((count) => count + 1);
-    };
-    const down = set(true);
-    const up = set(false);
-    window.addEventListener('keydown', down);
-    window.addEventListener('keyup', up);
-    return () => {
-      window.removeEventListener('keydown', down);
-      window.removeEventListener('keyup', up);
-    };
-  }, [active]);
-  return held;
+/** The image and what is drawn over it, in image pixels, scaled and moved as one; hidden until the view is known. */
+function ImageLayer({ viewport: { view, image }, children }: { viewport: ViewportControl; children: ReactNode }) {
+  return (
+    <div
+      className={styles.layer}
+      style={view && image ? { width: image.width, height: image.height, transform: `translate(${view.x}px, ${view.y}px) scale(${view.scale})` } : { visibility: 'hidden' }}
+    >
+      {children}
+    </div>
+  );
 }
-
-const isTextField = (target: EventTarget | null) => target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
