@@ -17,6 +17,61 @@ const TITLE: Record<RolloutCommand, string> = { pause: 'Pause', resume: 'Resume'
 
 /** Pause, resume, abort and promote, each asking for the reason the audit log keeps. */
 export function RolloutCommandBar({ rollout, api, onChanged, onSessionExpired }: CommandBarProps) {
+  const commands = useRolloutCommands(rollout, api, onChanged, onSessionExpired);
+  const { chosen, busy, outcome, problem, choose } = commands;
+  return (
+    <section className="commands" aria-label="Commands">
+      {ROLLOUT_COMMANDS.map((command) => {
+        const allowed = allowsCommand(rollout.state, command);
+        return (
+          <button
+            key={command}
+            type="button"
+            disabled={!allowed || busy}
+            title={allowed ? commandEffect(command, rollout) : `Not while the rollout is ${stateLabel(rollout.state)}.`}
+            aria-pressed={chosen === command}
+            onClick={() => choose(command)}
+          >
+            {TITLE[command]}
+          </button>
+        );
+      })}
+      {/* The form stays while the person writes, even if a poll changes the state: the cloud has the last word. */}
+      {chosen && <ReasonForm command={chosen} rollout={rollout} busy={busy} onSend={(reason) => commands.send(chosen, reason)} onCancel={() => choose(null)} />}
+      {outcome && <p role="status">{outcome}</p>}
+      {problem && (
+        <p className="notice error" role="alert">
+          {problem}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** The command chosen, what it will do, and the reason for it, asked for before it is sent. */
+function ReasonForm({ command, rollout, busy, onSend, onCancel }: { command: RolloutCommand; rollout: RolloutDetailDto; busy: boolean; onSend: (reason: string) => void; onCancel: () => void }) {
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    onSend((event.currentTarget.elements.namedItem('reason') as HTMLInputElement).value.trim());
+  };
+  return (
+    <form className="command-form" onSubmit={submit}>
+      <p>{commandEffect(command, rollout)}</p>
+      <label>
+        Reason for {command} (kept in the audit log) <input name="reason" required maxLength={2_000} autoFocus />
+      </label>
+      <button type="submit" disabled={busy}>
+        {busy ? 'Sending…' : `${TITLE[command]} rollout`}
+      </button>
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+    </form>
+  );
+}
+
+/** The command being written, the one being sent, and what came of the last. */
+function useRolloutCommands(rollout: RolloutDetailDto, api: RolloutsApi, onChanged: () => void, onSessionExpired: () => void) {
   const [chosen, setChosen] = useState<RolloutCommand | null>(null);
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<string | null>(null);
@@ -28,9 +83,7 @@ export function RolloutCommandBar({ rollout, api, onChanged, onSessionExpired }:
     setOutcome(null);
   };
 
-  const submit = (command: RolloutCommand) => (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const reason = (event.currentTarget.elements.namedItem('reason') as HTMLInputElement).value.trim();
+  const send = (command: RolloutCommand, reason: string) => {
     setBusy(true);
     api
       .command(rollout.id, command, reason)
@@ -51,44 +104,5 @@ export function RolloutCommandBar({ rollout, api, onChanged, onSessionExpired }:
       });
   };
 
-  return (
-    <section className="commands" aria-label="Commands">
-      {ROLLOUT_COMMANDS.map((command) => {
-        const allowed = allowsCommand(rollout.state, command);
-        return (
-          <button
-            key={command}
-            type="button"
-            disabled={!allowed || busy}
-            title={allowed ? commandEffect(command, rollout) : `Not while the rollout is ${stateLabel(rollout.state)}.`}
-            aria-pressed={chosen === command}
-            onClick={() => choose(command)}
-          >
-            {TITLE[command]}
-          </button>
-        );
-      })}
-      {/* The form stays while the person writes, even if a poll changes the state: the cloud has the last word. */}
-      {chosen && (
-        <form className="command-form" onSubmit={submit(chosen)}>
-          <p>{commandEffect(chosen, rollout)}</p>
-          <label>
-            Reason for {chosen} (kept in the audit log) <input name="reason" required maxLength={2_000} autoFocus />
-          </label>
-          <button type="submit" disabled={busy}>
-            {busy ? 'Sending…' : `${TITLE[chosen]} rollout`}
-          </button>
-          <button type="button" onClick={() => choose(null)}>
-            Cancel
-          </button>
-        </form>
-      )}
-      {outcome && <p role="status">{outcome}</p>}
-      {problem && (
-        <p className="notice error" role="alert">
-          {problem}
-        </p>
-      )}
-    </section>
-  );
+  return { chosen, busy, outcome, problem, choose, send };
 }
