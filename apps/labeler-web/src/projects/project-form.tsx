@@ -28,38 +28,7 @@ export function ProjectForm({ api, onCreated, onSessionExpired }: { api: Project
     <form onSubmit={submit}>
       <fieldset>
         <legend>New project</legend>
-        <p>
-          <label>
-            Name <input name="name" required maxLength={200} />
-          </label>
-        </p>
-        <p>
-          <label>
-            Model name, whose samples the project queues <input name="modelName" required maxLength={200} />
-          </label>
-        </p>
-        <p>
-          <label>
-            Task{' '}
-            <select name="task" defaultValue="classification">
-              {PROJECT_TASKS.map((task) => (
-                <option key={task}>{task}</option>
-              ))}
-            </select>
-          </label>
-        </p>
-        <p>
-          <label>
-            Classes, one per line or separated by commas (at most 9: keys 1-9 answer them)
-            <br />
-            <textarea name="classes" required rows={4} cols={40} />
-          </label>
-        </p>
-        <p>
-          <label>
-            Consensus: agreeing answers that settle a sample <input name="consensus" type="number" min={1} max={10} step={1} defaultValue={1} required />
-          </label>
-        </p>
+        <ProjectFields />
         <button type="submit" disabled={busy}>
           {busy ? 'Creating…' : 'Create project'}
         </button>
@@ -75,5 +44,45 @@ export function ProjectForm({ api, onCreated, onSessionExpired }: { api: Project
         </p>
       )}
     </form>
+  );
+}
+
+/** What a project is made of: its name, the model whose samples it queues, its task, classes and consensus. */
+function ProjectFields() {
+  return (
+    <>
+      <p>
+        <label>
+          Name <input name="name" required maxLength={200} />
+        </label>
+      </p>
+      <p>
+        <label>
+          Model name, whose samples the project queues <input name="modelName" required maxLength={200} />
+        </label>
+      </p>
+      <p>
+        <label>
+          Task{' '}
+          <select name="task" defaultValue="classification">
+            {PROJECT_TASKS.map((task) => (
+              <option key={task}>{task}</option>
+            ))}
+          </select>
+        </label>
+      </p>
+      <p>
+        <label>
+          Classes, one per line or separated by commas (at most 9: keys 1-9 answer them)
+          <br />
+          <textarea name="classes" required rows={4} cols={40} />
+        </label>
+      </p>
+      <p>
+        <label>
+          Consensus: agreeing answers that settle a sample <input name="consensus" type="number" min={1} max={10} step={1} defaultValue={1} required />
+        </label>
+      </p>
+    </>
   );
 }
