@@ -1,18 +1,16 @@
 import type { ProjectDto } from '@loupe/api-contracts';
-import { useEffect, useState } from 'react';
 import { VIEWER_KEYS } from '../labeling/keys-help';
 import { queueKey } from '../labeling/labeling-keys';
 import { modelGuess } from '../labeling/model-guess';
 import { QueueFrame } from '../labeling/queue-frame';
-import { useKeyDown } from '../labeling/use-key-down';
+import { useKeyDown, type PressedKey } from '../labeling/use-key-down';
 import type { LabelQueue } from '../labeling/use-label-queue';
 import { useSampleView } from '../labeling/use-sample-view';
-import { answerBoxes, boxesProblem } from './box-editor';
 import { movedRect } from './box-geometry';
 import { boxKey, type BoxKey } from './box-keys';
 import { BoxLayer } from './box-layer';
 import { BoxPanel } from './box-panel';
-import { useBoxEditor } from './use-box-editor';
+import { useBoxAnswer } from './use-box-answer';
 
 const KEYS = [
   { keys: 'Drag', does: 'draw a box; drag a box to move it, its handles to resize it' },
@@ -33,26 +31,40 @@ export function BoxQueueScreen({ project, queue }: { project: ProjectDto; queue:
   const sample = queue.current;
   const sampleView = useSampleView(sample?.imageUrl ?? '');
   const guess = sample ? modelGuess(sample.prediction, sample.verdict) : null;
-  const image = sampleView.viewport.image;
-  const previous = queue.previousAnswer && 'boxes' in queue.previousAnswer ? queue.previousAnswer.boxes : null;
-  const boxes = useBoxEditor(
-    sample && image && guess ? { key: `${sample.sampleId}:${sample.token}`, image, modelBoxes: guess.boxes, classes: project.classes, previous } : null,
+  const answer = useBoxAnswer(project, queue, sampleView.viewport.image, guess);
+  const { boxes, editor, problem } = answer;
+  useBoxScreenKeys(project, queue, answer, sampleView.onKey);
+
+  return (
+    <QueueFrame
+      project={project}
+      queue={queue}
+      sampleView={sampleView}
+      guess={guess}
+      answering={
+        <>
+          <BoxPanel state={editor} classes={project.classes} onEdit={boxes.edit} onSubmit={answer.submit} enabled={sample !== null} />
+          {problem && (
+            <p className="notice error" role="alert">
+              {problem}
+            </p>
+          )}
+        </>
+      }
+      undoLabel={editor && editor.past.length > 0 ? 'Undo box edit' : 'Undo last answer'}
+      onUndo={answer.undo}
+      keys={KEYS}
+      dragPans={false}
+      dragHint="Drag to draw · Space+drag to pan · wheel to zoom"
+      onDragStart={boxes.onDragStart}
+      overlay={(view) => editor && <BoxLayer state={editor} preview={boxes.preview} classes={project.classes} view={view} />}
+    />
   );
-  const [problem, setProblem] = useState<string | null>(null);
-  const editor = boxes.state;
+}
 
-  const submit = () => {
-    if (!editor) return;
-    const refused = boxesProblem(editor, project.classes);
-    setProblem(refused);
-    if (!refused) queue.answer({ boxes: answerBoxes(editor) });
-  };
-  // Z takes back this sample's box edits first; with none left, the last answer.
-  const undo = () => (editor && editor.past.length > 0 ? boxes.edit({ type: 'undo' }) : queue.undo());
-
-  // A refusal of the last sample's boxes does not carry over to the next.
-  useEffect(() => setProblem(null), [sample]);
-
+/** The box keys, then skip and undo, then the viewer's keys. */
+function useBoxScreenKeys(project: ProjectDto, queue: LabelQueue, answer: ReturnType<typeof useBoxAnswer>, onViewerKey: (pressed: PressedKey) => boolean) {
+  const { boxes, editor } = answer;
   const onBoxKey = (command: BoxKey) => {
     const selected = editor?.boxes.find((box) => box.id === editor.selectedId);
     switch (command.kind) {
@@ -67,7 +79,7 @@ export function BoxQueueScreen({ project, queue }: { project: ProjectDto; queue:
       case 'nudge':
         return selected && editor && boxes.edit({ type: 'place', id: selected.id, rect: movedRect(selected, command.dx, command.dy, editor.image) });
       case 'submit':
-        return submit();
+        return answer.submit();
     }
   };
 
@@ -77,34 +89,8 @@ export function BoxQueueScreen({ project, queue }: { project: ProjectDto; queue:
     const action = queueKey(pressed.key, []);
     if (command) onBoxKey(command);
     else if (action?.kind === 'skip') queue.skip();
-    else if (action?.kind === 'undo') undo();
-    else return sampleView.onKey(pressed);
+    else if (action?.kind === 'undo') answer.undo();
+    else return onViewerKey(pressed);
     return true;
   });
-
-  return (
-    <QueueFrame
-      project={project}
-      queue={queue}
-      sampleView={sampleView}
-      guess={guess}
-      answering={
-        <>
-          <BoxPanel state={editor} classes={project.classes} onEdit={boxes.edit} onSubmit={submit} enabled={sample !== null} />
-          {problem && (
-            <p className="notice error" role="alert">
-              {problem}
-            </p>
-          )}
-        </>
-      }
-      undoLabel={editor && editor.past.length > 0 ? 'Undo box edit' : 'Undo last answer'}
-      onUndo={undo}
-      keys={KEYS}
-      dragPans={false}
-      dragHint="Drag to draw · Space+drag to pan · wheel to zoom"
-      onDragStart={boxes.onDragStart}
-      overlay={(view) => editor && <BoxLayer state={editor} preview={boxes.preview} classes={project.classes} view={view} />}
-    />
-  );
 }
