@@ -80,7 +80,7 @@ export function QueueFrame(props: QueueFrameProps) {
 function stageText(queue: LabelQueue): string {
   switch (queue.status) {
     case 'loading':
-    case 'labeling':
+    case 'showing':
       return 'Claiming a sample…';
     case 'empty':
       return 'No sample for you right now.';

@@ -2,10 +2,11 @@ import type { ClaimDto, ProjectDto } from '@loupe/api-contracts';
 import { useEffect, useRef, useState } from 'react';
 import { useProblem } from '../session/use-problem';
 import { answerText } from './answer-text';
+import type { ClaimStatus } from './claim-state';
 import type { GivenAnswer, LabelingApi } from './labeling-api';
 import { emptyUndoStack, nothingToUndo, popAnswer, pushAnswer, type UndoStack } from './undo-stack';
 import { useConfirmation, type Confirmation } from './use-confirmation';
-import { useQueueFeed, type FeedStatus } from './use-queue-feed';
+import { useQueueFeed } from './use-queue-feed';
 
 export interface QueueCounters {
   /** Your answers in this project today; null until the cloud has said. */
@@ -17,7 +18,7 @@ export interface QueueCounters {
 export interface LabelQueue {
   /** The sample on screen; null while loading, when the queue is empty and when claiming failed. */
   current: ClaimDto | null;
-  status: FeedStatus;
+  status: ClaimStatus;
   counters: QueueCounters;
   /** The last thing that went wrong, for the person: a lost lease, a refused undo, an unreachable cloud. */
   problem: string | null;
@@ -59,8 +60,8 @@ export function useLabelQueue(api: LabelingApi, project: ProjectDto, onSessionEx
 
   /** The sample on screen, taken so that no other action reaches it. */
   const take = (): ClaimDto | null => {
-    const claim = feed.answerable.current;
-    feed.answerable.current = null;
+    const claim = feed.actionable.current;
+    feed.actionable.current = null;
     if (claim) setProblem(null);
     return claim;
   };
@@ -102,7 +103,7 @@ export function useLabelQueue(api: LabelingApi, project: ProjectDto, onSessionEx
     try {
       // A submit that failed left nothing to take back (its failure is on screen already).
       if (!(await entry.submitted.then(() => true, () => false))) {
-        feed.answerable.current = onScreen;
+        feed.actionable.current = onScreen;
         return confirm('That answer never reached the cloud, so there is nothing to take back.', 'info');
       }
       const undone = await api.undo(entry.sampleId);
@@ -112,7 +113,7 @@ export function useLabelQueue(api: LabelingApi, project: ProjectDto, onSessionEx
       feed.show(undone.claim, entry.answer);
       confirm(`Took back your answer (${answerText(entry.answer)}): answer this sample again.`);
     } catch (error) {
-      feed.answerable.current = onScreen;
+      feed.actionable.current = onScreen;
       fail(error);
     } finally {
       feed.changing.current = false;

@@ -1,23 +1,18 @@
 import type { ClaimDto, ClaimResponse } from '@loupe/api-contracts';
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
+import { useCallback, useLayoutEffect, useRef, useState, type RefObject } from 'react';
+import type { ClaimStatus } from './claim-state';
 import type { GivenAnswer, LabelingApi } from './labeling-api';
-import { HEARTBEAT_MS } from './lease';
-import { useEvery } from './use-every';
-
-/** How often an empty queue, or one the cloud did not hand out, is asked again. */
-const EMPTY_QUEUE_RETRY_MS = 5_000;
-
-export type FeedStatus = 'loading' | 'labeling' | 'empty' | 'failed';
+import { useClaimLoop, useClaimState } from './use-claim-loop';
 
 export interface QueueFeed {
   current: ClaimDto | null;
-  status: FeedStatus;
+  status: ClaimStatus;
   /** Samples waiting in the project for anyone, as the last claim said. */
   queueDepth: number;
   /** The answer taken back, while its sample is on screen again. */
   previousAnswer: GivenAnswer | null;
   /** The sample actions act on; emptied by the first, so a second press cannot answer it twice. */
-  answerable: RefObject<ClaimDto | null>;
+  actionable: RefObject<ClaimDto | null>;
   /** Set while another sample is on its way to the screen, so two changes never race for it. */
   changing: RefObject<boolean>;
   /** When the sample on screen was shown: the time spent on it goes with the answer. */
@@ -41,25 +36,22 @@ function preload(claims: Promise<ClaimResponse>): void {
  * failed claim is asked again every few seconds.
  */
 export function useQueueFeed(api: LabelingApi, projectId: string, fail: (error: unknown) => void): QueueFeed {
-  const [current, setCurrent] = useState<ClaimDto | null>(null);
-  const [status, setStatus] = useState<FeedStatus>('loading');
-  const [queueDepth, setQueueDepth] = useState(0);
+  const claims = useClaimState<ClaimDto>(fail);
+  const { current, status, actionable, changing, dispatch, load } = claims;
   const [previousAnswer, setPreviousAnswer] = useState<GivenAnswer | null>(null);
   const next = useRef<Promise<ClaimResponse> | null>(null);
-  const answerable = useRef<ClaimDto | null>(null);
-  const changing = useRef(false);
   const shownAt = useRef(performance.now());
 
-  const show = useCallback((claim: ClaimDto | null, answered: GivenAnswer | null = null) => {
-    setCurrent(claim);
-    setPreviousAnswer(answered);
-    setStatus(claim ? 'labeling' : 'empty');
-  }, []);
+  const show = useCallback(
+    (claim: ClaimDto | null, answered: GivenAnswer | null = null) => {
+      dispatch({ type: 'shown', item: claim });
+      setPreviousAnswer(answered);
+    },
+    [dispatch],
+  );
 
-  // Actions reach a sample from the moment it is in the page (layout effects
-  // run as the render is committed, before any later event), and its time starts then.
+  // A sample's time starts as it is in the page.
   useLayoutEffect(() => {
-    answerable.current = current;
     shownAt.current = performance.now();
   }, [current]);
 
@@ -68,46 +60,31 @@ export function useQueueFeed(api: LabelingApi, projectId: string, fail: (error: 
       const pending = next.current ?? api.claim(projectId);
       next.current = following ?? null;
       if (following) preload(following);
-      changing.current = true;
-      try {
-        const response = await pending;
-        setQueueDepth(response.queueDepth);
-        show(response.claim);
-        if (response.claim && !next.current) {
-          next.current = api.claim(projectId);
-          preload(next.current);
-        }
-      } catch (error) {
-        // Nothing to show: the screen says what went wrong and claims again (itself, or on Try again).
+      const shown = await load(pending.then((response) => ({ item: response.claim, depth: response.queueDepth })));
+      if (shown === undefined) {
         next.current = null;
-        setCurrent(null);
-        setStatus('failed');
-        fail(error);
-      } finally {
-        changing.current = false;
+        return;
+      }
+      setPreviousAnswer(null);
+      if (shown && !next.current) {
+        next.current = api.claim(projectId);
+        preload(next.current);
       }
     },
-    [api, fail, projectId, show],
+    [api, load, projectId],
   );
 
-  useEffect(() => {
-    void advance();
-  }, [advance]);
-
-  useEvery(status === 'empty' || status === 'failed' ? EMPTY_QUEUE_RETRY_MS : null, () => {
-    if (!changing.current) void advance();
-  });
-
-  useEvery(current ? HEARTBEAT_MS : null, () => {
-    const held = answerable.current;
+  const heartbeat = () => {
+    const held = actionable.current;
     if (held) api.heartbeat(held.sampleId, held.token).catch(fail);
     void next.current?.then((response) => response.claim && api.heartbeat(response.claim.sampleId, response.claim.token)).catch(() => undefined);
-  });
+  };
+  useClaimLoop({ status, current, changing, claimNext: advance, heartbeat });
 
   const retry = () => {
-    setStatus('loading');
+    dispatch({ type: 'retrying' });
     void advance();
   };
 
-  return { current, status, queueDepth, previousAnswer, answerable, changing, shownAt, show, advance, retry };
+  return { current, status, queueDepth: claims.depth, previousAnswer, actionable, changing, shownAt, show, advance, retry };
 }

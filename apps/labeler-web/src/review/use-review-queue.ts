@@ -1,16 +1,15 @@
 import type { ProjectDto, ReviewDto } from '@loupe/api-contracts';
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { HEARTBEAT_MS, LeaseExpiredError } from '../labeling/lease';
-import { useEvery } from '../labeling/use-every';
+import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
+import type { ClaimStatus } from '../labeling/claim-state';
+import { LeaseExpiredError } from '../labeling/lease';
+import { useClaimLoop, useClaimState } from '../labeling/use-claim-loop';
 import { useProblem } from '../session/use-problem';
 import type { ReviewApi } from './review-api';
-
-const NOTHING_TO_REVIEW_RETRY_MS = 5_000;
 
 export interface ReviewQueue {
   /** The disagreement on screen; null while loading and when there is none. */
   current: ReviewDto | null;
-  status: 'loading' | 'reviewing' | 'empty' | 'failed';
+  status: ClaimStatus;
   /** Disagreements waiting in the project, the one on screen included. */
   reviewDepth: number;
   /** Decisions made on this screen since it opened. */
@@ -28,35 +27,16 @@ export interface ReviewQueue {
  * classes and claims the next. Leaving the screen gives back the one held.
  */
 export function useReviewQueue(api: ReviewApi, project: ProjectDto, onSessionExpired: () => void): ReviewQueue {
-  const [current, setCurrent] = useState<ReviewDto | null>(null);
-  const [status, setStatus] = useState<ReviewQueue['status']>('loading');
-  const [reviewDepth, setReviewDepth] = useState(0);
   const [decided, setDecided] = useState(0);
   const { problem, setProblem, fail } = useProblem(onSessionExpired);
-  // The review the keys act on; emptied by the first key, so a second press cannot decide it twice.
-  const decidable = useRef<ReviewDto | null>(null);
+  const claims = useClaimState<ReviewDto>(fail);
+  const { current, status, actionable, dispatch, load } = claims;
   // The review this screen holds a lease on, until it is decided or lost.
   const held = useRef<ReviewDto | null>(null);
-  const claiming = useRef(false);
 
   const claimNext = useCallback(async () => {
-    claiming.current = true;
-    try {
-      const response = await api.claim(project.id);
-      setReviewDepth(response.reviewDepth);
-      setCurrent(response.review);
-      held.current = response.review;
-      setStatus(response.review ? 'reviewing' : 'empty');
-    } catch (error) {
-      // Nothing to show: the screen says what went wrong and claims again (itself, or on Try again).
-      setCurrent(null);
-      held.current = null;
-      setStatus('failed');
-      fail(error);
-    } finally {
-      claiming.current = false;
-    }
-  }, [api, fail, project.id]);
+    held.current = (await load(api.claim(project.id).then((response) => ({ item: response.review, depth: response.reviewDepth })))) ?? null;
+  }, [api, load, project.id]);
 
   /** A lost lease leaves nothing to decide: say so and go on with the next disagreement. */
   const failOrMoveOn = useCallback(
@@ -70,37 +50,18 @@ export function useReviewQueue(api: ReviewApi, project: ProjectDto, onSessionExp
     [claimNext, fail],
   );
 
-  useEffect(() => {
-    void claimNext();
-  }, [claimNext]);
+  useReleaseOnLeave(api, held);
 
-  // Keys act on a disagreement from the moment it is in the page.
-  useLayoutEffect(() => {
-    decidable.current = current;
-  }, [current]);
-
-  // Given back on leaving, another reviewer can take it now rather than when the lease runs out.
-  useEffect(
-    () => () => {
-      const review = held.current;
-      if (review) api.release(review.sampleId, review.token).catch(() => undefined);
-    },
-    [api],
-  );
-
-  useEvery(status === 'empty' || status === 'failed' ? NOTHING_TO_REVIEW_RETRY_MS : null, () => {
-    if (!claiming.current) void claimNext();
-  });
-
-  useEvery(current ? HEARTBEAT_MS : null, () => {
-    const review = decidable.current;
+  const heartbeat = () => {
+    const review = actionable.current;
     if (review) api.heartbeat(review.sampleId, review.token).catch(failOrMoveOn);
-  });
+  };
+  useClaimLoop({ ...claims, claimNext, heartbeat });
 
   const decide = (className: string) => {
-    const review = decidable.current;
+    const review = actionable.current;
     if (!review) return;
-    decidable.current = null;
+    actionable.current = null;
     setProblem(null);
     api.decide(review.sampleId, review.token, className).then(
       () => {
@@ -110,16 +71,27 @@ export function useReviewQueue(api: ReviewApi, project: ProjectDto, onSessionExp
       },
       (error: unknown) => {
         // Still held (the cloud was out of reach, say): the same key tries again.
-        if (!failOrMoveOn(error)) decidable.current = review;
+        if (!failOrMoveOn(error)) actionable.current = review;
       },
     );
   };
 
   const retry = () => {
     setProblem(null);
-    setStatus('loading');
+    dispatch({ type: 'retrying' });
     void claimNext();
   };
 
-  return { current, status, reviewDepth, decided, problem, decide, retry };
+  return { current, status, reviewDepth: claims.depth, decided, problem, decide, retry };
+}
+
+/** Given back on leaving, another reviewer can take the one held now rather than when the lease runs out. */
+function useReleaseOnLeave(api: ReviewApi, held: RefObject<ReviewDto | null>): void {
+  useEffect(
+    () => () => {
+      const review = held.current;
+      if (review) api.release(review.sampleId, review.token).catch(() => undefined);
+    },
+    [api, held],
+  );
 }
