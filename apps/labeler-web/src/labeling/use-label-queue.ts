@@ -1,10 +1,10 @@
 import type { ClaimDto, ProjectDto } from '@loupe/api-contracts';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useProblem } from '../session/use-problem';
 import { answerText } from './answer-text';
 import type { ClaimStatus } from './claim-state';
 import type { GivenAnswer, LabelingApi } from './labeling-api';
-import { emptyUndoStack, nothingToUndo, popAnswer, pushAnswer, type UndoStack } from './undo-stack';
+import { useAnswerUndo } from './use-answer-undo';
 import { useConfirmation, type Confirmation } from './use-confirmation';
 import { useQueueFeed } from './use-queue-feed';
 
@@ -33,12 +33,6 @@ export interface LabelQueue {
   retry: () => void;
 }
 
-interface UndoEntry {
-  sampleId: string;
-  answer: GivenAnswer;
-  submitted: Promise<unknown>;
-}
-
 /**
  * The queue screen's work: answers (each one request that also claims the
  * sample after next), skips, and an undo stack that takes answers back
@@ -49,14 +43,7 @@ export function useLabelQueue(api: LabelingApi, project: ProjectDto, onSessionEx
   const { problem, setProblem, fail } = useProblem(onSessionExpired);
   const { confirmation, confirm } = useConfirmation();
   const feed = useQueueFeed(api, project.id, fail);
-  const [doneToday, setDoneToday] = useState<number | null>(null);
-  const undoStack = useRef<UndoStack<UndoEntry>>(emptyUndoStack());
-  const count = (change: number) => setDoneToday((shown) => Math.max(0, (shown ?? 0) + change));
-
-  // The day's count in this project is read once; the answers and undos made here are counted here after that.
-  useEffect(() => {
-    api.progress(project.id).then((progress) => setDoneToday(progress.doneTodayInProject), fail);
-  }, [api, fail, project.id]);
+  const { doneToday, count } = useDoneToday(api, project.id, fail);
 
   /** The sample on screen, taken so that no other action reaches it. */
   const take = (): ClaimDto | null => {
@@ -65,12 +52,13 @@ export function useLabelQueue(api: LabelingApi, project: ProjectDto, onSessionEx
     if (claim) setProblem(null);
     return claim;
   };
+  const undoable = useAnswerUndo({ api, feed, take, count, confirm, setProblem, fail });
 
   const answer = (given: GivenAnswer) => {
     const claim = take();
     if (!claim) return;
     const submitted = api.submit(claim.sampleId, claim.token, given, performance.now() - feed.shownAt.current);
-    undoStack.current = pushAnswer(undoStack.current, { sampleId: claim.sampleId, answer: given, submitted });
+    undoable.remember({ sampleId: claim.sampleId, answer: given, submitted });
     submitted.then(() => {
       count(1);
       confirm(`Answered ${answerText(given)}. Z takes it back.`);
@@ -91,35 +79,6 @@ export function useLabelQueue(api: LabelingApi, project: ProjectDto, onSessionEx
     void feed.advance();
   };
 
-  /** Takes the latest answer back and puts its sample on screen again; the one that was there goes back to the queue. */
-  const undo = async () => {
-    if (feed.changing.current) return confirm('A sample is on its way to the screen: press Z again once it is there.', 'info');
-    setProblem(null);
-    const { entry, rest } = popAnswer(undoStack.current);
-    if (!entry) return confirm(nothingToUndo(undoStack.current), 'info');
-    undoStack.current = rest;
-    const onScreen = take();
-    feed.changing.current = true;
-    try {
-      // A submit that failed left nothing to take back (its failure is on screen already).
-      if (!(await entry.submitted.then(() => true, () => false))) {
-        feed.actionable.current = onScreen;
-        return confirm('That answer never reached the cloud, so there is nothing to take back.', 'info');
-      }
-      const undone = await api.undo(entry.sampleId);
-      // Were the release lost, the lease would run out and free the sample all the same.
-      if (onScreen) api.release(onScreen.sampleId, onScreen.token).catch(() => undefined);
-      count(-1);
-      feed.show(undone.claim, entry.answer);
-      confirm(`Took back your answer (${answerText(entry.answer)}): answer this sample again.`);
-    } catch (error) {
-      feed.actionable.current = onScreen;
-      fail(error);
-    } finally {
-      feed.changing.current = false;
-    }
-  };
-
   const retry = () => {
     setProblem(null);
     feed.retry();
@@ -134,7 +93,17 @@ export function useLabelQueue(api: LabelingApi, project: ProjectDto, onSessionEx
     previousAnswer: feed.previousAnswer,
     answer,
     skip,
-    undo: () => void undo(),
+    undo: undoable.undo,
     retry,
   };
+}
+
+/** Your answers in the project today: read once, then the answers and undos made here are counted here. */
+function useDoneToday(api: LabelingApi, projectId: string, fail: (error: unknown) => void) {
+  const [doneToday, setDoneToday] = useState<number | null>(null);
+  const count = (change: number) => setDoneToday((shown) => Math.max(0, (shown ?? 0) + change));
+  useEffect(() => {
+    api.progress(projectId).then((progress) => setDoneToday(progress.doneTodayInProject), fail);
+  }, [api, fail, projectId]);
+  return { doneToday, count };
 }
