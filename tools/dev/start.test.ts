@@ -51,7 +51,7 @@ describe('npm start', () => {
       TELEMETRY_INTERVAL: '1s',
     });
     const started = Date.now();
-    const devicesUrl = `http://127.0.0.1:${httpPort}/api/devices`;
+    const devicesUrl = `http://127.0.0.1:${httpPort}/api/fleet/devices`;
     // One session for every poll: sign-in is throttled per account, and a slow start would spend its attempts.
     const session = await eventually(() => signedInAsLocalAdmin(`http://127.0.0.1:${httpPort}`), { timeoutMs: 60_000, intervalMs: 200 });
     const listDevices = async () => deviceListResponseSchema.parse(await (await fetch(devicesUrl, session)).json()).devices;
@@ -59,7 +59,9 @@ describe('npm start', () => {
     const first = await eventually(
       async () => {
         const [device] = await listDevices();
+        // Enrolled is not yet listed as running: the agent's first telemetry is.
         expect(device).toMatchObject({ siteId: 'demo-site', deviceId: 'edge-1' });
+        expect(device?.lastSeenAt).not.toBeNull();
         return device!;
       },
       { timeoutMs: 60_000, intervalMs: 200 },
@@ -68,14 +70,14 @@ describe('npm start', () => {
     process.stdout.write(`npm start: edge agent listed ${((Date.now() - started) / 1000).toFixed(1)} s after launch\n`);
     await eventually(async () => {
       const [device] = await listDevices();
-      expect(Date.parse(device!.lastSeenAt)).toBeGreaterThan(Date.parse(first.lastSeenAt));
+      expect(Date.parse(device!.lastSeenAt!)).toBeGreaterThan(Date.parse(first.lastSeenAt!));
     });
     expect(running.output()).toContain('Loupe is running');
     expect(running.output()).toContain('admin@loupe.local / loupe-local-admin');
     const page = await fetch(`http://127.0.0.1:${httpPort}/`);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(await page.text()).toContain('<title>Loupe</title>');
-    expect(running.output()).toContain(`http://127.0.0.1:${httpPort}/api/devices`);
+    expect(running.output()).toContain(`http://127.0.0.1:${httpPort}/api/fleet/devices`);
 
     // The loop runs end to end: camera, agent, sample upload, ingest, labeling queue.
     expect(running.output()).toContain(`${LOCAL_LABELER.email} / ${LOCAL_LABELER.password}`);
@@ -125,7 +127,7 @@ describe('npm start', () => {
       const session = await eventually(() => signedInAsLocalAdmin(`http://127.0.0.1:${httpPort}`), { timeoutMs: 60_000, intervalMs: 200 });
       await eventually(
         async () => {
-          const response = await fetch(`http://127.0.0.1:${httpPort}/api/devices`, session);
+          const response = await fetch(`http://127.0.0.1:${httpPort}/api/fleet/devices`, session);
           expect(deviceListResponseSchema.parse(await response.json()).devices.map((d) => d.deviceId)).toEqual(['edge-1']);
         },
         { timeoutMs: 60_000, intervalMs: 200 },

@@ -120,7 +120,7 @@ print(
       : []),
     `  REST API docs   ${httpUrl}/api/openapi.json`,
     `  Model registry  ${String(ready.grpcAddress)}  (gRPC, for the loupe CLI and training pipelines)`,
-    `  Devices         ${httpUrl}/api/devices`,
+    `  Devices         ${httpUrl}/api/fleet/devices`,
     `  Cloud health    ${httpUrl}/healthz`,
     `  Cloud metrics   ${httpUrl}/metrics`,
     `  MQTT broker     ${String(ready.mqttUrl)}`,

@@ -74,7 +74,7 @@ describe('module boundaries', () => {
   it('rejects the edge agent importing the cloud app', async () => {
     const errors = await boundaryErrors(
       'apps/edge-agent/src/probe.ts',
-      "import { DeviceService } from '../../cloud/src/devices/device.service';\n",
+      "import { DeviceService } from '../../cloud/src/fleet/devices/device.service';\n",
     );
     expect(errors.join('\n')).toMatch(/Projects cannot be imported by a relative or absolute path/);
   });

@@ -17,7 +17,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FleetDeviceDto, RolloutDetailDto, RolloutDto } from '@loupe/api-contracts';
+import type { DeviceDto, RolloutDetailDto, RolloutDto } from '@loupe/api-contracts';
 import { generateSigningKey } from '@loupe/model-package';
 import { desiredStateToWire } from '@loupe/device-state';
 import { DesiredState } from '@loupe/proto';
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     const sim = fleet;
     // Every box has said what it runs, so the rollout knows where it starts.
     await eventually(async () => {
-      const { devices: known } = await cloud.call<{ devices: FleetDeviceDto[] }>('GET', `/api/fleet/devices?group=${GROUP}`);
+      const { devices: known } = await cloud.call<{ devices: DeviceDto[] }>('GET', `/api/fleet/devices?group=${GROUP}`);
       const reported = known.filter((device) => device.reported !== null).length;
       if (reported < DEVICES) throw new Error(`${reported} of ${DEVICES} devices reported`);
     }, { timeoutMs: 120_000, intervalMs: 500 });

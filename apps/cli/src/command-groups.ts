@@ -1,10 +1,9 @@
 import type { CommandGroup } from './command';
 import { datasetCommands } from './dataset/dataset.commands';
-import { devicesCommands } from './devices/devices.commands';
 import { fleetCommands } from './fleet/fleet.commands';
 import { modelCommands } from './models/model.commands';
 import { rolloutCommands } from './rollouts/rollout.commands';
 import { sessionCommands } from './session/session.commands';
 
 /** Every `loupe <group>`; a new group is one file and one line here. */
-export const commandGroups: readonly CommandGroup[] = [sessionCommands, devicesCommands, fleetCommands, datasetCommands, modelCommands, rolloutCommands];
+export const commandGroups: readonly CommandGroup[] = [sessionCommands, fleetCommands, datasetCommands, modelCommands, rolloutCommands];

@@ -29,7 +29,7 @@ export interface CommandContext {
   cloud: CloudClient;
 }
 
-/** One `loupe <group> <name>` command, e.g. `loupe devices list`. */
+/** One `loupe <group> <name>` command, e.g. `loupe fleet list`. */
 export interface Command<Options extends CommandOptions = CommandOptions> {
   name: string;
   summary: string;
@@ -41,7 +41,7 @@ export interface Command<Options extends CommandOptions = CommandOptions> {
   run(values: OptionValues<Options>, context: CommandContext, args: readonly string[]): Promise<void>;
 }
 
-/** The commands about one domain concept, e.g. `devices`; each group has its own file. */
+/** The commands about one domain concept, e.g. `fleet`; each group has its own file. */
 export interface CommandGroup {
   name: string;
   summary: string;

@@ -15,7 +15,7 @@ export function mainUsage(groups: readonly CommandGroup[]): string {
   ]);
 }
 
-/** `loupe devices --help`: the commands of one group. */
+/** `loupe fleet --help`: the commands of one group. */
 export function groupUsage(group: CommandGroup): string {
   return page([
     `Usage: loupe ${group.name} <command> [options]`,
@@ -28,7 +28,7 @@ export function groupUsage(group: CommandGroup): string {
   ]);
 }
 
-/** `loupe devices list --help`: one command's options. */
+/** `loupe fleet list --help`: one command's options. */
 export function commandUsage(group: CommandGroup, command: Command): string {
   const args = command.arguments ?? [];
   return page([

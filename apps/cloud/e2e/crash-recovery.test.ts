@@ -59,8 +59,9 @@ describe('the cloud after SIGKILL on embedded defaults', () => {
     });
     await device.endAsync(true);
     const listed = await eventually(async () => {
-      const body = deviceListResponseSchema.parse(await (await fetch(`${first.httpUrl}/api/devices`, await signedInAsAdmin(first.httpUrl))).json());
-      expect(body.devices.map((d) => d.deviceId)).toEqual(['aoi-09']);
+      const body = deviceListResponseSchema.parse(await (await fetch(`${first.httpUrl}/api/fleet/devices`, await signedInAsAdmin(first.httpUrl))).json());
+      // Listed at enrollment already; wait for the telemetry.
+      expect(body.devices).toMatchObject([{ deviceId: 'aoi-09', agentVersion: '0.1.0' }]);
       return body.devices;
     });
     expect(await readFile(join(dataDir, 'cloud.pid'), 'utf8')).toBe(String(first.cloud.pid));
@@ -68,7 +69,7 @@ describe('the cloud after SIGKILL on embedded defaults', () => {
     expect(await first.cloud.stop('SIGKILL')).toBe(137);
 
     const second = await startCloud(env);
-    const after = deviceListResponseSchema.parse(await (await fetch(`${second.httpUrl}/api/devices`, await signedInAsAdmin(second.httpUrl))).json());
+    const after = deviceListResponseSchema.parse(await (await fetch(`${second.httpUrl}/api/fleet/devices`, await signedInAsAdmin(second.httpUrl))).json());
     expect(after.devices).toEqual(listed);
     expect(await readFile(join(dataDir, 'cloud.pid'), 'utf8')).toBe(String(second.cloud.pid));
     expect(await second.cloud.stop()).toBe(0);

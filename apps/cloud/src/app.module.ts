@@ -8,7 +8,7 @@ import { AuthModule } from './auth/auth.module';
 import type { HashingLimits } from './auth/hashing-slots';
 import { Clock } from './clock';
 import type { Database } from './database/database';
-import { DeviceModule } from './devices/device.module';
+import { DeviceModule } from './fleet/devices/device.module';
 import { HealthModule } from './health/health.module';
 import { OpenApiController } from './http/openapi.controller';
 import { RouteTable } from './http/route-table';
@@ -43,7 +43,7 @@ import { RegistryModule } from './registry/registry.module';
 import { RolloutsModule, type RolloutSettings } from './rollouts/rollouts.module';
 import type { RegistryKeys } from './registry/registry-keys';
 import { SamplesModule } from './samples/samples.module';
-import { TelemetryModule } from './telemetry/telemetry.module';
+import { TelemetryModule } from './fleet/telemetry/telemetry.module';
 
 /** The connections and shared objects that cloud-runtime.ts opens for the app. */
 export interface Infrastructure {

@@ -66,7 +66,7 @@ describe('the cloud on real services', () => {
   }
 
   async function listDevices() {
-    const response = await fetch(`${cloud.httpUrl}/api/devices`, await signedInAsAdmin(cloud.httpUrl));
+    const response = await fetch(`${cloud.httpUrl}/api/fleet/devices`, await signedInAsAdmin(cloud.httpUrl));
     expect(response.status).toBe(200);
     return deviceListResponseSchema.parse(await response.json()).devices;
   }
@@ -101,7 +101,7 @@ describe('the cloud on real services', () => {
     await publishTelemetry('plant-7', 'aoi-02', { agentVersion: '0.1.0' });
     await eventually(async () => {
       const found = (await listDevices()).find((d) => d.deviceId === 'aoi-02');
-      expect(Date.parse(found!.lastSeenAt)).toBeGreaterThan(Date.parse(first));
+      expect(Date.parse(found!.lastSeenAt!)).toBeGreaterThan(Date.parse(first!));
     });
   });
 

@@ -1,7 +1,7 @@
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FleetDeviceDto, RolloutDetailDto, RolloutDto } from '@loupe/api-contracts';
+import type { DeviceDto, RolloutDetailDto, RolloutDto } from '@loupe/api-contracts';
 import { generateSigningKey, publicKeyToPem, signedPackage } from '@loupe/model-package';
 import { eventually, startCloudProcess, startTestBroker, startTestDatabase, type CloudProcess, type TestBroker, type TestDatabase } from '@loupe/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -98,7 +98,7 @@ describe('a rollout to a real edge agent', () => {
     camera = setInterval(() => void inspectOnce(started.client).catch(() => undefined), 20);
     await eventually(
       async () => {
-        const { devices } = await call<{ devices: FleetDeviceDto[] }>('GET', `/api/fleet/devices?group=${group}`);
+        const { devices } = await call<{ devices: DeviceDto[] }>('GET', `/api/fleet/devices?group=${group}`);
         expect(devices).toMatchObject([{ ...device, reported: { active: { name: 'pcb-aoi', version: '1' } } }]);
       },
       { timeoutMs: 20_000, intervalMs: 200 },
@@ -131,7 +131,7 @@ describe('a rollout to a real edge agent', () => {
     const done = await untilState(started.id, 'succeeded');
     expect(done.events.find((event) => event.action === 'gate-passed')?.detail).toMatchObject({ baselineFrom: 'same-devices' });
     expect((await inspectOnce(client)).model?.version).toBe('2');
-    const { devices } = await call<{ devices: FleetDeviceDto[] }>('GET', '/api/fleet/devices?group=line-7');
+    const { devices } = await call<{ devices: DeviceDto[] }>('GET', '/api/fleet/devices?group=line-7');
     const [device] = devices;
     expect(device?.reported).toMatchObject({ status: 'ACTIVE', active: { version: '2' }, previous: { version: '1' } });
     expect(device?.reported?.runningSha256).toBe(device?.desired?.model.sha256);
@@ -152,7 +152,7 @@ describe('a rollout to a real edge agent', () => {
     expect(baseline.shadowCompared).toBeGreaterThanOrEqual(20);
     expect(baseline.shadowDisagreed).toBe(0);
     // The box's own word first: a roll-back on the box shows here with its reason.
-    const { devices } = await call<{ devices: FleetDeviceDto[] }>('GET', '/api/fleet/devices?group=line-8');
+    const { devices } = await call<{ devices: DeviceDto[] }>('GET', '/api/fleet/devices?group=line-8');
     expect(devices).toMatchObject([{ reported: { active: { name: 'pcb-aoi', version: '2' } } }]);
     expect((await inspectOnce(client)).model?.version).toBe('2');
   }, 150_000);

@@ -5,11 +5,17 @@ describe('deviceListResponseSchema', () => {
   const device = {
     siteId: 'plant-7',
     deviceId: 'aoi-03',
+    fleetGroup: 'line-3',
+    revoked: false,
+    enrolledAt: '2026-11-22T09:00:00.000Z',
     agentVersion: '0.1.0',
     model: { name: 'pcb-aoi', version: '3' },
     provider: 'cpu',
     firstSeenAt: '2026-11-22T10:00:00.000Z',
     lastSeenAt: '2026-11-22T10:05:00.000Z',
+    desired: null,
+    reported: null,
+    stats: null,
   };
 
   it('accepts the documented shape', () => {
@@ -18,6 +24,12 @@ describe('deviceListResponseSchema', () => {
 
   it('accepts a device that has no model yet', () => {
     expect(deviceListResponseSchema.safeParse({ devices: [{ ...device, model: null, provider: null }] }).success).toBe(true);
+  });
+
+  it('accepts an enrolled device never heard from, and a device heard from that never enrolled', () => {
+    const silent = { ...device, agentVersion: null, model: null, provider: null, firstSeenAt: null, lastSeenAt: null };
+    const unenrolled = { ...device, fleetGroup: null, enrolledAt: null };
+    expect(deviceListResponseSchema.safeParse({ devices: [silent, unenrolled] }).success).toBe(true);
   });
 
   it('rejects timestamps that are not ISO 8601', () => {

@@ -99,29 +99,3 @@ export const rolloutDetailSchema = rolloutSchema.extend({
 });
 export type RolloutDetailDto = z.infer<typeof rolloutDetailSchema>;
 
-const modelRefSchema = z.object({ name: z.string(), version: z.string(), sha256: z.string() });
-
-/** One enrolled device as the fleet page shows it. */
-export const fleetDeviceSchema = z.object({
-  siteId: z.string(),
-  deviceId: z.string(),
-  fleetGroup: z.string(),
-  revoked: z.boolean(),
-  lastSeenAt: z.string().nullable(),
-  agentVersion: z.string().nullable(),
-  desired: z.object({ generation: z.number(), model: modelRefSchema, rolloutId: z.string() }).nullable(),
-  reported: z
-    .object({
-      generation: z.number(),
-      reportedAt: z.string(),
-      status: z.string(),
-      active: modelRefSchema.nullable(),
-      previous: modelRefSchema.nullable(),
-      error: z.string(),
-      provider: z.string(),
-      runningSha256: z.string(),
-    })
-    .nullable(),
-});
-export type FleetDeviceDto = z.infer<typeof fleetDeviceSchema>;
-export const fleetDeviceListResponseSchema = z.object({ devices: z.array(fleetDeviceSchema) });

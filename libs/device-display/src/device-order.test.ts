@@ -5,11 +5,17 @@ import { byDeviceOrder, modelLabel } from './device-order';
 const device = (siteId: string, deviceId: string): DeviceDto => ({
   siteId,
   deviceId,
+  fleetGroup: null,
+  revoked: false,
+  enrolledAt: null,
   agentVersion: '0.1.0',
   model: null,
   provider: null,
   firstSeenAt: '2026-11-22T10:00:00.000Z',
   lastSeenAt: '2026-11-22T10:00:00.000Z',
+  desired: null,
+  reported: null,
+  stats: null,
 });
 
 describe('byDeviceOrder', () => {

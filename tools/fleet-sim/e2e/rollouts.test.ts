@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { FleetDeviceDto, RolloutDetailDto, RolloutDto } from '@loupe/api-contracts';
+import type { DeviceDto, RolloutDetailDto, RolloutDto } from '@loupe/api-contracts';
 import type { ModelVersion } from '@loupe/device-state';
 import { eventually, itWhere, startTestBroker, startTestDatabase, type CloudProcess, type TestBroker, type TestDatabase } from '@loupe/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,7 +51,7 @@ describe('staged rollouts with a simulated fleet (real Postgres and broker)', ()
     // A rollout starts from what the boxes say they run: wait until the cloud has heard every one.
     await eventually(
       async () => {
-        const { devices: known } = await current().call<{ devices: FleetDeviceDto[] }>('GET', `/api/fleet/devices?group=${group}`);
+        const { devices: known } = await current().call<{ devices: DeviceDto[] }>('GET', `/api/fleet/devices?group=${group}`);
         expect(known.filter((device) => device.reported?.active?.version === v1.version)).toHaveLength(count);
       },
       { timeoutMs: 20_000, intervalMs: 100 },

@@ -36,8 +36,10 @@ export class CloudClient {
     private readonly token?: string,
   ) {}
 
-  listDevices(): Promise<DeviceListResponse> {
-    return this.getJson('api/devices', deviceListResponseSchema);
+  /** Every device the cloud knows, or only those enrolled in `fleetGroup`. */
+  listDevices(fleetGroup?: string): Promise<DeviceListResponse> {
+    const query = fleetGroup === undefined ? '' : `?${new URLSearchParams({ group: fleetGroup }).toString()}`;
+    return this.getJson(`api/fleet/devices${query}`, deviceListResponseSchema);
   }
 
   startRollout(request: StartRolloutRequest): Promise<RolloutDto> {

@@ -5,6 +5,7 @@ import { envDurationMs } from '@loupe/config';
 import type { MosquittoConfigResponse } from '@loupe/api-contracts';
 import type { Command, CommandGroup, OptionHelp } from '../command';
 import { UsageError } from '../exit-code';
+import { list, show } from './device.commands';
 
 const jsonOption = { json: { type: 'boolean' } } as const;
 const jsonHelp: OptionHelp = ['--json', 'Print the result as JSON, for scripts'];
@@ -135,9 +136,9 @@ const mosquittoConfig: Command<typeof mosquittoOptions> = {
   },
 };
 
-/** `loupe fleet ...`: device identity on the broker. */
+/** `loupe fleet ...`: the edge devices, their identity on the broker. */
 export const fleetCommands: CommandGroup = {
   name: 'fleet',
-  summary: 'Enroll and revoke edge boxes, and configure the broker for them',
-  commands: [token, revoke, mosquittoConfig],
+  summary: 'List and show the edge devices, enroll and revoke them, and configure the broker for them',
+  commands: [list, show, token, revoke, mosquittoConfig],
 };

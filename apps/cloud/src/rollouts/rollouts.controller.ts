@@ -1,5 +1,4 @@
 import {
-  fleetDeviceListResponseSchema,
   rolloutCommandRequestSchema,
   rolloutDetailSchema,
   rolloutListResponseSchema,
@@ -8,10 +7,9 @@ import {
   type RolloutDetailDto,
   type RolloutDto,
 } from '@loupe/api-contracts';
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import { Allow } from '../auth/roles';
 import type { SignedInRequest } from '../auth/session.guard';
-import { FleetDevices } from '../fleet/state/fleet-devices';
 import { ApiRoute, parseBody } from '../http/api-route';
 import type { RolloutRecord } from './rollout-records';
 import type { RolloutCommand } from './rollout-planner';
@@ -34,13 +32,10 @@ const toDetailDto = (rollout: RolloutDetail): RolloutDetailDto =>
     events: rollout.events.map((event) => ({ ...event, at: event.at.toISOString() })),
   });
 
-/** Staged model rollouts for ML engineers, and the fleet they run on. */
+/** Staged model rollouts for ML engineers. */
 @Controller('api')
 export class RolloutsController {
-  constructor(
-    @Inject(Rollouts) private readonly rollouts: Rollouts,
-    @Inject(FleetDevices) private readonly fleet: FleetDevices,
-  ) {}
+  constructor(@Inject(Rollouts) private readonly rollouts: Rollouts) {}
 
   @Post('rollouts')
   @HttpCode(201)
@@ -101,13 +96,6 @@ export class RolloutsController {
   @ApiRoute({ summary: 'Promote a rollout past its current stage without waiting for the bake and gates (a person vouches for it).', body: rolloutCommandRequestSchema, response: rolloutSchema })
   promote(@Param('id') id: string, @Body() body: unknown, @Req() request: SignedInRequest) {
     return this.command(id, 'promote', body, request);
-  }
-
-  @Get('fleet/devices')
-  @Allow('engineer', 'admin')
-  @ApiRoute({ summary: 'Every enrolled device with its group, the model the cloud wants it to run and what it reports running. Query: group.', response: fleetDeviceListResponseSchema })
-  async fleetDevices(@Query('group') group?: string) {
-    return { devices: await this.fleet.list(group || undefined) };
   }
 
   private async command(id: string, command: RolloutCommand, body: unknown, request: SignedInRequest): Promise<RolloutDto> {

@@ -4,7 +4,7 @@ import { SampleUpload, SelectionReason, selectionReasonToJSON } from '@loupe/pro
 import { DomainError } from '@loupe/service';
 import type { DeviceTopic } from '@loupe/topics';
 import { z } from 'zod';
-import { readDeviceMessage, type DeviceMessageKind } from '../devices/device-message';
+import { readDeviceMessage, type DeviceMessageKind } from '../fleet/devices/device-message';
 
 /**
  * Why a sample payload was refused; the dead-letter table and its metric use

@@ -1,26 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { SessionExpiredError } from '../api/cloud-api';
-import { fetchEnrolledDevices, fetchFleet, FleetUnavailableError } from './fleet-api';
-
-const enrolled = {
-  siteId: 'plant-7',
-  deviceId: 'aoi-03',
-  fleetGroup: 'line-3',
-  revoked: false,
-  lastSeenAt: null,
-  agentVersion: null,
-  desired: { generation: 2, model: { name: 'pcb-aoi', version: '4', sha256: 'b'.repeat(64) }, rolloutId: 'r-1' },
-  reported: null,
-};
+import { fetchFleet, FleetUnavailableError } from './fleet-api';
 
 const device = {
   siteId: 'plant-7',
   deviceId: 'aoi-03',
+  fleetGroup: 'line-3',
+  revoked: false,
+  enrolledAt: '2026-11-22T09:00:00.000Z',
   agentVersion: '0.1.0',
   model: { name: 'pcb-aoi', version: '3' },
   provider: 'cpu',
   firstSeenAt: '2026-11-22T10:00:00.000Z',
   lastSeenAt: '2026-11-22T10:05:00.000Z',
+  desired: { generation: 2, model: { name: 'pcb-aoi', version: '4', sha256: 'b'.repeat(64) }, rolloutId: 'r-1' },
+  reported: null,
+  stats: null,
 };
 
 /** A fetch that answers every request with `response`, recording the URLs asked for. */
@@ -45,18 +40,12 @@ async function problemOf(promise: Promise<unknown>): Promise<string> {
 const never = new AbortController().signal;
 
 describe('fetchFleet', () => {
-  it('asks the cloud that served the page for its devices', async () => {
+  it('asks the cloud that served the page for its devices, with their OTA state, in one request checked against the contract', async () => {
     const cloud = answering(() => Response.json({ devices: [device] }));
     expect(await fetchFleet(cloud.fetchFn, never)).toEqual([device]);
-    expect(cloud.requested).toEqual(['/api/devices']);
-  });
-
-  it('asks for the enrolled devices with their OTA state, checked against the contract', async () => {
-    const cloud = answering(() => Response.json({ devices: [enrolled] }));
-    expect(await fetchEnrolledDevices(cloud.fetchFn, never)).toEqual([enrolled]);
     expect(cloud.requested).toEqual(['/api/fleet/devices']);
-    const broken = answering(() => Response.json({ devices: [{ ...enrolled, fleetGroup: 7 }] }));
-    expect(await problemOf(fetchEnrolledDevices(broken.fetchFn, never))).toContain('list of enrolled devices this page does not understand (devices.0.fleetGroup');
+    const broken = answering(() => Response.json({ devices: [{ ...device, fleetGroup: 7 }] }));
+    expect(await problemOf(fetchFleet(broken.fetchFn, never))).toContain('device list this page does not understand (devices.0.fleetGroup');
   });
 
   it('turns 401 into an expired session, so the page asks to sign in again', async () => {

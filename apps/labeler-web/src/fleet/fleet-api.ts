@@ -1,4 +1,4 @@
-import { apiErrorSchema, deviceListResponseSchema, fleetDeviceListResponseSchema, type DeviceDto, type FleetDeviceDto } from '@loupe/api-contracts';
+import { apiErrorSchema, deviceListResponseSchema, type DeviceDto } from '@loupe/api-contracts';
 import type { z } from 'zod';
 import { SessionExpiredError } from '../api/cloud-api';
 
@@ -16,16 +16,12 @@ export class FleetUnavailableError extends Error {
 }
 
 /**
- * `GET /api/devices` from the cloud that served this page: the devices it
- * has heard from, with their telemetry. Rejects as fetchChecked does.
+ * `GET /api/fleet/devices` from the cloud that served this page: every device
+ * it enrolled or heard from, with its telemetry and its model update.
+ * Rejects as fetchChecked does.
  */
 export async function fetchFleet(fetchFn: typeof fetch, signal: AbortSignal): Promise<DeviceDto[]> {
-  return (await fetchChecked(fetchFn, '/api/devices', deviceListResponseSchema, 'device list', signal)).devices;
-}
-
-/** `GET /api/fleet/devices`: every enrolled device with its desired and reported model. Rejects as fetchChecked does. */
-export async function fetchEnrolledDevices(fetchFn: typeof fetch, signal: AbortSignal): Promise<FleetDeviceDto[]> {
-  return (await fetchChecked(fetchFn, '/api/fleet/devices', fleetDeviceListResponseSchema, 'list of enrolled devices', signal)).devices;
+  return (await fetchChecked(fetchFn, '/api/fleet/devices', deviceListResponseSchema, 'device list', signal)).devices;
 }
 
 /**

@@ -1,18 +1,25 @@
-import type { DeviceDto, FleetDeviceDto } from '@loupe/api-contracts';
+import type { DeviceDto } from '@loupe/api-contracts';
 import { describe, expect, it } from 'vitest';
 import { isOnline, runningCheck, toFleetRows } from './fleet-rows';
 
 const now = new Date('2026-11-22T12:00:00.000Z');
 
+/** A device that sends telemetry and never enrolled. */
 function device(overrides: Partial<DeviceDto>): DeviceDto {
   return {
     siteId: 'plant-7',
     deviceId: 'aoi-03',
+    fleetGroup: null,
+    revoked: false,
+    enrolledAt: null,
     agentVersion: '0.1.0',
     model: { name: 'pcb-aoi', version: '3' },
     provider: 'tensorrt',
     firstSeenAt: '2026-11-22T10:00:00.000Z',
     lastSeenAt: '2026-11-22T11:59:48.000Z',
+    desired: null,
+    reported: null,
+    stats: null,
     ...overrides,
   };
 }
@@ -20,14 +27,11 @@ function device(overrides: Partial<DeviceDto>): DeviceDto {
 const V3 = { name: 'pcb-aoi', version: '3', sha256: 'a'.repeat(64) };
 const V4 = { name: 'pcb-aoi', version: '4', sha256: 'b'.repeat(64) };
 
-function enrolled(overrides: Partial<FleetDeviceDto>): FleetDeviceDto {
-  return {
-    siteId: 'plant-7',
-    deviceId: 'aoi-03',
+/** A device that enrolled, sends telemetry and takes model updates. */
+function enrolled(overrides: Partial<DeviceDto>): DeviceDto {
+  return device({
     fleetGroup: 'line-3',
-    revoked: false,
-    lastSeenAt: '2026-11-22T11:59:48.000Z',
-    agentVersion: '0.1.0',
+    enrolledAt: '2026-11-22T09:00:00.000Z',
     desired: { generation: 2, model: V4, rolloutId: 'e4f1c2d3-0000-4000-8000-000000000001' },
     reported: {
       generation: 2,
@@ -40,11 +44,8 @@ function enrolled(overrides: Partial<FleetDeviceDto>): FleetDeviceDto {
       runningSha256: V4.sha256,
     },
     ...overrides,
-  };
+  });
 }
-
-/** Telemetry only, as before devices were enrolled. */
-const heard = (devices: DeviceDto[]) => ({ devices, enrolled: [] });
 
 describe('isOnline', () => {
   it('counts a device heard from 30 s ago as online', () => {
@@ -58,7 +59,7 @@ describe('isOnline', () => {
 
 describe('toFleetRows', () => {
   it('describes each device for the table', () => {
-    expect(toFleetRows(heard([device({})]), now)).toEqual([
+    expect(toFleetRows([device({})], now)).toEqual([
       {
         key: 'plant-7/aoi-03',
         site: 'plant-7',
@@ -74,28 +75,30 @@ describe('toFleetRows', () => {
   });
 
   it('shows a dash for a device that has not run a model yet', () => {
-    const [row] = toFleetRows(heard([device({ model: null, provider: null, lastSeenAt: '2026-11-22T11:00:00.000Z' })]), now);
+    const [row] = toFleetRows([device({ model: null, provider: null, lastSeenAt: '2026-11-22T11:00:00.000Z' })], now);
     expect(row).toMatchObject({ model: '-', provider: '-', lastSeen: '1 h ago', online: false });
   });
 
   it('orders by site and then device, whatever order the cloud sent', () => {
     const rows = toFleetRows(
-      {
-        devices: [device({ siteId: 'plant-9', deviceId: 'a' }), device({ siteId: 'plant-7', deviceId: 'b' })],
-        enrolled: [enrolled({ siteId: 'plant-7', deviceId: 'a' }), enrolled({ siteId: 'plant-10', deviceId: 'z' })],
-      },
+      [
+        device({ siteId: 'plant-9', deviceId: 'a' }),
+        device({ siteId: 'plant-7', deviceId: 'b' }),
+        enrolled({ siteId: 'plant-7', deviceId: 'a' }),
+        enrolled({ siteId: 'plant-10', deviceId: 'z' }),
+      ],
       now,
     );
     expect(rows.map((row) => row.key)).toEqual(['plant-10/z', 'plant-7/a', 'plant-7/b', 'plant-9/a']);
   });
 
   it('keeps devices with the same id at different sites apart', () => {
-    const rows = toFleetRows(heard([device({ siteId: 'plant-7' }), device({ siteId: 'plant-9' })]), now);
+    const rows = toFleetRows([device({ siteId: 'plant-7' }), device({ siteId: 'plant-9' })], now);
     expect(new Set(rows.map((row) => row.key)).size).toBe(2);
   });
 
   it("shows a device's telemetry and its model update in one row", () => {
-    const [row, ...others] = toFleetRows({ devices: [device({})], enrolled: [enrolled({})] }, now);
+    const [row, ...others] = toFleetRows([enrolled({})], now);
     expect(others).toEqual([]);
     expect(row).toMatchObject({ model: 'pcb-aoi@3', online: true });
     expect(row?.ota).toEqual({
@@ -112,18 +115,18 @@ describe('toFleetRows', () => {
   });
 
   it('lists an enrolled device that never sent telemetry, with what it reported', () => {
-    const [row] = toFleetRows({ devices: [], enrolled: [enrolled({ lastSeenAt: null, agentVersion: null })] }, now);
+    const [row] = toFleetRows([enrolled({ agentVersion: null, model: null, provider: null, firstSeenAt: null, lastSeenAt: null })], now);
     expect(row).toMatchObject({ agent: '-', model: '-', provider: 'tensorrt', lastSeen: 'never', online: false });
   });
 
   it('says when an enrolled device has neither a desired model nor a report', () => {
-    const [row] = toFleetRows({ devices: [], enrolled: [enrolled({ desired: null, reported: null })] }, now);
+    const [row] = toFleetRows([enrolled({ desired: null, reported: null })], now);
     expect(row?.ota).toMatchObject({ desired: '-', rolloutId: null, status: 'not reported', active: '-', previous: '-', running: 'nothing-desired' });
   });
 
   it("shows the device's error when it refused the desired version", () => {
     const reported = { ...enrolled({}).reported!, status: 'FAILED', active: V3, previous: null, error: 'signature does not verify', runningSha256: V3.sha256 };
-    const [row] = toFleetRows({ devices: [], enrolled: [enrolled({ reported })] }, now);
+    const [row] = toFleetRows([enrolled({ reported })], now);
     expect(row?.ota).toMatchObject({ status: 'FAILED', active: 'pcb-aoi@3', error: 'signature does not verify', running: 'differs' });
   });
 });

@@ -1,5 +1,5 @@
-import type { DeviceDto, FleetDeviceDto } from '@loupe/api-contracts';
-import { lastSeenAgo, modelLabel } from '@loupe/device-display';
+import type { DeviceDto } from '@loupe/api-contracts';
+import { byDeviceOrder, lastSeenAgo, modelLabel } from '@loupe/device-display';
 
 /**
  * A device heard from within this window shows as online. Wide enough that
@@ -7,11 +7,8 @@ import { lastSeenAgo, modelLabel } from '@loupe/device-display';
  */
 export const ONLINE_WITHIN_MS = 30_000;
 
-/** What the Fleet page shows: the devices' telemetry, and the enrolled devices' model updates. */
-export interface Fleet {
-  devices: readonly DeviceDto[];
-  enrolled: readonly FleetDeviceDto[];
-}
+/** What the Fleet page shows: every device, with its telemetry and, once enrolled, its model update. */
+export type Fleet = readonly DeviceDto[];
 
 /**
  * Whether the model a device runs is the one the cloud wants it to run,
@@ -52,38 +49,27 @@ export function isOnline(lastSeenAt: Date, now: Date): boolean {
   return now.getTime() - lastSeenAt.getTime() <= ONLINE_WITHIN_MS;
 }
 
-/**
- * The fleet as table rows, by site and then device: every device that sent
- * telemetry or is enrolled, once, with what each list knows about it.
- */
-export function toFleetRows({ devices, enrolled }: Fleet, now: Date): FleetRow[] {
-  const keyOf = (device: { siteId: string; deviceId: string }) => `${device.siteId}/${device.deviceId}`;
-  const heard = new Map(devices.map((device) => [keyOf(device), device]));
-  const updates = new Map(enrolled.map((device) => [keyOf(device), device]));
-  const ids = new Map([...devices, ...enrolled].map((device) => [keyOf(device), { siteId: device.siteId, deviceId: device.deviceId }]));
-  return [...ids.entries()]
-    .sort(([, a], [, b]) => compareText(a.siteId, b.siteId) || compareText(a.deviceId, b.deviceId))
-    .map(([key, { siteId, deviceId }]) => {
-      const telemetry = heard.get(key);
-      const update = updates.get(key);
-      const lastSeenAt = telemetry?.lastSeenAt ?? update?.lastSeenAt ?? null;
-      return {
-        key,
-        site: siteId,
-        device: deviceId,
-        agent: telemetry?.agentVersion ?? update?.agentVersion ?? '-',
-        model: telemetry ? modelLabel(telemetry) : '-',
-        provider: telemetry?.provider ?? (update?.reported?.provider || '-'),
-        lastSeen: lastSeenAt === null ? 'never' : lastSeenAgo(new Date(lastSeenAt), now),
-        online: lastSeenAt !== null && isOnline(new Date(lastSeenAt), now),
-        ota: update ? otaCells(update) : null,
-      };
-    });
+/** The fleet as table rows, by site and then device. */
+export function toFleetRows(fleet: Fleet, now: Date): FleetRow[] {
+  return [...fleet].sort(byDeviceOrder).map((device) => {
+    const { lastSeenAt } = device;
+    return {
+      key: `${device.siteId}/${device.deviceId}`,
+      site: device.siteId,
+      device: device.deviceId,
+      agent: device.agentVersion ?? '-',
+      model: modelLabel(device),
+      provider: device.provider ?? (device.reported?.provider || '-'),
+      lastSeen: lastSeenAt === null ? 'never' : lastSeenAgo(new Date(lastSeenAt), now),
+      online: lastSeenAt !== null && isOnline(new Date(lastSeenAt), now),
+      ota: device.fleetGroup === null ? null : otaCells(device, device.fleetGroup),
+    };
+  });
 }
 
-function otaCells({ fleetGroup, revoked, desired, reported }: FleetDeviceDto): OtaCells {
+function otaCells({ revoked, desired, reported }: DeviceDto, group: string): OtaCells {
   return {
-    group: fleetGroup,
+    group,
     revoked,
     desired: desired ? refLabel(desired.model) : '-',
     rolloutId: desired?.rolloutId || null,
@@ -103,10 +89,3 @@ export function runningCheck(desiredSha256: string | undefined, runningSha256: s
 
 /** `pcb-aoi@3`, as the Model column writes it, or `-`. */
 const refLabel = (ref: { name: string; version: string } | null) => (ref === null ? '-' : `${ref.name}@${ref.version}`);
-
-// Code-point order, as @loupe/device-display's byDeviceOrder: the same
-// fleet lists the same way in every browser and terminal.
-function compareText(a: string, b: string): number {
-  if (a === b) return 0;
-  return a < b ? -1 : 1;
-}

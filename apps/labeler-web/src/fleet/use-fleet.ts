@@ -1,14 +1,9 @@
 import type { PolledState } from '../api/polled-state';
 import { usePolled } from '../api/use-polled';
-import { fetchEnrolledDevices, fetchFleet } from './fleet-api';
+import { fetchFleet } from './fleet-api';
 import type { Fleet } from './fleet-rows';
 
-// Both lists in one poll, so a row never mixes telemetry and update state
-// from polls far apart.
-async function loadFleet(signal: AbortSignal): Promise<Fleet> {
-  const [devices, enrolled] = await Promise.all([fetchFleet(fetch, signal), fetchEnrolledDevices(fetch, signal)]);
-  return { devices, enrolled };
-}
+const loadFleet = (signal: AbortSignal): Promise<Fleet> => fetchFleet(fetch, signal);
 
 // Devices keep reporting: the page polls for as long as it is open.
 const always = () => true;

@@ -10,7 +10,6 @@ import { RegistryModule } from '../../registry/registry.module';
 import { DesiredModels } from './desired-models';
 import { DesiredStatePublisher } from './desired-state.publisher';
 import { DeviceModelStates } from './device-model-states';
-import { FleetDevices } from './fleet-devices';
 import { ReportedStateConsumer } from './reported-state.consumer';
 
 /** What the cloud wants each device to run, what each says it runs, and the messages between them. */
@@ -18,7 +17,6 @@ import { ReportedStateConsumer } from './reported-state.consumer';
   imports: [RegistryModule],
   providers: [
     { provide: DeviceModelStates, useFactory: (db: Database) => new DeviceModelStates(db.db), inject: [DATABASE] },
-    { provide: FleetDevices, useFactory: (db: Database) => new FleetDevices(db.pool), inject: [DATABASE] },
     {
       provide: DesiredModels,
       useFactory: (registry: ModelRegistry, publicUrl: () => string) => new DesiredModels(registry, publicUrl),
@@ -36,6 +34,6 @@ import { ReportedStateConsumer } from './reported-state.consumer';
       inject: [MQTT_LINK, TOPICS, MQTT_SHARE_GROUP, DeviceModelStates, CLOUD_METRICS, LOGGER],
     },
   ],
-  exports: [DeviceModelStates, FleetDevices, DesiredModels, DesiredStatePublisher],
+  exports: [DeviceModelStates, DesiredModels, DesiredStatePublisher],
 })
 export class FleetStateModule {}

@@ -2,7 +2,7 @@ import { InvalidReportedStateError, reportedStateSchema, updateStatusName, type 
 import { ReportedState } from '@loupe/proto';
 import type { DeviceTopic } from '@loupe/topics';
 import type { z } from 'zod';
-import { readDeviceMessage, type DeviceMessageKind } from '../../devices/device-message';
+import { readDeviceMessage, type DeviceMessageKind } from '../devices/device-message';
 
 /** A device's ReportedState as the cloud keeps it (device_model_states.reported) and serves it to the fleet page. */
 export interface ReportedStateRecord {

@@ -3,7 +3,7 @@ import type { MqttLink } from '@loupe/mqtt';
 import type { DeviceTopic, DeviceTopics } from '@loupe/topics';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DeviceChannelSubscription } from '../../devices/device-channel-subscription';
+import { DeviceChannelSubscription } from '../devices/device-channel-subscription';
 import type { CloudMetrics } from '../../metrics/cloud-metrics';
 import type { DeviceModelStates } from './device-model-states';
 import { readReportedState, type ReportedStateRecord } from './reported-state-payload';

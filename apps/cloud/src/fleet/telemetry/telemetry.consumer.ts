@@ -1,10 +1,11 @@
 import type { MqttLink } from '@loupe/mqtt';
 import type { DeviceTopics } from '@loupe/topics';
-import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DeviceChannelSubscription } from '../devices/device-channel-subscription';
-import type { DeviceReport, DeviceService } from '../devices/device.service';
-import type { CloudMetrics } from '../metrics/cloud-metrics';
+import { DeviceService, type DeviceReport } from '../devices/device.service';
+import { CLOUD_METRICS, LOGGER, MQTT_LINK, MQTT_SHARE_GROUP, TOPICS } from '../../infrastructure.tokens';
+import type { CloudMetrics } from '../../metrics/cloud-metrics';
 import { InvalidTelemetryError, readTelemetry } from './telemetry-payload';
 
 /**
@@ -12,16 +13,17 @@ import { InvalidTelemetryError, readTelemetry } from './telemetry-payload';
  * Telemetry is periodic, so a message lost in a crash is replaced by the
  * next one; the broker's ack needs no coordination with the database.
  */
+@Injectable()
 export class TelemetryConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly subscription: DeviceChannelSubscription<DeviceReport>;
 
   constructor(
-    link: MqttLink,
-    topics: DeviceTopics,
-    private readonly shareGroup: string,
-    devices: DeviceService,
-    metrics: CloudMetrics,
-    logger: Logger,
+    @Inject(MQTT_LINK) link: MqttLink,
+    @Inject(TOPICS) topics: DeviceTopics,
+    @Inject(MQTT_SHARE_GROUP) private readonly shareGroup: string,
+    @Inject(DeviceService) devices: DeviceService,
+    @Inject(CLOUD_METRICS) metrics: CloudMetrics,
+    @Inject(LOGGER) logger: Logger,
   ) {
     this.subscription = new DeviceChannelSubscription(link, topics, 'telemetry', {
       read: readTelemetry,
