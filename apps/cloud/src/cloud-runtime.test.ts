@@ -119,7 +119,7 @@ describe('the cloud on real services', () => {
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
     expect(text).toContain('loupe_cloud_mqtt_connected 1');
-    expect(text).toMatch(/loupe_cloud_http_requests_total\{method="GET",route="\/api\/devices",status="200"\}/);
+    expect(text).toMatch(/loupe_cloud_http_requests_total\{method="GET",route="\/api\/fleet\/devices",status="200"\}/);
   });
 
   it('answers unknown routes with a JSON error', async () => {
