@@ -15,7 +15,6 @@ const deviceStatsSchema = z.object({
   shadowDisagreed: z.number(),
   updatedAt: z.iso.datetime(),
 });
-export type DeviceStatsDto = z.infer<typeof deviceStatsSchema>;
 
 /**
  * One edge device as the cloud knows it (`GET /api/fleet/devices`): a device
