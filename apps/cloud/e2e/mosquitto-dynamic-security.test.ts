@@ -28,7 +28,7 @@ describeWhere(missing, "the cloud on Mosquitto's dynamic-security plugin", () =>
     [database, mosquitto, dataDir] = await Promise.all([startTestDatabase(), startComposeMosquitto(), mkdtemp(join(tmpdir(), 'loupe-dynsec-'))]);
     cloud = await startCloudProcess({
       database,
-      broker: { url: mosquitto.serviceUrl, kind: 'external', topicRoot: topics.root, stop: () => Promise.resolve() },
+      broker: { url: mosquitto.serviceUrl, topicRoot: topics.root },
       dataDir,
       poolSize: 4,
       env: { MQTT_DEVICE_ACCOUNTS: 'mosquitto-dynamic-security', MQTT_USERNAME: mosquitto.service.username, MQTT_PASSWORD: mosquitto.service.password },
