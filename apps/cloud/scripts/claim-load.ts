@@ -6,7 +6,10 @@
  * with claimNext, as the labeler UI does over HTTP. Prints one JSON line:
  * claims and their latencies in ms.
  */
-import pg from 'pg';
+import { pino } from 'pino';
+import { openDatabase } from '../src/database/database';
+import { LabelAnswerRepository } from '../src/labeling/label-answer.repository';
+import { LabelTaskRepository } from '../src/labeling/label-task.repository';
 import { LabelingQueue, type ClaimedSample } from '../src/labeling/labeling-queue';
 
 const env = process.env;
@@ -16,8 +19,9 @@ const mode = env.MODE ?? 'claim';
 if (!env.DATABASE_URL || !projectId || labelers.length === 0 || !['claim', 'label'].includes(mode)) {
   throw new Error('claim-load needs DATABASE_URL, PROJECT_ID and LABELER_IDS, and MODE claim or label');
 }
-const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: Number(env.POOL ?? 16) });
-const queue = new LabelingQueue(pool, 120);
+// The cloud's own pool, which runs the queue's claims as prepared statements.
+const database = await openDatabase({ url: env.DATABASE_URL, poolSize: Number(env.POOL ?? 16), migrate: false }, pino({ level: 'silent' }));
+const queue = new LabelingQueue(new LabelTaskRepository(database), new LabelAnswerRepository(database), { leaseSeconds: 120 });
 const latencies: number[] = [];
 const counted = performance.now() + Number(env.WARMUP_SECONDS ?? 0) * 1000;
 const until = counted + Number(env.SECONDS ?? 20) * 1000;
@@ -44,5 +48,5 @@ try {
   );
   process.stdout.write(`${JSON.stringify({ seconds: (performance.now() - counted) / 1000, latencies })}\n`);
 } finally {
-  await pool.end();
+  await database.close();
 }

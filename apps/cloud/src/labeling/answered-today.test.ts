@@ -3,6 +3,8 @@ import { startTestDatabase, type TestDatabase } from '@loupe/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../database/database';
+import { LabelAnswerRepository } from './label-answer.repository';
+import { LabelTaskRepository } from './label-task.repository';
 import { LabelingQueue } from './labeling-queue';
 
 describe("a labeler's answers today, per project, on Postgres", () => {
@@ -13,7 +15,7 @@ describe("a labeler's answers today, per project, on Postgres", () => {
   beforeAll(async () => {
     testDatabase = await startTestDatabase();
     database = await openDatabase({ url: testDatabase.url, poolSize: testDatabase.maxConnections, migrate: true }, pino({ level: 'silent' }));
-    queue = new LabelingQueue(database.pool, 60);
+    queue = new LabelingQueue(new LabelTaskRepository(database), new LabelAnswerRepository(database), { leaseSeconds: 60 });
   });
   afterAll(async () => {
     await database?.close();

@@ -5,9 +5,12 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../database/database';
 import { recordAnswersAndClaim } from './answer-commit';
+import { LabelAnswerRepository } from './label-answer.repository';
+import { LabelTaskRepository } from './label-task.repository';
 import { AlreadyAnsweredError, LabelingQueue, LeaseLostError, NoAnswerToUndoError, UndoRefusedError, type ClaimedSample } from './labeling-queue';
 import { registerLabelingQueueGauge } from './labeling-queue-gauge';
 import { ReviewQueue } from './review-queue';
+import { ReviewRepository } from './review.repository';
 
 const LEASE_SECONDS = 1;
 
@@ -16,12 +19,16 @@ describe('LabelingQueue on Postgres', () => {
   let database: Database;
   let queue: LabelingQueue;
   let reviews: ReviewQueue;
+  let tasks: LabelTaskRepository;
+  let answers: LabelAnswerRepository;
 
   beforeAll(async () => {
     testDatabase = await startTestDatabase();
     database = await openDatabase({ url: testDatabase.url, poolSize: testDatabase.maxConnections, migrate: true }, pino({ level: 'silent' }));
-    queue = new LabelingQueue(database.pool, LEASE_SECONDS);
-    reviews = new ReviewQueue(database.pool, LEASE_SECONDS);
+    tasks = new LabelTaskRepository(database);
+    answers = new LabelAnswerRepository(database);
+    queue = new LabelingQueue(tasks, answers, { leaseSeconds: LEASE_SECONDS });
+    reviews = new ReviewQueue(new ReviewRepository(database), tasks, { leaseSeconds: LEASE_SECONDS });
   });
   afterAll(async () => {
     await database?.close();
@@ -80,7 +87,7 @@ describe('LabelingQueue on Postgres', () => {
   it('reports the tasks not yet done per project and state to Prometheus, at scrape time', async () => {
     const { id, labelers } = await project({ samples: 3, labelers: 1 });
     const registry = new Registry();
-    registerLabelingQueueGauge(registry, database.pool);
+    registerLabelingQueueGauge(registry, tasks);
     const scraped = async () =>
       (await registry.getSingleMetricAsString('loupe_cloud_labeling_queue_tasks')).split('\n').filter((line) => line.includes(`project="project-${id}"`));
     expect(await scraped()).toEqual([`loupe_cloud_labeling_queue_tasks{project="project-${id}",state="open"} 3`]);
@@ -187,7 +194,7 @@ describe('LabelingQueue on Postgres', () => {
     expect([releasedByB.sampleId, heldByA.sampleId, heldByB.sampleId]).toEqual([s6, s5, s4]);
 
     const [byA, byB] = await recordAnswersAndClaim(
-      database.pool,
+      answers,
       [
         { holder: holder(heldByA, a), answer: answer('ok'), claimNext: true },
         { holder: holder(heldByB, b), answer: answer('ok'), claimNext: true },
@@ -222,7 +229,7 @@ describe('LabelingQueue on Postgres', () => {
     expect(held.sampleId).toBe(stale.sampleId);
 
     const outcomes = await recordAnswersAndClaim(
-      database.pool,
+      answers,
       [
         { holder: holder(stale, gone), answer: answer('ok'), claimNext: false },
         { holder: holder(held, current), answer: answer('scratch'), claimNext: true },

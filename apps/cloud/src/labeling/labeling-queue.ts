@@ -1,23 +1,12 @@
-import { DomainError } from '@loupe/service';
-import type pg from 'pg';
-import { GroupCommit } from '@loupe/service';
-import { preparedStatement } from '../database/prepared-statement';
-import { inTransaction } from '../database/transaction';
-import { answeredTodayBy, recordAnswersAndClaim, type Answer, type GivenAnswer, type NextClaim, type RecordedAnswer, type SettledState } from './answer-commit';
-import { queuePriority } from './queue-priority';
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, GroupCommit } from '@loupe/service';
+import { LABELING_SETTINGS } from '../infrastructure.tokens';
+import { recordAnswersAndClaim, type Answer, type GivenAnswer, type NextClaim, type RecordedAnswer, type SettledState } from './answer-commit';
 import { CachedCount } from './cached-count';
-import {
-  CLAIMED_COLUMNS,
-  claimBestRow,
-  heldBy,
-  LeaseLostError,
-  leaseTo,
-  TaskLeases,
-  toClaimedSample,
-  type ClaimedRow,
-  type LabelerClaim,
-  type LeaseHolder,
-} from './task-leases';
+import { LabelAnswerRepository } from './label-answer.repository';
+import { LabelTaskRepository, toClaimedSample } from './label-task.repository';
+import { queuePriority } from './queue-priority';
+import { LeaseLostError, TaskLeases, type LabelerClaim, type LeaseHolder } from './task-leases';
 
 export { LeaseLostError, type ClaimedSample, type LabelerClaim, type LeaseHolder } from './task-leases';
 export type { Answer } from './answer-commit';
@@ -49,6 +38,12 @@ export class UndoRefusedError extends DomainError {
   }
 }
 
+/** What the composition root configures for labeling. */
+export interface LabelingSettings {
+  /** How long a claim holds a sample, and how long an answer can be taken back. */
+  leaseSeconds: number;
+}
+
 /** A stored sample, as the queue needs it to place it. */
 export interface IncomingSample {
   id: string;
@@ -59,45 +54,35 @@ export interface IncomingSample {
   reason: string;
 }
 
-// Labeler $2 has neither answered nor skipped row t.
-const NOT_PASSED_BY_LABELER = `NOT EXISTS (SELECT 1 FROM labels l WHERE l.sample_id = t.sample_id AND l.labeler_id = $2)
-  AND NOT EXISTS (SELECT 1 FROM label_skips k WHERE k.sample_id = t.sample_id AND k.labeler_id = $2)`;
-
-// Leases the best open row of project $1 labeler $2 has not passed by, for $3 seconds.
-const claimBest = preparedStatement('labeling-claim', claimBestRow('leased', NOT_PASSED_BY_LABELER, `${answeredTodayBy('$2')} AS answered_today`));
-
 // Groups of up to 64 answers, two at a time: enough for two server cores to
 // work side by side, and few enough that most answers wait for a group.
 const ANSWER_GROUPS = { maxGroup: 64, concurrency: 2 };
 
 /**
- * A project's labeling queue in Postgres. A claim takes the most useful
- * open sample the labeler has not answered or skipped, under a lease: `FOR
- * UPDATE SKIP LOCKED` lets concurrent claims pass each other instead of
- * queueing on one row, and the UPDATE checks the row's state again. Each
- * claim raises the row's fencing token, and every later call must present
- * the current token before its lease runs out.
+ * A project's labeling queue. A claim takes the most useful open sample the
+ * labeler has not answered or skipped, under a lease; concurrent claims pass
+ * each other instead of queueing on one row (see claimBest). Each claim
+ * raises the row's fencing token, and every later call must present the
+ * current token before its lease runs out.
  */
+@Injectable()
 export class LabelingQueue {
+  private readonly leaseSeconds: number;
   private readonly leases: TaskLeases;
   private readonly answers: GroupCommit<GivenAnswer, RecordedAnswer | undefined>;
   private readonly depths: CachedCount;
   private classCounts: { at: number; byModel: Map<string, { total: number; byClass: Map<string, number> }> } | undefined;
 
   constructor(
-    private readonly pool: pg.Pool,
-    private readonly leaseSeconds: number,
+    @Inject(LabelTaskRepository) private readonly tasks: LabelTaskRepository,
+    @Inject(LabelAnswerRepository) private readonly labels: LabelAnswerRepository,
+    @Inject(LABELING_SETTINGS) settings: LabelingSettings,
     private readonly now: () => number = Date.now,
   ) {
-    this.leases = new TaskLeases(pool, leaseSeconds, now);
-    this.answers = new GroupCommit((given) => recordAnswersAndClaim(pool, given, leaseSeconds), ANSWER_GROUPS);
-    this.depths = new CachedCount(async (projectId) => {
-      const { rows } = await this.pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM label_tasks WHERE project_id = $1 AND state IN ('open', 'leased')`,
-        [projectId],
-      );
-      return rows[0]?.n ?? 0;
-    }, now);
+    this.leaseSeconds = settings.leaseSeconds;
+    this.leases = new TaskLeases(tasks, settings.leaseSeconds, now);
+    this.answers = new GroupCommit((given) => recordAnswersAndClaim(labels, given, settings.leaseSeconds), ANSWER_GROUPS);
+    this.depths = new CachedCount((projectId) => tasks.count(projectId, ['open', 'leased']), now);
   }
 
   /**
@@ -117,14 +102,7 @@ export class LabelingQueue {
         labelsInProject: project?.total ?? 0,
       });
     });
-    await this.pool.query(
-      `INSERT INTO label_tasks (sample_id, project_id, priority)
-       SELECT v.sample_id, p.id, v.priority
-       FROM unnest($1::uuid[], $2::text[], $3::real[]) AS v(sample_id, model_name, priority)
-       JOIN projects p ON p.model_name = v.model_name
-       ON CONFLICT (sample_id) DO NOTHING`,
-      [samples.map((sample) => sample.id), samples.map((sample) => sample.modelName), priorities],
-    );
+    await this.tasks.enqueue(samples.map((sample, index) => ({ sampleId: sample.id, modelName: sample.modelName, priority: priorities[index]! })));
   }
 
   /** Claims the most useful sample for the labeler, if there is one. */
@@ -133,10 +111,9 @@ export class LabelingQueue {
     // A row another claim took between the pick and the update fails the
     // re-check; the next attempt picks another.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const { rows } = await this.pool.query<ClaimedRow & { answered_today: number }>(claimBest([projectId, labelerId, this.leaseSeconds]));
-      const row = rows[0];
+      const row = await this.tasks.claim(projectId, labelerId, this.leaseSeconds);
       if (row) return { sample: toClaimedSample(row), answeredToday: row.answered_today };
-      if (!(await this.hasClaimable(projectId, labelerId))) break;
+      if (!(await this.tasks.hasClaimable(projectId, labelerId))) break;
     }
     return { sample: undefined, answeredToday: await this.answeredToday(labelerId) };
   }
@@ -178,12 +155,8 @@ export class LabelingQueue {
   }
 
   private async whyNotSubmitted(holder: LeaseHolder): Promise<Error> {
-    const { rows } = await this.pool.query<{ held: boolean; answered: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM label_tasks t WHERE ${heldBy('leased')}) AS held,
-              EXISTS (SELECT 1 FROM labels WHERE sample_id = $1 AND labeler_id = $2) AS answered`,
-      [holder.sampleId, holder.labelerId, holder.token],
-    );
-    return rows[0]?.held && rows[0].answered ? new AlreadyAnsweredError(holder.sampleId) : new LeaseLostError(holder.sampleId);
+    const { held, answered } = await this.labels.submission(holder);
+    return held && answered ? new AlreadyAnsweredError(holder.sampleId) : new LeaseLostError(holder.sampleId);
   }
 
   /**
@@ -193,41 +166,13 @@ export class LabelingQueue {
    * decided it: after that, others may have built on the answer.
    */
   async undo(labelerId: string, sampleId: string): Promise<NextClaim> {
-    const { rows } = await this.pool.query<ClaimedRow & { answered_today: number }>(
-      `WITH target AS (
-         SELECT t.sample_id FROM label_tasks t
-         JOIN labels l ON l.sample_id = t.sample_id AND l.labeler_id = $2
-         WHERE t.sample_id = $1 AND t.state IN ('open', 'done', 'review')
-           AND l.created_at > now() - make_interval(secs => $3)
-           AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.sample_id = t.sample_id)
-         FOR UPDATE OF t
-       ), taken_back AS (
-         DELETE FROM labels l USING target WHERE l.sample_id = target.sample_id AND l.labeler_id = $2
-         RETURNING l.sample_id, l.created_at::date AS day
-       ), uncounted AS (
-         UPDATE labeler_days d SET answers = d.answers - 1 FROM taken_back WHERE d.labeler_id = $2 AND d.day = taken_back.day
-       )
-       UPDATE label_tasks t SET ${leaseTo('leased')}, answers = t.answers - 1
-       FROM taken_back, samples s
-       WHERE t.sample_id = taken_back.sample_id AND s.id = t.sample_id
-       -- The statement's snapshot still counts the answer it takes back.
-       RETURNING ${CLAIMED_COLUMNS}, ${answeredTodayBy('$2')} - (taken_back.day = current_date)::int AS answered_today`,
-      [sampleId, labelerId, this.leaseSeconds],
-    );
-    const row = rows[0];
+    const row = await this.labels.undo(labelerId, sampleId, this.leaseSeconds);
     if (!row) throw await this.whyNotUndone(labelerId, sampleId);
     return { sample: toClaimedSample(row), answeredToday: row.answered_today };
   }
 
   private async whyNotUndone(labelerId: string, sampleId: string): Promise<Error> {
-    const { rows } = await this.pool.query<{ recent: boolean; state: string; reviewed: boolean }>(
-      `SELECT l.created_at > now() - make_interval(secs => $3) AS recent, t.state,
-              EXISTS (SELECT 1 FROM reviews r WHERE r.sample_id = $1) AS reviewed
-       FROM labels l JOIN label_tasks t ON t.sample_id = l.sample_id
-       WHERE l.sample_id = $1 AND l.labeler_id = $2`,
-      [sampleId, labelerId, this.leaseSeconds],
-    );
-    const found = rows[0];
+    const found = await this.labels.answerStanding(labelerId, sampleId, this.leaseSeconds);
     if (!found) return new NoAnswerToUndoError(sampleId);
     if (found.reviewed || found.state === 'reviewing') return new UndoRefusedError('a reviewer has taken this sample up; your answer stays');
     if (!found.recent) return new UndoRefusedError(`an answer can be taken back for ${this.leaseSeconds} s after it is given; this one is older`);
@@ -236,10 +181,7 @@ export class LabelingQueue {
 
   /** Gives the sample back without an answer; this labeler is not offered it again. */
   async skip(holder: LeaseHolder): Promise<void> {
-    await inTransaction(this.pool, async (client) => {
-      await this.leases.release('leased', holder, client);
-      await client.query('INSERT INTO label_skips (sample_id, labeler_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [holder.sampleId, holder.labelerId]);
-    });
+    if (!(await this.tasks.skip(holder))) throw new LeaseLostError(holder.sampleId);
   }
 
   /** Gives the sample back without an answer, for anyone to claim again (a closed tab, a break). */
@@ -260,18 +202,13 @@ export class LabelingQueue {
    * screen's counter; counted from the labeler's own labels of the day
    * (index labels(labeler_id, created_at)), so undone answers drop out.
    */
-  async answeredTodayIn(projectId: string, labelerId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM labels WHERE labeler_id = $1 AND created_at >= current_date AND project_id = $2`,
-      [labelerId, projectId],
-    );
-    return rows[0]?.n ?? 0;
+  answeredTodayIn(projectId: string, labelerId: string): Promise<number> {
+    return this.labels.answeredTodayIn(projectId, labelerId);
   }
 
   /** Answers the labeler gave since midnight. */
-  async answeredToday(labelerId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(`SELECT ${answeredTodayBy('$1')} AS n`, [labelerId]);
-    return rows[0]?.n ?? 0;
+  answeredToday(labelerId: string): Promise<number> {
+    return this.labels.answeredToday(labelerId);
   }
 
   /**
@@ -281,10 +218,7 @@ export class LabelingQueue {
    */
   private async labelCounts() {
     if (this.classCounts && this.now() - this.classCounts.at < 60_000) return this.classCounts.byModel;
-    const { rows } = await this.pool.query<{ model_name: string; answer_key: string; n: number }>(
-      `SELECT p.model_name, l.answer_key, count(*)::int AS n
-       FROM labels l JOIN projects p ON p.id = l.project_id GROUP BY p.model_name, l.answer_key`,
-    );
+    const rows = await this.labels.countsByModelAndAnswer();
     const byModel = new Map<string, { total: number; byClass: Map<string, number> }>();
     for (const row of rows) {
       const project = byModel.get(row.model_name) ?? { total: 0, byClass: new Map<string, number>() };
@@ -294,15 +228,5 @@ export class LabelingQueue {
     }
     this.classCounts = { at: this.now(), byModel };
     return byModel;
-  }
-
-  private async hasClaimable(projectId: string, labelerId: string): Promise<boolean> {
-    const { rows } = await this.pool.query(
-      `SELECT 1 FROM label_tasks t
-       WHERE t.project_id = $1 AND t.state = 'open' AND ${NOT_PASSED_BY_LABELER}
-       LIMIT 1`,
-      [projectId, labelerId],
-    );
-    return rows.length > 0;
   }
 }

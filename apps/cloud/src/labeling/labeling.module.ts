@@ -1,14 +1,17 @@
 import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import type { Database } from '../database/database';
-import { CLOUD_METRICS, DATABASE, LABELING_SETTINGS } from '../infrastructure.tokens';
+import { CLOUD_METRICS, DATABASE } from '../infrastructure.tokens';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
 import { DatasetExport } from './dataset-export';
 import { DatasetExportRepository } from './dataset-export.repository';
+import { LabelAnswerRepository } from './label-answer.repository';
+import { LabelTaskRepository } from './label-task.repository';
 import { ClaimsController, ProjectsController } from './labeling.controller';
 import { LabelingQueue } from './labeling-queue';
 import { registerLabelingQueueGauge } from './labeling-queue-gauge';
 import { ProjectRepository } from './project.repository';
 import { ReviewQueue } from './review-queue';
+import { ReviewRepository } from './review.repository';
 import { ReviewsController } from './reviews.controller';
 
 @Module({
@@ -16,26 +19,21 @@ import { ReviewsController } from './reviews.controller';
   providers: [
     { provide: ProjectRepository, useFactory: (db: Database) => new ProjectRepository(db.db), inject: [DATABASE] },
     { provide: DatasetExport, useFactory: (db: Database) => new DatasetExport(new DatasetExportRepository(db.db)), inject: [DATABASE] },
-    {
-      provide: LabelingQueue,
-      useFactory: (db: Database, settings: { leaseSeconds: number }) => new LabelingQueue(db.pool, settings.leaseSeconds),
-      inject: [DATABASE, LABELING_SETTINGS],
-    },
-    {
-      provide: ReviewQueue,
-      useFactory: (db: Database, settings: { leaseSeconds: number }) => new ReviewQueue(db.pool, settings.leaseSeconds),
-      inject: [DATABASE, LABELING_SETTINGS],
-    },
+    LabelTaskRepository,
+    LabelAnswerRepository,
+    ReviewRepository,
+    LabelingQueue,
+    ReviewQueue,
   ],
   exports: [LabelingQueue],
 })
 export class LabelingModule implements OnModuleInit {
   constructor(
-    @Inject(DATABASE) private readonly database: Database,
+    @Inject(LabelTaskRepository) private readonly tasks: LabelTaskRepository,
     @Inject(CLOUD_METRICS) private readonly metrics: CloudMetrics,
   ) {}
 
   onModuleInit(): void {
-    registerLabelingQueueGauge(this.metrics.registry, this.database.pool);
+    registerLabelingQueueGauge(this.metrics.registry, this.tasks);
   }
 }

@@ -1,17 +1,11 @@
 import type { ReviewDto } from '@loupe/api-contracts';
-import type pg from 'pg';
-import type { Answer } from './labeling-queue';
+import { Inject, Injectable } from '@nestjs/common';
+import { LABELING_SETTINGS } from '../infrastructure.tokens';
 import { CachedCount } from './cached-count';
-import {
-  claimBestRow,
-  heldBy,
-  LeaseLostError,
-  TaskLeases,
-  toClaimedSample,
-  type ClaimedRow,
-  type ClaimedSample,
-  type LeaseHolder,
-} from './task-leases';
+import { LabelTaskRepository, toClaimedSample } from './label-task.repository';
+import type { Answer, LabelingSettings } from './labeling-queue';
+import { ReviewRepository } from './review.repository';
+import { LeaseLostError, TaskLeases, type ClaimedSample, type LeaseHolder } from './task-leases';
 
 /** One labeler's answer, as the reviewer sees it. */
 export interface GivenAnswer {
@@ -29,39 +23,29 @@ export interface ClaimedReview extends ClaimedSample {
  * under a lease, as labelers do, and decides it: the decision is the
  * sample's label from then on.
  */
+@Injectable()
 export class ReviewQueue {
+  private readonly leaseSeconds: number;
   private readonly leases: TaskLeases;
   private readonly depths: CachedCount;
 
   constructor(
-    private readonly pool: pg.Pool,
-    private readonly leaseSeconds: number,
+    @Inject(ReviewRepository) private readonly reviews: ReviewRepository,
+    @Inject(LabelTaskRepository) tasks: LabelTaskRepository,
+    @Inject(LABELING_SETTINGS) settings: LabelingSettings,
     now: () => number = Date.now,
   ) {
-    this.leases = new TaskLeases(pool, leaseSeconds, now);
-    this.depths = new CachedCount(async (projectId) => {
-      const { rows } = await this.pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM label_tasks WHERE project_id = $1 AND state IN ('review', 'reviewing')`,
-        [projectId],
-      );
-      return rows[0]?.n ?? 0;
-    }, now);
+    this.leaseSeconds = settings.leaseSeconds;
+    this.leases = new TaskLeases(tasks, settings.leaseSeconds, now);
+    this.depths = new CachedCount((projectId) => tasks.count(projectId, ['review', 'reviewing']), now);
   }
 
   /** The oldest most useful disagreement no one is reviewing, with the answers given, or undefined. */
   async claim(projectId: string, reviewerId: string): Promise<ClaimedReview | undefined> {
     await this.leases.returnExpired(projectId);
-    const { rows } = await this.pool.query<ClaimedRow & { answers: GivenAnswer[] }>(
-      claimBestRow(
-        'reviewing',
-        'true',
-        `(SELECT json_agg(json_build_object('labeler', u.name, 'answer', l.answer, 'spentMs', l.spent_ms) ORDER BY l.id)
-          FROM labels l JOIN users u ON u.id = l.labeler_id WHERE l.sample_id = t.sample_id) AS answers`,
-      ),
-      [projectId, reviewerId, this.leaseSeconds],
-    );
-    const row = rows[0];
-    return row && { ...toClaimedSample(row), answers: row.answers ?? [] };
+    const row = await this.reviews.claim(projectId, reviewerId, this.leaseSeconds);
+    // Labels are written from validated answers: a class or boxes.
+    return row && { ...toClaimedSample(row), answers: (row.answers ?? []) as GivenAnswer[] };
   }
 
   heartbeat(holder: LeaseHolder): Promise<Date> {
@@ -74,22 +58,9 @@ export class ReviewQueue {
 
   /** Records the reviewer's answer as the sample's label and settles it, in one statement. */
   async decide(holder: LeaseHolder, answer: Omit<Answer, 'spentMs'>): Promise<'done'> {
-    const { rows } = await this.pool.query<{ project_id: string }>(
-      `WITH held AS (
-         SELECT t.sample_id, t.project_id FROM label_tasks t WHERE ${heldBy('reviewing')} FOR UPDATE OF t
-       ), decided AS (
-         INSERT INTO reviews (sample_id, project_id, reviewer_id, answer_key, answer)
-         SELECT sample_id, project_id, $2, $4, $5::jsonb FROM held
-         ON CONFLICT (sample_id) DO NOTHING
-         RETURNING sample_id
-       )
-       UPDATE label_tasks t SET state = 'done', lease_holder = NULL, lease_expires_at = NULL
-       FROM decided d WHERE t.sample_id = d.sample_id
-       RETURNING t.project_id`,
-      [holder.sampleId, holder.labelerId, holder.token, answer.key, JSON.stringify(answer.value)],
-    );
-    if (!rows[0]) throw new LeaseLostError(holder.sampleId);
-    this.depths.subtract(rows[0].project_id, 1);
+    const projectId = await this.reviews.decide(holder, answer);
+    if (projectId === undefined) throw new LeaseLostError(holder.sampleId);
+    this.depths.subtract(projectId, 1);
     return 'done';
   }
 
