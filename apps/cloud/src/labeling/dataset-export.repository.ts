@@ -1,5 +1,8 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { sql, type ControlledTransaction, type Kysely } from 'kysely';
+import type { Database } from '../database/database';
 import type { DB } from '../database/generated/database-types';
+import { DATABASE } from '../infrastructure.tokens';
 import type { SampleView } from './task-leases';
 
 /** A settled sample as an export writes it: its label, who gave it, and what the model said. */
@@ -28,8 +31,13 @@ const PAGE = 500;
  * read-only REPEATABLE READ transaction, so an export of any size runs in
  * constant memory and sees one consistent state of the project.
  */
+@Injectable()
 export class DatasetExportRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  private readonly db: Kysely<DB>;
+
+  constructor(@Inject(DATABASE) database: Pick<Database, 'db'>) {
+    this.db = database.db;
+  }
 
   async snapshot(projectId: string): Promise<SettledSnapshot> {
     const trx = await this.db.startTransaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute();

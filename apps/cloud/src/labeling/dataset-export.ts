@@ -1,13 +1,15 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DatasetExportRepository } from './dataset-export.repository';
 import { splitOf } from './dataset-split';
-import type { DatasetExportRepository } from './dataset-export.repository';
 
 /**
  * A project's settled samples as a dataset: JSON Lines for every task, COCO
  * for detection, written as they are read from one consistent snapshot
  * (DatasetExportRepository), in constant memory.
  */
+@Injectable()
 export class DatasetExport {
-  constructor(private readonly repository: DatasetExportRepository) {}
+  constructor(@Inject(DatasetExportRepository) private readonly repository: DatasetExportRepository) {}
 
   /** Opens a snapshot; `count` is how many samples the export will hold. */
   async open(projectId: string): Promise<{ count: number; jsonl(): AsyncGenerator<string>; coco(classes: string[]): AsyncGenerator<string>; close(): Promise<void> }> {

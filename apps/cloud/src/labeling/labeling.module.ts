@@ -1,6 +1,5 @@
 import { Inject, Module, type OnModuleInit } from '@nestjs/common';
-import type { Database } from '../database/database';
-import { CLOUD_METRICS, DATABASE } from '../infrastructure.tokens';
+import { CLOUD_METRICS } from '../infrastructure.tokens';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
 import { DatasetExport } from './dataset-export';
 import { DatasetExportRepository } from './dataset-export.repository';
@@ -17,8 +16,9 @@ import { ReviewsController } from './reviews.controller';
 @Module({
   controllers: [ProjectsController, ClaimsController, ReviewsController],
   providers: [
-    { provide: ProjectRepository, useFactory: (db: Database) => new ProjectRepository(db.db), inject: [DATABASE] },
-    { provide: DatasetExport, useFactory: (db: Database) => new DatasetExport(new DatasetExportRepository(db.db)), inject: [DATABASE] },
+    ProjectRepository,
+    DatasetExportRepository,
+    DatasetExport,
     LabelTaskRepository,
     LabelAnswerRepository,
     ReviewRepository,

@@ -13,7 +13,7 @@ describe('ProjectRepository', () => {
   beforeAll(async () => {
     testDatabase = await startTestDatabase();
     database = await openDatabase({ url: testDatabase.url, poolSize: testDatabase.maxConnections, migrate: true }, pino({ level: 'silent' }));
-    projects = new ProjectRepository(database.db);
+    projects = new ProjectRepository(database);
   });
   afterAll(async () => {
     await database?.close();

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { CreateProjectRequest, ProjectDto } from '@loupe/api-contracts';
 import { DomainError } from '@loupe/service';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Kysely, Selectable } from 'kysely';
+import type { Database } from '../database/database';
 import type { DB, Project } from '../database/generated/database-types';
+import { DATABASE } from '../infrastructure.tokens';
 
 /** The name or the model is taken by another project (HTTP 409). */
 export class ProjectTakenError extends DomainError {
@@ -35,8 +38,13 @@ const toDto = (row: ProjectRow): ProjectDto => ({
   consensus: row.consensus,
 });
 
+@Injectable()
 export class ProjectRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  private readonly db: Kysely<DB>;
+
+  constructor(@Inject(DATABASE) database: Pick<Database, 'db'>) {
+    this.db = database.db;
+  }
 
   /**
    * Creates the project and queues the samples of its model already stored,
