@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../database/database';
 import { DeviceModelStates } from '../state/device-model-states';
 import type { ReportedStateRecord } from '../state/reported-state-payload';
-import { PostgresDeviceRepository } from './device.repository';
+import { PostgresDeviceRepository, type DeviceSighting } from './device.repository';
 
 describe('PostgresDeviceRepository', () => {
   let testDatabase: TestDatabase;
@@ -35,7 +35,7 @@ describe('PostgresDeviceRepository', () => {
   });
 
   it('creates a device, and its site, on the first sighting', async () => {
-    await repository.recordSighting(sighting('first', '2026-11-22T10:00:00Z'));
+    await repository.recordSightings([sighting('first', '2026-11-22T10:00:00Z')]);
     const device = (await repository.list()).find((d) => d.deviceId === 'first');
     expect(device).toMatchObject({ siteId: 'plant-7', deviceId: 'first', enrollment: null });
     expect(device?.telemetry).toEqual({
@@ -48,8 +48,8 @@ describe('PostgresDeviceRepository', () => {
   });
 
   it('moves last-seen forward and keeps first-seen', async () => {
-    await repository.recordSighting(sighting('moving', '2026-11-22T10:00:00Z'));
-    await repository.recordSighting(sighting('moving', '2026-11-22T10:00:10Z', '0.2.0'));
+    await repository.recordSightings([sighting('moving', '2026-11-22T10:00:00Z')]);
+    await repository.recordSightings([sighting('moving', '2026-11-22T10:00:10Z', '0.2.0')]);
     const device = (await repository.list()).find((d) => d.deviceId === 'moving');
     expect(device?.telemetry).toMatchObject({
       agentVersion: '0.2.0',
@@ -59,15 +59,15 @@ describe('PostgresDeviceRepository', () => {
   });
 
   it('ignores a sighting older than the one it has', async () => {
-    await repository.recordSighting(sighting('late', '2026-11-22T10:00:10Z', '0.2.0'));
-    await repository.recordSighting(sighting('late', '2026-11-22T10:00:05Z', '0.1.0'));
+    await repository.recordSightings([sighting('late', '2026-11-22T10:00:10Z', '0.2.0')]);
+    await repository.recordSightings([sighting('late', '2026-11-22T10:00:05Z', '0.1.0')]);
     const device = (await repository.list()).find((d) => d.deviceId === 'late');
     expect(device?.telemetry).toMatchObject({ agentVersion: '0.2.0', lastSeenAt: new Date('2026-11-22T10:00:10Z') });
   });
 
   it('keeps devices of different sites apart', async () => {
-    await repository.recordSighting({ ...sighting('twin', '2026-11-22T10:00:00Z'), siteId: 'plant-8' });
-    await repository.recordSighting(sighting('twin', '2026-11-22T10:00:00Z'));
+    await repository.recordSightings([{ ...sighting('twin', '2026-11-22T10:00:00Z'), siteId: 'plant-8' }]);
+    await repository.recordSightings([sighting('twin', '2026-11-22T10:00:00Z')]);
     const twins = (await repository.list()).filter((d) => d.deviceId === 'twin');
     expect(twins.map((d) => d.siteId)).toEqual(['plant-7', 'plant-8']);
   });
@@ -86,12 +86,46 @@ describe('PostgresDeviceRepository', () => {
       shadowCompared: 0,
       shadowDisagreed: 0,
     });
-    await repository.recordSighting({ ...sighting('counting', '2026-11-22T10:00:10Z'), modelStats: stats(50) });
-    await repository.recordSighting({ ...sighting('counting', '2026-11-22T10:00:00Z'), modelStats: stats(20) });
+    await repository.recordSightings([{ ...sighting('counting', '2026-11-22T10:00:10Z'), modelStats: stats(50) }]);
+    await repository.recordSightings([{ ...sighting('counting', '2026-11-22T10:00:00Z'), modelStats: stats(20) }]);
     const { rows } = await database.pool.query<{ inspections: string; confidence_histogram: string[] }>(
       `SELECT inspections, confidence_histogram FROM device_model_stats WHERE device_id = 'counting' AND model_version = '3'`,
     );
     expect(rows).toEqual([{ inspections: '50', confidence_histogram: ['0', '0', '0', '0', '0', '0', '0', '0', '0', '50'] }]);
+  });
+
+  it("keeps each device's newest sighting and stats of a group that holds several, on new and known sites", async () => {
+    const stats = (version: string, inspections: number) => ({
+      modelName: 'pcb-aoi',
+      modelVersion: version,
+      inspections,
+      errors: 0,
+      rejects: 0,
+      uncertain: 0,
+      confidenceHistogram: [inspections, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+      p99Ms: 3.5,
+      shadowVersion: version === '4' ? '5' : null,
+      shadowCompared: 1,
+      shadowDisagreed: 0,
+    });
+    await repository.recordSightings([
+      { ...sighting('grouped', '2026-11-22T11:00:05Z', '0.3.0'), modelStats: stats('3', 30) },
+      { ...sighting('grouped', '2026-11-22T11:00:00Z', '0.2.0'), modelStats: stats('3', 10) },
+      { ...sighting('grouped', '2026-11-22T11:00:01Z', '0.2.0'), modelStats: stats('4', 7) },
+      { ...sighting('grouped', '2026-11-22T11:00:00Z'), siteId: 'plant-9' },
+    ]);
+    const devices = (await repository.list()).filter((d) => d.deviceId === 'grouped');
+    expect(devices.map((d) => [d.siteId, d.telemetry?.agentVersion, d.telemetry?.lastSeenAt])).toEqual([
+      ['plant-7', '0.3.0', new Date('2026-11-22T11:00:05Z')],
+      ['plant-9', '0.1.0', new Date('2026-11-22T11:00:00Z')],
+    ]);
+    const { rows } = await database.pool.query<{ model_version: string; inspections: string; confidence_histogram: string[]; shadow_version: string | null }>(
+      `SELECT model_version, inspections, confidence_histogram, shadow_version FROM device_model_stats WHERE device_id = 'grouped' ORDER BY model_version`,
+    );
+    expect(rows).toEqual([
+      { model_version: '3', inspections: '30', confidence_histogram: ['30', '0', '0', '0', '0', '0', '0', '0', '0', '0'], shadow_version: null },
+      { model_version: '4', inspections: '7', confidence_histogram: ['7', '0', '0', '0', '0', '0', '0', '0', '0', '0'], shadow_version: '5' },
+    ]);
   });
 });
 
@@ -124,8 +158,8 @@ describe('PostgresDeviceRepository.list, the one read of every device', () => {
         revoked_at: revoked ? new Date('2026-11-22T09:30:00Z') : null,
       })
       .execute();
-  const heard = (siteId: string, deviceId: string, version: string | null, modelStats: Parameters<PostgresDeviceRepository['recordSighting']>[0]['modelStats'] = null) =>
-    repository.recordSighting({
+  const heard = (siteId: string, deviceId: string, version: string | null, modelStats: DeviceSighting['modelStats'] = null) =>
+    repository.recordSightings([{
       siteId,
       deviceId,
       agentVersion: '0.3.0',
@@ -133,7 +167,7 @@ describe('PostgresDeviceRepository.list, the one read of every device', () => {
       provider: 'cpu',
       modelStats,
       seenAt: new Date('2026-11-22T10:00:00Z'),
-    });
+    }]);
   const counters = (version: string, inspections: number) => ({
     modelName: 'pcb-aoi',
     modelVersion: version,
@@ -171,9 +205,9 @@ describe('PostgresDeviceRepository.list, the one read of every device', () => {
     await enroll(siteId, 'aoi-1', 'line-a');
     await heard(siteId, 'aoi-1', '3', counters('3', 50));
     // Statistics of a model the device no longer runs are not its current ones.
-    await repository.recordSighting({ ...olderModelSighting('2'), siteId, deviceId: 'aoi-1', seenAt: new Date('2026-11-22T09:59:00Z') });
+    await repository.recordSightings([{ ...olderModelSighting('2'), siteId, deviceId: 'aoi-1', seenAt: new Date('2026-11-22T09:59:00Z') }]);
     await states.desire(database.pool, [{ siteId, deviceId: 'aoi-1' }], { model: deployable('3'), rolloutId: 'r-1' });
-    await states.recordReported({ siteId, deviceId: 'aoi-1' }, report);
+    await states.recordReported([{ siteId, deviceId: 'aoi-1', report }]);
     const devices = (await repository.list()).filter((device) => device.siteId === siteId);
     expect(devices).toEqual([
       {
@@ -215,7 +249,7 @@ describe('PostgresDeviceRepository.list, the one read of every device', () => {
 
   it('lists a device that only reported its model state', async () => {
     const siteId = uniqueName('site');
-    await states.recordReported({ siteId, deviceId: 'quiet' }, report);
+    await states.recordReported([{ siteId, deviceId: 'quiet', report }]);
     const [device] = (await repository.list()).filter((d) => d.siteId === siteId);
     expect(device).toMatchObject({ deviceId: 'quiet', enrollment: null, telemetry: null, reported: { status: 'ACTIVE' } });
   });

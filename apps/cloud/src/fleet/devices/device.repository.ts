@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { InferResult, Kysely, Transaction } from 'kysely';
+import { sql, type InferResult, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../database/database';
 import type { DB } from '../../database/generated/database-types';
 import { DATABASE } from '../../infrastructure.tokens';
@@ -37,11 +37,31 @@ export interface Device {
 
 /** Where devices are kept. Abstract so services can be tested without Postgres. */
 export abstract class DeviceRepository {
-  /** Records a sighting; an older sighting than the stored one changes nothing. */
-  abstract recordSighting(sighting: DeviceSighting): Promise<void>;
+  /** Records a group of sightings; a sighting older than the stored one changes nothing. */
+  abstract recordSightings(sightings: DeviceSighting[]): Promise<void>;
   /** Every device enrolled or heard from (only those enrolled in `fleetGroup` when given), by site and device id. */
   abstract list(fleetGroup?: string): Promise<Device[]>;
 }
+
+const byDevice = (a: { siteId: string; deviceId: string }, b: { siteId: string; deviceId: string }) =>
+  a.siteId < b.siteId ? -1 : a.siteId > b.siteId ? 1 : a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0;
+
+/**
+ * The newest of the sightings that share a key, sorted by device: an upsert
+ * updates a row once per statement, and two groups written at once take
+ * their row locks in the same order, so neither waits on the other in a cycle.
+ */
+function newestBy<T extends { siteId: string; deviceId: string; seenAt: Date }>(items: T[], keyOf: (item: T) => string): T[] {
+  const newest = new Map<string, T>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const held = newest.get(key);
+    if (!held || held.seenAt <= item.seenAt) newest.set(key, item);
+  }
+  return [...newest.values()].sort(byDevice);
+}
+
+const deviceKey = (s: DeviceSighting) => `${s.siteId}\n${s.deviceId}`;
 
 @Injectable()
 export class PostgresDeviceRepository extends DeviceRepository {
@@ -52,37 +72,24 @@ export class PostgresDeviceRepository extends DeviceRepository {
     this.db = database.db;
   }
 
-  async recordSighting(s: DeviceSighting): Promise<void> {
+  async recordSightings(sightings: DeviceSighting[]): Promise<void> {
+    if (sightings.length === 0) return;
+    const devices = newestBy(sightings, deviceKey);
+    const stats = newestBy(
+      sightings.flatMap((s) => (s.modelStats ? [{ siteId: s.siteId, deviceId: s.deviceId, seenAt: s.seenAt, stats: s.modelStats }] : [])),
+      (s) => `${s.siteId}\n${s.deviceId}\n${s.stats.modelName}\n${s.stats.modelVersion}`,
+    );
     // One statement per table, no read-modify-write: concurrent consumers and
     // late, reordered telemetry cannot move last_seen_at backwards.
     await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('sites').values({ id: s.siteId }).onConflict((oc) => oc.column('id').doNothing()).execute();
       await trx
-        .insertInto('devices')
-        .values({
-          site_id: s.siteId,
-          id: s.deviceId,
-          agent_version: s.agentVersion,
-          model_name: s.model?.name ?? null,
-          model_version: s.model?.version ?? null,
-          provider: s.provider,
-          first_seen_at: s.seenAt,
-          last_seen_at: s.seenAt,
-        })
-        .onConflict((oc) =>
-          oc
-            .columns(['site_id', 'id'])
-            .doUpdateSet((eb) => ({
-              agent_version: eb.ref('excluded.agent_version'),
-              model_name: eb.ref('excluded.model_name'),
-              model_version: eb.ref('excluded.model_version'),
-              provider: eb.ref('excluded.provider'),
-              last_seen_at: eb.ref('excluded.last_seen_at'),
-            }))
-            .where('devices.last_seen_at', '<=', (eb) => eb.ref('excluded.last_seen_at')),
-        )
+        .insertInto('sites')
+        .columns(['id'])
+        .expression((eb) => eb.selectFrom(sql<{ id: string }>`unnest(${[...new Set(devices.map((d) => d.siteId))].sort()}::text[])`.as<'s'>(sql`s(id)`)).select('s.id'))
+        .onConflict((oc) => oc.column('id').doNothing())
         .execute();
-      if (s.modelStats) await recordModelStats(trx, s.siteId, s.deviceId, s.modelStats, s.seenAt);
+      await recordDevices(trx, devices);
+      if (stats.length > 0) await recordModelStats(trx, stats);
     });
   }
 
@@ -183,23 +190,67 @@ function statsOf(row: DeviceRow): Device['stats'] {
   };
 }
 
+async function recordDevices(db: Transaction<DB>, devices: DeviceSighting[]): Promise<void> {
+  const column = <T>(value: (s: DeviceSighting) => T) => devices.map(value);
+  await db
+    .insertInto('devices')
+    .columns(['site_id', 'id', 'agent_version', 'model_name', 'model_version', 'provider', 'first_seen_at', 'last_seen_at'])
+    .expression((eb) =>
+      eb
+        .selectFrom(
+          sql<{ site_id: string; id: string; agent_version: string; model_name: string | null; model_version: string | null; provider: string | null; seen_at: Date }>`unnest(
+            ${column((s) => s.siteId)}::text[], ${column((s) => s.deviceId)}::text[], ${column((s) => s.agentVersion)}::text[],
+            ${column((s) => s.model?.name ?? null)}::text[], ${column((s) => s.model?.version ?? null)}::text[], ${column((s) => s.provider)}::text[],
+            ${column((s) => s.seenAt)}::timestamptz[])`.as<'d'>(sql`d(site_id, id, agent_version, model_name, model_version, provider, seen_at)`),
+        )
+        .select(['d.site_id', 'd.id', 'd.agent_version', 'd.model_name', 'd.model_version', 'd.provider', 'd.seen_at as first_seen_at', 'd.seen_at as last_seen_at']),
+    )
+    .onConflict((oc) =>
+      oc
+        .columns(['site_id', 'id'])
+        .doUpdateSet((eb) => ({
+          agent_version: eb.ref('excluded.agent_version'),
+          model_name: eb.ref('excluded.model_name'),
+          model_version: eb.ref('excluded.model_version'),
+          provider: eb.ref('excluded.provider'),
+          last_seen_at: eb.ref('excluded.last_seen_at'),
+        }))
+        .where('devices.last_seen_at', '<=', (eb) => eb.ref('excluded.last_seen_at')),
+    )
+    .execute();
+}
+
+interface StatsSighting {
+  siteId: string;
+  deviceId: string;
+  seenAt: Date;
+  stats: ModelStatsReport;
+}
+
 /** Counters only grow while a version serves; a reordered older message must not shrink them. */
-async function recordModelStats(db: Transaction<DB>, siteId: string, deviceId: string, m: ModelStatsReport, seenAt: Date): Promise<void> {
-  const counters = {
-    inspections: String(m.inspections),
-    errors: String(m.errors),
-    rejects: String(m.rejects),
-    uncertain: String(m.uncertain),
-    confidence_histogram: m.confidenceHistogram.map(String),
-    p99_ms: m.p99Ms,
-    shadow_version: m.shadowVersion,
-    shadow_compared: String(m.shadowCompared),
-    shadow_disagreed: String(m.shadowDisagreed),
-    updated_at: seenAt,
-  };
+async function recordModelStats(db: Transaction<DB>, rows: StatsSighting[]): Promise<void> {
+  const column = <T>(value: (m: ModelStatsReport) => T) => rows.map((row) => value(row.stats));
   await db
     .insertInto('device_model_stats')
-    .values({ site_id: siteId, device_id: deviceId, model_name: m.modelName, model_version: m.modelVersion, ...counters })
+    .columns(['site_id', 'device_id', 'model_name', 'model_version', 'inspections', 'errors', 'rejects', 'uncertain', 'confidence_histogram', 'p99_ms', 'shadow_version', 'shadow_compared', 'shadow_disagreed', 'updated_at'])
+    .expression((eb) =>
+      eb
+        .selectFrom(
+          // A histogram travels as an array literal: unnest would flatten an array of arrays.
+          sql<{ site_id: string; device_id: string; model_name: string; model_version: string; inspections: string; errors: string; rejects: string; uncertain: string; histogram: string; p99_ms: number; shadow_version: string | null; shadow_compared: string; shadow_disagreed: string; updated_at: Date }>`unnest(
+            ${rows.map((row) => row.siteId)}::text[], ${rows.map((row) => row.deviceId)}::text[], ${column((m) => m.modelName)}::text[], ${column((m) => m.modelVersion)}::text[],
+            ${column((m) => String(m.inspections))}::bigint[], ${column((m) => String(m.errors))}::bigint[], ${column((m) => String(m.rejects))}::bigint[], ${column((m) => String(m.uncertain))}::bigint[],
+            ${column((m) => `{${m.confidenceHistogram.join(',')}}`)}::text[], ${column((m) => m.p99Ms)}::float8[], ${column((m) => m.shadowVersion)}::text[],
+            ${column((m) => String(m.shadowCompared))}::bigint[], ${column((m) => String(m.shadowDisagreed))}::bigint[], ${rows.map((row) => row.seenAt)}::timestamptz[])`.as<'m'>(
+            sql`m(site_id, device_id, model_name, model_version, inspections, errors, rejects, uncertain, histogram, p99_ms, shadow_version, shadow_compared, shadow_disagreed, updated_at)`,
+          ),
+        )
+        .select((eb) => [
+          'm.site_id', 'm.device_id', 'm.model_name', 'm.model_version', 'm.inspections', 'm.errors', 'm.rejects', 'm.uncertain',
+          sql<string[]>`${eb.ref('m.histogram')}::bigint[]`.as('confidence_histogram'),
+          'm.p99_ms', 'm.shadow_version', 'm.shadow_compared', 'm.shadow_disagreed', 'm.updated_at',
+        ]),
+    )
     .onConflict((oc) =>
       oc
         .columns(['site_id', 'device_id', 'model_name', 'model_version'])

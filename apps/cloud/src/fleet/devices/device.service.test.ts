@@ -15,8 +15,8 @@ class FixedClock extends Clock {
 class InMemoryDeviceRepository extends DeviceRepository {
   readonly sightings: DeviceSighting[] = [];
   readonly enrolled: Device[] = [];
-  recordSighting(sighting: DeviceSighting): Promise<void> {
-    this.sightings.push(sighting);
+  recordSightings(sightings: DeviceSighting[]): Promise<void> {
+    this.sightings.push(...sightings);
     return Promise.resolve();
   }
   list(): Promise<Device[]> {

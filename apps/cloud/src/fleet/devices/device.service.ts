@@ -1,8 +1,9 @@
 import type { DeviceDto } from '@loupe/api-contracts';
 import type { ModelCounters } from '@loupe/device-state';
+import { GroupCommit } from '@loupe/service';
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../../clock';
-import { DeviceRepository, type Device } from './device.repository';
+import { DeviceRepository, type Device, type DeviceSighting } from './device.repository';
 
 /** What a device says about itself in its telemetry. */
 export interface DeviceReport {
@@ -22,20 +23,35 @@ export interface ModelStatsReport extends ModelCounters {
   shadowVersion: string | null;
 }
 
+/**
+ * Every box sends telemetry each period, so a fleet of thousands sends
+ * thousands a second: written one transaction each, they would queue behind
+ * the pool without bound. Reports are validated before they are added, so a
+ * group that fails fails for the database's reasons, alike for all of it.
+ */
+const SIGHTING_GROUPS = { maxGroup: 1_000, concurrency: 2, gatherOneTurn: true, retryAlone: () => false };
+
 /** The devices' telemetry in, and the one read of every device out. */
 @Injectable()
 export class DeviceService {
+  private readonly sightings: GroupCommit<DeviceSighting, void>;
+
   constructor(
     @Inject(DeviceRepository) private readonly devices: DeviceRepository,
     @Inject(Clock) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.sightings = new GroupCommit<DeviceSighting, void>(async (group) => {
+      await devices.recordSightings(group);
+      return group.map(() => undefined);
+    }, SIGHTING_GROUPS);
+  }
 
   /**
    * Last-seen is the cloud's receive time, not the device's clock: boxes on
    * a line often run without NTP, and their clocks drift.
    */
   async recordReport(report: DeviceReport): Promise<void> {
-    await this.devices.recordSighting({ ...report, seenAt: this.clock.now() });
+    await this.sightings.add({ ...report, seenAt: this.clock.now() });
   }
 
   /** Every device enrolled or heard from, or those enrolled in `fleetGroup`, by site and device id. */

@@ -59,7 +59,7 @@ describe('DeviceModelStates', () => {
     ];
     const first: DesiredStateRecord = { model: model('1'), rolloutId: uniqueName('rollout') };
     expect(await states.desire(database.pool, devices, first)).toEqual(devices.map((d) => ({ ...d, generation: 1, desired: first })));
-    await states.recordReported({ siteId, deviceId: 'b' }, report(7, '2026-12-01T10:00:00.000Z'));
+    await states.recordReported([{ siteId, deviceId: 'b', report: report(7, '2026-12-01T10:00:00.000Z') }]);
     const second: DesiredStateRecord = { model: model('2'), rolloutId: first.rolloutId };
     const rows = await states.desire(database.pool, devices, second);
     expect(rows.map((row) => [row.deviceId, row.generation]).sort()).toEqual([
@@ -71,12 +71,25 @@ describe('DeviceModelStates', () => {
 
   it('keeps the newest report: a higher generation, or a later one of the same generation', async () => {
     const device = { siteId: uniqueName('site'), deviceId: 'c' };
-    await states.recordReported(device, report(2, '2026-12-01T10:00:01.000Z', 'ACTIVE'));
-    await states.recordReported(device, report(1, '2026-12-01T10:00:05.000Z', 'FAILED'));
-    await states.recordReported(device, report(2, '2026-12-01T10:00:00.000Z', 'VERIFYING'));
+    await states.recordReported([{ ...device, report: report(2, '2026-12-01T10:00:01.000Z', 'ACTIVE') }]);
+    await states.recordReported([{ ...device, report: report(1, '2026-12-01T10:00:05.000Z', 'FAILED') }]);
+    await states.recordReported([{ ...device, report: report(2, '2026-12-01T10:00:00.000Z', 'VERIFYING') }]);
     expect((await reported(device.siteId, device.deviceId))?.status).toBe('ACTIVE');
-    await states.recordReported(device, report(2, '2026-12-01T10:00:02.000Z', 'ROLLED_BACK'));
+    await states.recordReported([{ ...device, report: report(2, '2026-12-01T10:00:02.000Z', 'ROLLED_BACK') }]);
     expect((await reported(device.siteId, device.deviceId))?.status).toBe('ROLLED_BACK');
+  });
+
+  it("keeps each device's newest report of a group that holds several of them, in any order", async () => {
+    const siteId = uniqueName('site');
+    await states.recordReported([
+      { siteId, deviceId: 'd', report: report(3, '2026-12-01T10:00:02.000Z', 'ACTIVE') },
+      { siteId, deviceId: 'e', report: report(1, '2026-12-01T10:00:00.000Z', 'DOWNLOADING') },
+      { siteId, deviceId: 'd', report: report(3, '2026-12-01T10:00:01.000Z', 'VERIFYING') },
+      { siteId, deviceId: 'e', report: report(1, '2026-12-01T10:00:03.000Z', 'ACTIVE') },
+      { siteId, deviceId: 'd', report: report(2, '2026-12-01T10:00:09.000Z', 'FAILED') },
+    ]);
+    expect((await reported(siteId, 'd'))?.status).toBe('ACTIVE');
+    expect((await reported(siteId, 'e'))?.status).toBe('ACTIVE');
   });
 
   it("lists a rollout's desired states its devices have not answered", async () => {
@@ -86,7 +99,7 @@ describe('DeviceModelStates', () => {
       { siteId, deviceId: 'quiet' },
       { siteId, deviceId: 'answered' },
     ], desired);
-    await states.recordReported({ siteId, deviceId: 'answered' }, report(1, '2026-12-01T10:00:00.000Z'));
+    await states.recordReported([{ siteId, deviceId: 'answered', report: report(1, '2026-12-01T10:00:00.000Z') }]);
     expect(await states.unanswered(desired.rolloutId, 60_000)).toEqual([]);
     expect(await states.unanswered(desired.rolloutId, 0)).toEqual([{ siteId, deviceId: 'quiet', generation: 1, desired }]);
   });

@@ -34,20 +34,23 @@ const desireAll = preparedQuery('fleet-desire', (db, p: { siteIds: string[]; dev
     .returning(['site_id', 'device_id', 'desired_generation']),
 );
 
-// Every device reports on every change, so this runs often.
-const keepNewestReport = preparedQuery(
+// Every device reports on every change, so this runs often: one statement for
+// a group of reports, at most one per device (ON CONFLICT updates a row once).
+const keepNewestReports = preparedQuery(
   'fleet-record-reported',
-  (db, p: { siteId: string; deviceId: string; generation: string; reported: string; reportedAt: string }) =>
+  (db, p: { siteIds: string[]; deviceIds: string[]; generations: string[]; reported: string[]; reportedAt: string[] }) =>
     db
       .insertInto('device_model_states')
-      .values({
-        site_id: p.siteId,
-        device_id: p.deviceId,
-        reported_generation: p.generation,
-        reported: sql`${p.reported}::jsonb`,
-        reported_at: p.reportedAt,
-        updated_at: sql<Date>`now()`,
-      })
+      .columns(['site_id', 'device_id', 'reported_generation', 'reported', 'reported_at', 'updated_at'])
+      .expression((eb) =>
+        eb
+          .selectFrom(
+            sql<{ site_id: string; device_id: string; generation: string; reported: unknown; reported_at: Date }>`unnest(${p.siteIds}::text[], ${p.deviceIds}::text[], ${p.generations}::bigint[], ${p.reported}::jsonb[], ${p.reportedAt}::timestamptz[])`.as<'r'>(
+              sql`r(site_id, device_id, generation, reported, reported_at)`,
+            ),
+          )
+          .select(['r.site_id', 'r.device_id', 'r.generation', 'r.reported', 'r.reported_at', sql<Date>`now()`.as('updated_at')]),
+      )
       .onConflict((oc) =>
         oc
           .columns(['site_id', 'device_id'])
@@ -69,6 +72,25 @@ const keepNewestReport = preparedQuery(
           ),
       ),
 );
+
+export interface DeviceReportRecord extends DeviceKey {
+  report: ReportedStateRecord;
+}
+
+/** Whether `a` is at least as new as `b`: by generation, then by the device's own clock. */
+const newerOrSame = (a: ReportedStateRecord, b: ReportedStateRecord) =>
+  a.generation !== b.generation ? a.generation > b.generation : Date.parse(a.reportedAt) >= Date.parse(b.reportedAt);
+
+/** The newest of each device's reports, in the order the devices first appear. */
+function newestPerDevice(reports: DeviceReportRecord[]): DeviceReportRecord[] {
+  const newest = new Map<string, DeviceReportRecord>();
+  for (const record of reports) {
+    const name = `${record.siteId}/${record.deviceId}`;
+    const held = newest.get(name);
+    if (!held || newerOrSame(record.report, held.report)) newest.set(name, record);
+  }
+  return [...newest.values()];
+}
 
 /**
  * The desired and reported model state of every device, in
@@ -95,17 +117,20 @@ export class DeviceModelStates {
   }
 
   /**
-   * Keeps the newest report. Reports of one generation are ordered by the
-   * device's own clock: they can arrive out of order, but a box's clock does
-   * not run backwards between two of its reports.
+   * Keeps each device's newest report, for a group of reports in one
+   * statement. Reports of one generation are ordered by the device's own
+   * clock: they can arrive out of order, but a box's clock does not run
+   * backwards between two of its reports.
    */
-  async recordReported(device: DeviceKey, report: ReportedStateRecord): Promise<void> {
-    await keepNewestReport.execute(this.db, {
-      siteId: device.siteId,
-      deviceId: device.deviceId,
-      generation: String(report.generation),
-      reported: JSON.stringify(report),
-      reportedAt: report.reportedAt,
+  async recordReported(reports: DeviceReportRecord[]): Promise<void> {
+    const newest = newestPerDevice(reports);
+    if (newest.length === 0) return;
+    await keepNewestReports.execute(this.db, {
+      siteIds: newest.map((r) => r.siteId),
+      deviceIds: newest.map((r) => r.deviceId),
+      generations: newest.map((r) => String(r.report.generation)),
+      reported: newest.map((r) => JSON.stringify(r.report)),
+      reportedAt: newest.map((r) => r.report.reportedAt),
     });
   }
 

@@ -1,14 +1,23 @@
 import { FAILED_UPDATE_STATUSES, InvalidReportedStateError, updateStatusName } from '@loupe/device-state';
 import type { MqttLink } from '@loupe/mqtt';
+import { GroupCommit } from '@loupe/service';
 import type { DeviceTopic, DeviceTopics } from '@loupe/topics';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DeviceChannelSubscription } from '../devices/device-channel-subscription';
 import type { CloudMetrics } from '../../metrics/cloud-metrics';
-import type { DeviceModelStates } from './device-model-states';
+import type { DeviceModelStates, DeviceReportRecord } from './device-model-states';
 import { readReportedState, type ReportedStateRecord } from './reported-state-payload';
 
 const FAILED_STATUS_NAMES: readonly string[] = FAILED_UPDATE_STATUSES.map(updateStatusName);
+
+/**
+ * A rollout step asks thousands of boxes at once and each answers within
+ * moments: one statement per report would queue them all behind the pool.
+ * Reports are validated before they are added, so a group that fails fails
+ * for the database's reasons, alike for every report in it.
+ */
+const REPORT_GROUPS = { maxGroup: 1_000, concurrency: 2, gatherOneTurn: true, retryAlone: () => false };
 
 /**
  * Consumes every device's ReportedState into device_model_states, where the
@@ -18,16 +27,21 @@ const FAILED_STATUS_NAMES: readonly string[] = FAILED_UPDATE_STATUSES.map(update
 export class ReportedStateConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly subscription: DeviceChannelSubscription<ReportedStateRecord>;
   private readonly log: Logger;
+  private readonly reports: GroupCommit<DeviceReportRecord, void>;
 
   constructor(
     link: MqttLink,
     topics: DeviceTopics,
     private readonly shareGroup: string,
-    private readonly states: DeviceModelStates,
+    states: DeviceModelStates,
     metrics: CloudMetrics,
     logger: Logger,
   ) {
     this.log = logger.child({ component: 'reported-state' });
+    this.reports = new GroupCommit<DeviceReportRecord, void>(async (reports) => {
+      await states.recordReported(reports);
+      return reports.map(() => undefined);
+    }, REPORT_GROUPS);
     this.subscription = new DeviceChannelSubscription(link, topics, 'reported', {
       read: readReportedState,
       record: (topic, report) => this.record(topic, report),
@@ -48,7 +62,7 @@ export class ReportedStateConsumer implements OnApplicationBootstrap, BeforeAppl
 
   private async record(topic: DeviceTopic, report: ReportedStateRecord): Promise<void> {
     const device = { siteId: topic.siteId, deviceId: topic.deviceId };
-    await this.states.recordReported(device, report);
+    await this.reports.add({ ...device, report });
     if (FAILED_STATUS_NAMES.includes(report.status)) {
       this.log.warn({ ...device, status: report.status, error: report.error, generation: report.generation }, 'device reports a failed model update');
     }
