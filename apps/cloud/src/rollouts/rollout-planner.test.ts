@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_COHORT, judgeCohorts, type CohortStats } from './cohort-gates';
-import type { Cohorts } from './cohort-stats';
+import type { Cohorts } from './cohort-stats.repository';
 import { RolloutConflictError } from './rollout-errors';
 import { parseRolloutPlan, type RolloutPlanInput } from './rollout-plan';
 import { judgesGates, planCommand, planRollout } from './rollout-planner';

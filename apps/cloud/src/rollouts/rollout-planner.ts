@@ -1,6 +1,6 @@
 import type { DeviceKey } from '../fleet/state/device-model-states';
 import { judgeCohorts, judgeShadow, type GateCheck, type GateVerdict } from './cohort-gates';
-import type { Cohorts } from './cohort-stats';
+import type { Cohorts } from './cohort-stats.repository';
 import { observedChange } from './device-observations';
 import { RolloutConflictError } from './rollout-errors';
 import type { RolloutRecord, RolloutState } from './rollout-records';

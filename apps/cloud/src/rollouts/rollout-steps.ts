@@ -1,4 +1,4 @@
-import type { Cohorts } from './cohort-stats';
+import type { Cohorts } from './cohort-stats.repository';
 import type { DeviceKey } from '../fleet/state/device-model-states';
 import type { RolloutDeviceState, RolloutRecord } from './rollout-records';
 

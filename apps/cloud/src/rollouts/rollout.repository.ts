@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { inTransaction } from '../database/transaction';
-import { cohortsOf, type Cohorts } from './cohort-stats';
+import { cohortsOf, type Cohorts } from './cohort-stats.repository';
 import type { DeviceKey } from '../fleet/state/device-model-states';
 import type { RolloutPlan } from './rollout-plan';
 import { LIVE_ROLLOUT_STATES, type RolloutDeviceState, type RolloutRecord, type RolloutState } from './rollout-records';
@@ -202,7 +202,7 @@ export class RolloutRepository {
     await db.query(`UPDATE rollouts SET bake_started_at = now(), updated_at = now() WHERE id = $1`, [params.rolloutId]);
   }
 
-  /** Both cohorts' gate metrics for the rollout's current stage (cohort-stats.ts holds those queries). */
+  /** Both cohorts' gate metrics for the rollout's current stage (cohort-stats.repository.ts holds those queries). */
   cohorts(params: { rollout: RolloutRecord }, db: Db = this.pool): Promise<Cohorts> {
     return cohortsOf(db, params.rollout, params.rollout.plan.gates);
   }

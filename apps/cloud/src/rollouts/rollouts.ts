@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DesiredModels } from '../fleet/state/desired-models';
 import type { DesiredStateRow } from '../fleet/state/device-model-states';
 import { judgeCohorts, type GateVerdict } from './cohort-gates';
-import type { Cohorts } from './cohort-stats';
+import type { Cohorts } from './cohort-stats.repository';
 import { RolloutConflictError, RolloutNotFoundError, RolloutRefusedError } from './rollout-errors';
 import type { RolloutExecutor } from './rollout-executor';
 import { parseRolloutPlan } from './rollout-plan';
