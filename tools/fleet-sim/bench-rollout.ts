@@ -42,6 +42,11 @@ async function cpuMs(pid: number): Promise<number> {
 
 const seconds = (ms: number) => Math.round(ms / 10) / 100;
 
+/** The cloud's warnings, errors and anything not a log line (a crash's stack): why it stopped answering, if it does. */
+function printCloudTrouble(line: string): void {
+  if (!line.startsWith('{"level":"info"')) process.stderr.write(`cloud: ${line}\n`);
+}
+
 async function main(): Promise<void> {
   if (!process.env.DATABASE_URL && DEVICES > 200) {
     // Without it the cloud gets the in-memory PGlite, one session for every
@@ -52,7 +57,7 @@ async function main(): Promise<void> {
   const [database, broker] = await Promise.all([startTestDatabase(), startTestBroker()]);
   const dataDir = await mkdtemp(join(tmpdir(), 'loupe-bench-rollout-'));
   const publisher = generateSigningKey();
-  const cloud = await startFleetCloud({ database, broker, dataDir, publisher, env: { ROLLOUT_TICK: '250ms' } });
+  const cloud = await startFleetCloud({ database, broker, dataDir, publisher, env: { ROLLOUT_TICK: '250ms' }, print: printCloudTrouble });
   let fleet: FleetSimulator | undefined;
   try {
     const v1 = await pushDemoVersions(cloud, publisher, 3);

@@ -14,6 +14,7 @@ export async function startFleetCloud(options: {
   dataDir: string;
   publisher: SigningKey;
   env?: NodeJS.ProcessEnv;
+  print?: (line: string) => void;
 }): Promise<CloudProcess> {
   await mkdir(options.dataDir, { recursive: true });
   const publisherKeysFile = join(options.dataDir, 'publishers.pem');
@@ -23,6 +24,7 @@ export async function startFleetCloud(options: {
     broker: options.broker,
     dataDir: options.dataDir,
     poolSize: Math.min(8, options.database.maxConnections),
+    print: options.print,
     env: { REGISTRY_PUBLISHER_KEYS_FILE: publisherKeysFile, ROLLOUT_TICK: '200ms', ROLLOUT_LEADER_TTL: '2s', ...options.env },
   });
 }

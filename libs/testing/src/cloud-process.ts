@@ -29,6 +29,8 @@ interface CloudProcessOptions {
   name?: string;
   poolSize: number;
   env?: NodeJS.ProcessEnv;
+  /** Receives every line the cloud prints; dropped when absent. */
+  print?: (line: string) => void;
 }
 
 /** A cloud process on the given database and broker, signed in as its admin, for end-to-end tests and benchmarks. */
@@ -40,6 +42,7 @@ export async function startCloudProcess(options: CloudProcessOptions): Promise<C
     cwd: workspace,
     entry: 'apps/cloud/src/main.ts',
     tsconfig: 'apps/cloud/tsconfig.json',
+    print: options.print,
     env: cloudEnv(options, name, httpPort),
   });
   try {
