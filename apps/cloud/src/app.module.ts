@@ -2,10 +2,12 @@ import type { MqttLink } from '@loupe/mqtt';
 import type { DeviceTopics } from '@loupe/topics';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { Kysely } from 'kysely';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import type { BlobStore } from './blobs/blob-store';
 import { AuthModule } from './auth/auth.module';
-import type { HashingLimits } from './auth/hashing-slots';
+import type { CloudConfig } from './config/cloud-config';
 import { Clock } from './clock';
 import type { Database } from './database/database';
 import { DeviceModule } from './fleet/devices/device.module';
@@ -15,6 +17,7 @@ import { RouteTable } from './http/route-table';
 import { LabelingModule } from './labeling/labeling.module';
 import {
   BLOB_STORE,
+  CLOUD_CONFIG,
   CLOUD_METRICS,
   DATABASE,
   LOGGER,
@@ -24,9 +27,6 @@ import {
   LABELING_SETTINGS,
   PUBLIC_URL,
   REGISTRY_KEYS,
-  PASSWORD_HASHING,
-  ROLLOUT_SETTINGS,
-  SAMPLE_LIMITS,
   TOPICS,
 } from './infrastructure.tokens';
 import type { CloudMetrics } from './metrics/cloud-metrics';
@@ -40,25 +40,21 @@ import type { BrokerAccounts } from './fleet/identity/enrollment.service';
 import { BROKER_ACCOUNTS, BROKER_SERVICE_ACCOUNT } from './fleet/identity/identity.tokens';
 import { DevicePackagesModule } from './fleet/packages/device-packages.module';
 import { RegistryModule } from './registry/registry.module';
-import { RolloutsModule, type RolloutSettings } from './rollouts/rollouts.module';
+import { RolloutsModule } from './rollouts/rollouts.module';
 import type { RegistryKeys } from './registry/registry-keys';
 import { SamplesModule } from './samples/samples.module';
 import { TelemetryModule } from './fleet/telemetry/telemetry.module';
 
-/** The connections and shared objects that cloud-runtime.ts opens for the app. */
+/** The validated settings, and the connections and shared objects that cloud-runtime.ts opens for the app. */
 export interface Infrastructure {
+  config: CloudConfig;
   database: Database;
   link: MqttLink;
   /** More connections for sample ingest, in the same share group. */
   ingestLinks: MqttLink[];
   topics: DeviceTopics;
-  shareGroup: string;
   blobs: BlobStore;
-  sampleLimits: { maxSampleBytes: number; maxSampleAgeMs: number };
-  labeling: { leaseSeconds: number };
   registryKeys: RegistryKeys;
-  rollouts: RolloutSettings;
-  passwordHashing: HashingLimits;
   /** The URL devices reach this cloud at; known once HTTP listens. */
   publicUrl: () => string;
   /**
@@ -71,22 +67,28 @@ export interface Infrastructure {
   logger: Logger;
 }
 
+/**
+ * Hands what the composition root opened to every feature, each under one
+ * token: a class where there is one (Kysely and pg.Pool for repositories),
+ * a symbol (infrastructure.tokens.ts) otherwise.
+ */
 @Global()
 @Module({})
 class InfrastructureModule {
   static register(infrastructure: Infrastructure): DynamicModule {
+    const { config, database } = infrastructure;
     const providers = [
-      { provide: DATABASE, useValue: infrastructure.database },
+      { provide: CLOUD_CONFIG, useValue: config },
+      { provide: DATABASE, useValue: database },
+      { provide: Kysely, useValue: database.db },
+      { provide: pg.Pool, useValue: database.pool },
       { provide: MQTT_LINK, useValue: infrastructure.link },
       { provide: INGEST_LINKS, useValue: infrastructure.ingestLinks },
       { provide: TOPICS, useValue: infrastructure.topics },
-      { provide: MQTT_SHARE_GROUP, useValue: infrastructure.shareGroup },
+      { provide: MQTT_SHARE_GROUP, useValue: config.mqtt.shareGroup },
       { provide: BLOB_STORE, useValue: infrastructure.blobs },
-      { provide: SAMPLE_LIMITS, useValue: infrastructure.sampleLimits },
-      { provide: LABELING_SETTINGS, useValue: infrastructure.labeling },
+      { provide: LABELING_SETTINGS, useValue: config.labeling },
       { provide: REGISTRY_KEYS, useValue: infrastructure.registryKeys },
-      { provide: ROLLOUT_SETTINGS, useValue: infrastructure.rollouts },
-      { provide: PASSWORD_HASHING, useValue: infrastructure.passwordHashing },
       { provide: PUBLIC_URL, useValue: infrastructure.publicUrl },
       { provide: DeviceCredentials, useValue: infrastructure.identity.credentials },
       { provide: IdentityMetrics, useValue: infrastructure.identity.metrics },

@@ -2,23 +2,22 @@ import { existsSync } from 'node:fs';
 import rateLimit from '@fastify/rate-limit';
 import { redactUrl } from '@loupe/config';
 import { maxPacketBytesFor, MqttLink, registerLinkMetrics } from '@loupe/mqtt';
-import { DESCRIPTOR_SET_BASE64, ModelRegistryServiceService } from '@loupe/proto';
-import { Backoff, startGrpcServer } from '@loupe/service';
+import { Backoff } from '@loupe/service';
 import { DeviceAcl, DeviceTopics, deviceUsername } from '@loupe/topics';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
-import { AppModule } from './app.module';
+import { AppModule, type Infrastructure } from './app.module';
 import type { BlobStore } from './blobs/blob-store';
 import { FolderBlobStore } from './blobs/folder-blob-store';
 import { S3BlobStore } from './blobs/s3-blob-store';
 import { SystemClock } from './clock';
 import type { CloudConfig } from './config/cloud-config';
-import { openDatabase } from './database/database';
+import { openDatabase, type Database } from './database/database';
 import { DataDirectoryLock } from './embedded/data-directory-lock';
 import { startEmbeddedBroker } from './embedded/embedded-broker';
 import { startEmbeddedDatabase } from './embedded/embedded-database';
-import { BrokerAccess, generatedServiceAccount } from './fleet/identity/broker-access';
+import { BrokerAccess, generatedServiceAccount, type ServiceAccount } from './fleet/identity/broker-access';
 import { DeviceCredentials } from './fleet/identity/device-credentials';
 import { MosquittoDynamicSecurity } from './fleet/identity/mosquitto-dynamic-security';
 import { DeviceIdentityRepository } from './fleet/identity/device-identity.repository';
@@ -28,10 +27,8 @@ import { replyToUnreadableUrl } from './http/error-replies';
 import { refuseNulCharacters } from './http/nul-characters';
 import { acceptStreamedBodies } from './http/streamed-body';
 import { NestLogger } from './http/nest-logger';
-import { ModelRegistry } from './registry/model-registry';
-import { MODEL_REGISTRY_SERVICE_NAME, modelRegistryService } from './registry/registry-grpc';
+import { RegistryGrpcServer } from './registry/registry-grpc.server';
 import { loadRegistryKeys } from './registry/registry-keys';
-import { RolloutReconciler } from './rollouts/rollout-reconciler';
 import { AuthService } from './auth/auth.service';
 import { throttleSignIns } from './auth/sign-in-throttle';
 import { CloudMetrics } from './metrics/cloud-metrics';
@@ -50,187 +47,201 @@ export interface RunningCloud {
   stop(): Promise<void>;
 }
 
-/**
- * The composition root: opens every connection in dependency order, builds
- * the Nest application on them, and owns their shutdown. A failure halfway
- * through start-up closes whatever was already open.
- */
-export async function startCloud(config: CloudConfig, logger: Logger): Promise<RunningCloud> {
-  const closers: (() => unknown)[] = [];
-  const stop = async () => {
-    for (const close of closers.reverse().splice(0)) {
+/** What start-up opened, closed in reverse order of opening; a failure to close one is logged and the rest still close. */
+class Closers {
+  private readonly closers: (() => unknown)[] = [];
+
+  constructor(private readonly logger: Logger) {}
+
+  add(close: () => unknown): void {
+    this.closers.push(close);
+  }
+
+  async closeAll(): Promise<void> {
+    for (const close of this.closers.reverse().splice(0)) {
       try {
         await close();
       } catch (error) {
-        logger.error({ err: (error as Error).message }, 'error during shutdown');
+        this.logger.error({ err: (error as Error).message }, 'error during shutdown');
       }
     }
-  };
+  }
+}
 
+/** The connections start-up opens, in dependency order, before the application is built on them. */
+interface Connections {
+  databaseUrl: string;
+  database: Database;
+  mqttUrl: string;
+  link: MqttLink;
+  ingestLinks: MqttLink[];
+  blobs: BlobStore;
+  topics: DeviceTopics;
+  metrics: CloudMetrics;
+  identity: Infrastructure['identity'];
+}
+
+/**
+ * The composition root: opens every connection in dependency order, builds
+ * the Nest application on them, and owns their shutdown. Everything
+ * long-lived inside the application (consumers, the rollout reconciler,
+ * the registry's gRPC server) starts and stops with it through Nest's
+ * lifecycle hooks; `app.close()` lets them finish before the connections
+ * close. A failure halfway through start-up closes whatever was open.
+ */
+export async function startCloud(config: CloudConfig, logger: Logger): Promise<RunningCloud> {
+  const closers = new Closers(logger);
   try {
-    const usesEmbedded =
-      config.database.kind === 'embedded' || config.mqtt.broker.kind === 'embedded' || config.blobs.kind === 'folder';
-    if (usesEmbedded) {
-      const lock = await DataDirectoryLock.acquire(config.dataDir);
-      closers.push(() => lock.release());
-    }
-
-    let databaseUrl: string;
-    if (config.database.kind === 'embedded') {
-      const embedded = await startEmbeddedDatabase(config.database, logger.child({ component: 'embedded-database' }));
-      closers.push(() => embedded.stop());
-      databaseUrl = embedded.url;
-    } else {
-      databaseUrl = config.database.url;
-    }
-
-    // The database opens before the embedded broker: the broker checks device credentials in it.
-    const database = await openDatabase(
-      { url: databaseUrl, poolSize: config.database.poolSize, migrate: config.database.migrateOnStart },
-      logger,
-    );
-    closers.push(() => database.close());
-
-    const metrics = new CloudMetrics();
-    const topics = new DeviceTopics(config.mqtt.topicRoot);
-    const identityMetrics = new IdentityMetrics(metrics.registry);
-    const deviceCredentials = new DeviceCredentials(new DeviceIdentityRepository(database.db));
-    const configuredAccount =
-      config.mqtt.username !== undefined && config.mqtt.password !== undefined ? { username: config.mqtt.username, password: config.mqtt.password } : undefined;
-    // How the cloud's own links sign in: as configured, or on the embedded broker with an account made up for this process.
-    let brokerLogin: { username?: string; password?: string } = {
-      ...(config.mqtt.username === undefined ? {} : { username: config.mqtt.username }),
-      ...(config.mqtt.password === undefined ? {} : { password: config.mqtt.password }),
-    };
-    let mqttUrl: string;
-    if (config.mqtt.broker.kind === 'embedded') {
-      const serviceAccount = configuredAccount ?? generatedServiceAccount();
-      brokerLogin = serviceAccount;
-      const access = new BrokerAccess(serviceAccount, deviceCredentials, new DeviceAcl(topics), identityMetrics);
-      const broker = await startEmbeddedBroker(
-        { ...config.mqtt.broker, maxPacketBytes: maxPacketBytesFor(config.samples.maxSampleBytes) },
-        access,
-        logger.child({ component: 'embedded-broker' }),
-      );
-      closers.push(() => broker.stop());
-      deviceCredentials.onInvalidated((device) => broker.disconnect(deviceUsername(device.siteId, device.deviceId)));
-      mqttUrl = broker.url;
-    } else {
-      mqttUrl = config.mqtt.broker.url;
-    }
-
-    const blobs = openBlobStore(config, logger);
-    closers.push(() => (blobs instanceof S3BlobStore ? blobs.close() : undefined));
-
-    const linkTo = (clientId: string) =>
-      new MqttLink({
-        url: mqttUrl,
-        clientId,
-        ...brokerLogin,
-        persistentSession: false,
-        maxPacketBytes: maxPacketBytesFor(config.samples.maxSampleBytes),
-        // The embedded broker is Aedes, which speaks 3.1.1 only.
-        ...(config.mqtt.broker.kind === 'embedded' ? { protocolVersion: 4 as const } : {}),
-        backoff: new Backoff({ initialMs: 250, maxMs: 15_000 }),
-        logger,
-      });
-    let brokerAccounts: MosquittoDynamicSecurity | undefined;
-    if (config.mqtt.deviceAccounts === 'mosquitto-dynamic-security') {
-      const controlLink = linkTo(`${config.mqtt.clientId}-dynamic-security`);
-      closers.push(() => controlLink.stop());
-      brokerAccounts = new MosquittoDynamicSecurity(controlLink, topics);
-      await brokerAccounts.listen();
-      controlLink.start();
-      await controlLink.waitConnected(30_000);
-      // Before the cloud's links connect: their subscriptions need this role.
-      await brokerAccounts.grantService(config.mqtt.username!);
-    }
-    const link = linkTo(config.mqtt.clientId);
-    closers.push(() => link.stop());
-    // Without shared subscriptions (3.1.1) extra connections would each get
-    // every sample, so the embedded broker gets none.
-    const extraIngest = config.mqtt.broker.kind === 'embedded' ? 0 : config.samples.ingestConnections - 1;
-    const ingestLinks = Array.from({ length: extraIngest }, (_, i) => linkTo(`${config.mqtt.clientId}-ingest-${i + 1}`));
-    for (const ingestLink of ingestLinks) closers.push(() => ingestLink.stop());
-    registerLinkMetrics(link, metrics.registry, 'loupe_cloud', ingestLinks);
-
-    let publicUrl = config.publicUrl ?? '';
-    const app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.register({
-        database,
-        link,
-        ingestLinks,
-        topics,
-        shareGroup: config.mqtt.shareGroup,
-        blobs,
-        sampleLimits: config.samples,
-        labeling: config.labeling,
-        registryKeys: await loadRegistryKeys(config.registry, logger.child({ component: 'registry' })),
-        rollouts: config.rollouts,
-        passwordHashing: config.signIn.hashing,
-        identity: {
-          credentials: deviceCredentials,
-          metrics: identityMetrics,
-          ...(configuredAccount ? { serviceAccount: configuredAccount } : {}),
-          ...(brokerAccounts ? { brokerAccounts } : {}),
-        },
-        publicUrl: () => publicUrl,
-        metrics,
-        clock: new SystemClock(),
-        logger,
-      }),
-      // JSON bodies: 1 MiB is far above any request's fields (the largest, a label with its boxes, is a few KiB).
-      new FastifyAdapter({ bodyLimit: JSON_BODY_LIMIT, frameworkErrors: replyToUnreadableUrl }),
-      { logger: new NestLogger(logger.child({ component: 'nest' })), abortOnError: false },
-    );
-    // Closing the app stops HTTP and lets consumers drain before the link closes.
-    closers.push(() => app.close());
+    const connections = await openConnections(config, logger, closers);
+    const app = await createApp(config, connections, logger);
+    // Closing the app stops HTTP, gRPC and the reconciler and lets consumers drain before the links and the database close.
+    closers.add(() => app.close());
     await app.get(AuthService).ensureAdmin(config.admin.email, config.admin.password, logger);
-    await configureHttp(app, config, metrics, logger);
+    await configureHttp(app, config, connections.metrics, logger);
     await listen(app, config.http);
-    link.start();
-    for (const ingestLink of ingestLinks) ingestLink.start();
-
-    const grpc = await startGrpcServer({
-      ...config.grpc,
-      portSetting: 'GRPC_PORT',
-      maxReceiveBytes: 4 * 1024 * 1024,
-      services: [
-        {
-          name: MODEL_REGISTRY_SERVICE_NAME,
-          definition: ModelRegistryServiceService,
-          implementation: modelRegistryService(app.get(ModelRegistry), app.get(AuthService), config.registry.maxPackageBytes, logger.child({ component: 'registry' })),
-        },
-      ],
-      descriptorSetBase64: DESCRIPTOR_SET_BASE64,
-      serving: true,
-    });
-    closers.push(() => grpc.stop(config.shutdownTimeoutMs));
-
-    const address = app.getHttpServer().address();
-    const port = typeof address === 'object' && address ? address.port : config.http.port;
-    const httpUrl = `http://${config.http.host}:${port}`;
-    publicUrl = config.publicUrl ?? httpUrl;
-    const rolloutReconciler = app.get(RolloutReconciler);
-    rolloutReconciler.start();
-    // Before the app closes: the last pass finishes and the lease is handed on.
-    closers.push(() => rolloutReconciler.stop());
+    for (const link of [connections.link, ...connections.ingestLinks]) link.start();
+    const httpUrl = httpUrlOf(app, config);
+    const grpcAddress = app.get(RegistryGrpcServer).address;
+    const { mqttUrl, databaseUrl, blobs } = connections;
     logger.info(
-      {
-        httpUrl,
-        grpcAddress: grpc.address,
-        mqttUrl: redactUrl(mqttUrl),
-        blobs: blobs.location,
-        dataDir: config.dataDir,
-        publisherKeysFile: config.registry.publisherKeysFile,
-      },
+      { httpUrl, grpcAddress, mqttUrl: redactUrl(mqttUrl), blobs: blobs.location, dataDir: config.dataDir, publisherKeysFile: config.registry.publisherKeysFile },
       'cloud ready',
     );
-    return { httpUrl, grpcAddress: grpc.address, mqttUrl, databaseUrl, stop };
+    return { httpUrl, grpcAddress, mqttUrl, databaseUrl, stop: () => closers.closeAll() };
   } catch (error) {
-    await stop();
+    await closers.closeAll();
     throw error;
   }
+}
+
+async function openConnections(config: CloudConfig, logger: Logger, closers: Closers): Promise<Connections> {
+  const usesEmbedded = config.database.kind === 'embedded' || config.mqtt.broker.kind === 'embedded' || config.blobs.kind === 'folder';
+  if (usesEmbedded) {
+    const lock = await DataDirectoryLock.acquire(config.dataDir);
+    closers.add(() => lock.release());
+  }
+  let databaseUrl: string;
+  if (config.database.kind === 'embedded') {
+    const embedded = await startEmbeddedDatabase(config.database, logger.child({ component: 'embedded-database' }));
+    closers.add(() => embedded.stop());
+    databaseUrl = embedded.url;
+  } else {
+    databaseUrl = config.database.url;
+  }
+  // The database opens before the embedded broker: the broker checks device credentials in it.
+  const database = await openDatabase({ url: databaseUrl, poolSize: config.database.poolSize, migrate: config.database.migrateOnStart }, logger);
+  closers.add(() => database.close());
+  const metrics = new CloudMetrics();
+  const topics = new DeviceTopics(config.mqtt.topicRoot);
+  const identity = { credentials: new DeviceCredentials(new DeviceIdentityRepository(database.db)), metrics: new IdentityMetrics(metrics.registry) };
+  const broker = await openBroker(config, { topics, identity }, logger, closers);
+  const blobs = openBlobStore(config, logger);
+  closers.add(() => (blobs instanceof S3BlobStore ? blobs.close() : undefined));
+  const links = await openLinks(config, broker, topics, logger, closers);
+  registerLinkMetrics(links.link, metrics.registry, 'loupe_cloud', links.ingestLinks);
+  return { databaseUrl, database, mqttUrl: broker.url, ...links, blobs, topics, metrics, identity: { ...identity, ...links.identity } };
+}
+
+/** Where the cloud's links connect and how they sign in: the configured broker and account, or the embedded broker with an account made up for this process. */
+interface BrokerLogin {
+  url: string;
+  login: { username?: string; password?: string };
+  configuredAccount: ServiceAccount | undefined;
+}
+
+async function openBroker(
+  config: CloudConfig,
+  { topics, identity }: { topics: DeviceTopics; identity: { credentials: DeviceCredentials; metrics: IdentityMetrics } },
+  logger: Logger,
+  closers: Closers,
+): Promise<BrokerLogin> {
+  const { username, password } = config.mqtt;
+  const configuredAccount = username !== undefined && password !== undefined ? { username, password } : undefined;
+  if (config.mqtt.broker.kind !== 'embedded') {
+    const login = { ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }) };
+    return { url: config.mqtt.broker.url, login, configuredAccount };
+  }
+  const serviceAccount = configuredAccount ?? generatedServiceAccount();
+  const access = new BrokerAccess(serviceAccount, identity.credentials, new DeviceAcl(topics), identity.metrics);
+  const broker = await startEmbeddedBroker(
+    { ...config.mqtt.broker, maxPacketBytes: maxPacketBytesFor(config.samples.maxSampleBytes) },
+    access,
+    logger.child({ component: 'embedded-broker' }),
+  );
+  closers.add(() => broker.stop());
+  identity.credentials.onInvalidated((device) => broker.disconnect(deviceUsername(device.siteId, device.deviceId)));
+  return { url: broker.url, login: serviceAccount, configuredAccount };
+}
+
+/** The cloud's links to the broker (not yet started), and the broker's own device accounts when it keeps them. */
+async function openLinks(config: CloudConfig, broker: BrokerLogin, topics: DeviceTopics, logger: Logger, closers: Closers) {
+  const linkTo = (clientId: string) => {
+    const link = new MqttLink({
+      url: broker.url,
+      clientId,
+      ...broker.login,
+      persistentSession: false,
+      maxPacketBytes: maxPacketBytesFor(config.samples.maxSampleBytes),
+      // The embedded broker is Aedes, which speaks 3.1.1 only.
+      ...(config.mqtt.broker.kind === 'embedded' ? { protocolVersion: 4 as const } : {}),
+      backoff: new Backoff({ initialMs: 250, maxMs: 15_000 }),
+      logger,
+    });
+    closers.add(() => link.stop());
+    return link;
+  };
+  let brokerAccounts: MosquittoDynamicSecurity | undefined;
+  if (config.mqtt.deviceAccounts === 'mosquitto-dynamic-security') {
+    const controlLink = linkTo(`${config.mqtt.clientId}-dynamic-security`);
+    brokerAccounts = new MosquittoDynamicSecurity(controlLink, topics);
+    await brokerAccounts.listen();
+    controlLink.start();
+    await controlLink.waitConnected(30_000);
+    // Before the cloud's links connect: their subscriptions need this role.
+    await brokerAccounts.grantService(config.mqtt.username!);
+  }
+  const link = linkTo(config.mqtt.clientId);
+  // Without shared subscriptions (3.1.1) extra connections would each get
+  // every sample, so the embedded broker gets none.
+  const extraIngest = config.mqtt.broker.kind === 'embedded' ? 0 : config.samples.ingestConnections - 1;
+  const ingestLinks = Array.from({ length: extraIngest }, (_, i) => linkTo(`${config.mqtt.clientId}-ingest-${i + 1}`));
+  const identity = {
+    ...(broker.configuredAccount ? { serviceAccount: broker.configuredAccount } : {}),
+    ...(brokerAccounts ? { brokerAccounts } : {}),
+  };
+  return { link, ingestLinks, identity };
+}
+
+async function createApp(config: CloudConfig, connections: Connections, logger: Logger): Promise<NestFastifyApplication> {
+  const { database, link, ingestLinks, topics, blobs, metrics, identity } = connections;
+  const app: NestFastifyApplication = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register({
+      config,
+      database,
+      link,
+      ingestLinks,
+      topics,
+      blobs,
+      metrics,
+      identity,
+      registryKeys: await loadRegistryKeys(config.registry, logger.child({ component: 'registry' })),
+      // Asked only once HTTP listens (devices fetch packages there), so the port is known by then.
+      publicUrl: () => config.publicUrl ?? httpUrlOf(app, config),
+      clock: new SystemClock(),
+      logger,
+    }),
+    // JSON bodies: 1 MiB is far above any request's fields (the largest, a label with its boxes, is a few KiB).
+    new FastifyAdapter({ bodyLimit: JSON_BODY_LIMIT, frameworkErrors: replyToUnreadableUrl }),
+    { logger: new NestLogger(logger.child({ component: 'nest' })), abortOnError: false },
+  );
+  return app;
+}
+
+/** The address HTTP listens on. */
+function httpUrlOf(app: NestFastifyApplication, config: CloudConfig): string {
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  return `http://${config.http.host}:${port}`;
 }
 
 async function listen(app: NestFastifyApplication, http: CloudConfig['http']): Promise<void> {

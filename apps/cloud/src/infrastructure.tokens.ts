@@ -9,12 +9,10 @@ export const CLOUD_METRICS = Symbol('CloudMetrics');
 export const LOGGER = Symbol('Logger');
 export const TOPICS = Symbol('DeviceTopics');
 export const MQTT_SHARE_GROUP = Symbol('MqttShareGroup');
-export const SAMPLE_LIMITS = Symbol('SampleLimits');
 export const LABELING_SETTINGS = Symbol('LabelingSettings');
 export const INGEST_LINKS = Symbol('IngestLinks');
 export const REGISTRY_KEYS = Symbol('RegistryKeys');
 /** A function returning the URL devices reach this cloud at (known once HTTP listens). */
 export const PUBLIC_URL = Symbol('PublicUrl');
-export const ROLLOUT_SETTINGS = Symbol('RolloutSettings');
-/** How many password hashes run and wait at once (HashingLimits). */
-export const PASSWORD_HASHING = Symbol('PasswordHashing');
+/** The validated CloudConfig, read once at start; features take the settings they use from it. */
+export const CLOUD_CONFIG = Symbol('CloudConfig');

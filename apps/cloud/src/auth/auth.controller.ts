@@ -14,8 +14,7 @@ import { AuthService } from './auth.service';
 import { Allow, ANY_ROLE, Public } from './roles';
 import { SignInRoute } from './sign-in-throttle';
 import type { SignedInRequest } from './session.guard';
-import type { UserRepository } from './user.repository';
-import { USER_REPOSITORY } from './auth.tokens';
+import { UserRepository } from './user.repository';
 
 @Controller('api/auth')
 export class AuthController {
@@ -60,7 +59,7 @@ export class AuthController {
 export class UsersController {
   constructor(
     @Inject(AuthService) private readonly auth: AuthService,
-    @Inject(USER_REPOSITORY) private readonly users: UserRepository,
+    @Inject(UserRepository) private readonly users: UserRepository,
   ) {}
 
   @Get()

@@ -30,7 +30,7 @@ describe('AuthService sessions', () => {
   it('looks a session up at most every few seconds, ends it at once on sign-out, and never past its expiry', async () => {
     const hash = createHash('sha256').update('token-1').digest('hex');
     const fake = fakeUsers(12_000);
-    const auth = new AuthService(fake.users, 60_000, new HashingSlots({ concurrent: 1, waiting: 0 }), () => fake.clock.now);
+    const auth = new AuthService(fake.users, new HashingSlots({ concurrent: 1, waiting: 0 }), () => fake.clock.now, 60_000);
     fake.signIn(hash);
 
     expect(await auth.authenticate('token-1')).toEqual(ADA);
@@ -73,7 +73,7 @@ describe('AuthService sessions', () => {
       }
       return session;
     };
-    const auth = new AuthService(fake.users, 60_000, new HashingSlots({ concurrent: 1, waiting: 0 }), () => fake.clock.now);
+    const auth = new AuthService(fake.users, new HashingSlots({ concurrent: 1, waiting: 0 }), () => fake.clock.now, 60_000);
 
     const inFlight = auth.authenticate('token-2');
     await auth.logout('token-2');

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { DomainError } from '@loupe/service';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { RecentlyChecked } from '../caching/recently-checked';
-import type { HashingSlots } from './hashing-slots';
+import { HashingSlots } from './hashing-slots';
 import { hashPassword, verifyPassword } from './password-hash';
 import type { Role } from './roles';
-import { EmailTakenError, type User, type UserRepository } from './user.repository';
+import { EmailTakenError, UserRepository, type User } from './user.repository';
 
 /** Wrong email or password; which one is not said (HTTP 401). */
 export class LoginFailedError extends DomainError {
@@ -27,16 +28,19 @@ const tokenHash = (token: string) => createHash('sha256').update(token).digest('
 // that handled it (RecentlyChecked), and on other replicas within this time.
 const SESSION_RECHECK_MS = 5_000;
 const REMEMBERED_SESSIONS = 10_000;
+// A labeler's working day, and then some: they sign in again each morning.
+const SESSION_MS = 12 * 3600 * 1000;
 
 /** Sign-in with email and password, and the bearer tokens sessions travel in. */
+@Injectable()
 export class AuthService {
   private readonly sessions: RecentlyChecked<User>;
 
   constructor(
-    private readonly users: UserRepository,
-    private readonly sessionMs: number,
-    private readonly hashing: HashingSlots,
+    @Inject(UserRepository) private readonly users: UserRepository,
+    @Inject(HashingSlots) private readonly hashing: HashingSlots,
     private readonly now: () => number = Date.now,
+    private readonly sessionMs = SESSION_MS,
   ) {
     this.sessions = new RecentlyChecked(SESSION_RECHECK_MS, REMEMBERED_SESSIONS, now);
   }

@@ -1,6 +1,7 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '@loupe/service';
-import { sql, type Kysely } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import type { DB } from '../database/generated/database-types';
 import { preparedQuery } from '../database/prepared-query';
 import type { Role } from './roles';
@@ -34,8 +35,9 @@ const liveSession = preparedQuery('auth-live-session', (db, p: { tokenHash: stri
 );
 
 /** Users and their sessions. Tokens are kept as SHA-256 hashes only. */
+@Injectable()
 export class UserRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
 
   async create(user: Omit<User, 'id'>, passwordHash: string): Promise<User> {
     const id = randomUUID();

@@ -1,3 +1,5 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { BLOB_STORE, DATABASE, MQTT_LINK } from '../infrastructure.tokens';
 import type { MqttLink } from '@loupe/mqtt';
 import type { BlobStore } from '../blobs/blob-store';
 import type { Database } from '../database/database';
@@ -16,11 +18,12 @@ export interface HealthReport {
 const CHECK_TIMEOUT_MS = 2_000;
 
 /** Checks every dependency the cloud needs to do its work. */
+@Injectable()
 export class HealthService {
   constructor(
-    private readonly database: Database,
-    private readonly link: MqttLink,
-    private readonly blobs: BlobStore,
+    @Inject(DATABASE) private readonly database: Database,
+    @Inject(MQTT_LINK) private readonly link: MqttLink,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
   ) {}
 
   async report(): Promise<HealthReport> {

@@ -37,8 +37,8 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
     testDatabase = await startTestDatabase();
     database = await openDatabase({ url: testDatabase.url, poolSize: 4, migrate: true }, pino({ level: 'silent' }));
     scratch = await mkdtemp(join(tmpdir(), 'loupe-registry-'));
-    const validation = new PackageValidation(() => Promise.resolve(new TrustedKeys([publisher.publicKey])), pino({ level: 'silent' }));
-    registry = new ModelRegistry(new ModelVersionRepository(database.db), new FolderBlobStore(join(scratch, 'blobs')), validation, registryKey, metrics);
+    const validation = new PackageValidation({ publishers: () => Promise.resolve(new TrustedKeys([publisher.publicKey])) }, pino({ level: 'silent' }));
+    registry = new ModelRegistry(new ModelVersionRepository(database.db), new FolderBlobStore(join(scratch, 'blobs')), validation, { signing: registryKey }, metrics);
     authorId = randomUUID();
     await database.pool.query(`INSERT INTO users (id, email, name, role, password_hash) VALUES ($1, 'ml@example.com', 'ML engineer', 'engineer', 'x')`, [authorId]);
   }, 60_000);
@@ -185,8 +185,8 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
       downloadUrl: () => blobs.downloadUrl(),
       check: () => blobs.check(),
     };
-    const validation = new PackageValidation(() => Promise.resolve(new TrustedKeys([publisher.publicKey])), pino({ level: 'silent' }));
-    const flaky = new ModelRegistry(new ModelVersionRepository(database.db), failingOnce, validation, registryKey, metrics);
+    const validation = new PackageValidation({ publishers: () => Promise.resolve(new TrustedKeys([publisher.publicKey])) }, pino({ level: 'silent' }));
+    const flaky = new ModelRegistry(new ModelVersionRepository(database.db), failingOnce, validation, { signing: registryKey }, metrics);
     const next = ((await database.pool.query<{ n: number }>(`SELECT COALESCE(max(version), 0) + 1 AS n FROM model_versions WHERE model_name = 'pcb-aoi'`)).rows[0]!).n;
     await expect(flaky.push(Readable.from(await pcbAoi()), {}, authorId)).rejects.toThrow('the database went away before the commit');
     // Another package gets the same number; its bytes differ from the blob the failed push left.

@@ -3,12 +3,15 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MODEL_NAME_RULE, modelNameSchema } from '@loupe/device-state';
-import { MODEL_MANIFEST_FILE, PackageRefusedError, signedPackage, type PackageManifest, type SigningKey } from '@loupe/model-package';
+import { MODEL_MANIFEST_FILE, PackageRefusedError, signedPackage, type PackageManifest } from '@loupe/model-package';
+import { Inject, Injectable } from '@nestjs/common';
 import type { BlobStore } from '../blobs/blob-store';
+import { BLOB_STORE, CLOUD_METRICS, REGISTRY_KEYS } from '../infrastructure.tokens';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
 import { ModelVersionNotFoundError } from './model-version.errors';
-import type { AliasMove, ModelSummary, ModelVersion, ModelVersionRepository } from './model-version.repository';
-import type { PackageValidation } from './package-validation';
+import { ModelVersionRepository, type AliasMove, type ModelSummary, type ModelVersion } from './model-version.repository';
+import { PackageValidation } from './package-validation';
+import type { RegistryKeys } from './registry-keys';
 
 export { ModelVersionNotFoundError } from './model-version.errors';
 export { MODEL_ALIASES, type ModelAlias, type ModelVersion } from './model-version.repository';
@@ -28,13 +31,14 @@ export interface PushDetails {
  * signed by the registry and stored write-once in the blob store, and its
  * metadata goes to Postgres. Aliases point at versions; every move is kept.
  */
+@Injectable()
 export class ModelRegistry {
   constructor(
-    private readonly versions: ModelVersionRepository,
-    private readonly blobs: BlobStore,
-    private readonly validation: PackageValidation,
-    private readonly signingKey: SigningKey,
-    private readonly metrics: Pick<CloudMetrics, 'modelPushes' | 'modelValidationSeconds'>,
+    @Inject(ModelVersionRepository) private readonly versions: ModelVersionRepository,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(PackageValidation) private readonly validation: PackageValidation,
+    @Inject(REGISTRY_KEYS) private readonly keys: Pick<RegistryKeys, 'signing'>,
+    @Inject(CLOUD_METRICS) private readonly metrics: Pick<CloudMetrics, 'modelPushes' | 'modelValidationSeconds'>,
   ) {}
 
   /**
@@ -100,7 +104,7 @@ export class ModelRegistry {
     const manifestPath = join(directory, MODEL_MANIFEST_FILE);
     const model = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, unknown>;
     await writeFile(manifestPath, `${JSON.stringify({ ...model, version: String(version) }, null, 2)}\n`);
-    return signedPackage(directory, this.signingKey);
+    return signedPackage(directory, this.keys.signing);
   }
 
   /** Every model, with the project that takes its samples (projects name the model they label), its latest version and its aliases. */

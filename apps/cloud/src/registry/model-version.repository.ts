@@ -1,5 +1,6 @@
+import { Inject, Injectable } from '@nestjs/common';
 import type { PackageManifest } from '@loupe/model-package';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { Kysely, sql, type Transaction } from 'kysely';
 import type { DB } from '../database/generated/database-types';
 import { ModelVersionNotFoundError } from './model-version.errors';
 import type { ValidationReport } from './package-validation';
@@ -47,8 +48,9 @@ export interface AliasMove {
 }
 
 /** model_versions, model_aliases and model_alias_moves: the registry's metadata in Postgres. */
+@Injectable()
 export class ModelVersionRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
 
   /**
    * Stores the model's next version in one transaction: `build` gets the

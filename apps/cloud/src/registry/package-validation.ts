@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DEFAULT_MAX_IMAGE_PIXELS, GoldenSampleMismatchError, ModelLoadError, ModelPipeline, type PipelineSettings } from '@loupe/inference';
-import { MODEL_MANIFEST_FILE, unpackPackage, verifyPackage, type TrustedKeys, type VerifiedPackage } from '@loupe/model-package';
+import { MODEL_MANIFEST_FILE, unpackPackage, verifyPackage, type VerifiedPackage } from '@loupe/model-package';
 import { DomainError } from '@loupe/service';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { LOGGER, REGISTRY_KEYS } from '../infrastructure.tokens';
+import type { RegistryKeys } from './registry-keys';
 
 /** The package verified but its model does not work: it does not load, does not match its manifest, or its golden samples are off (HTTP 422). */
 export class ModelRefusedError extends DomainError {
@@ -55,11 +58,16 @@ const CPU_ONLY: PipelineSettings = {
  * manifest's inputs and outputs, and reproduces its golden samples within
  * their tolerance, the same check a box runs before it serves the model.
  */
+@Injectable()
 export class PackageValidation {
+  private readonly logger: Logger;
+
   constructor(
-    private readonly publishers: () => Promise<TrustedKeys>,
-    private readonly logger: Logger,
-  ) {}
+    @Inject(REGISTRY_KEYS) private readonly keys: Pick<RegistryKeys, 'publishers'>,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.logger = logger.child({ component: 'registry' });
+  }
 
   async validate(tar: Readable): Promise<ValidatedPackage> {
     const scratch = await mkdtemp(join(tmpdir(), 'loupe-push-'));
@@ -67,7 +75,7 @@ export class PackageValidation {
     try {
       const directory = join(scratch, 'package');
       await unpackPackage(tar, directory);
-      const verified = await verifyPackage(directory, await this.publishers());
+      const verified = await verifyPackage(directory, await this.keys.publishers());
       const started = performance.now();
       const pipeline = await ModelPipeline.open(join(directory, MODEL_MANIFEST_FILE), CPU_ONLY, this.logger).catch((error: unknown) => {
         if (error instanceof GoldenSampleMismatchError) throw new ModelRefusedError('golden-mismatch', error.message);

@@ -1,8 +1,17 @@
 import { Readable } from 'node:stream';
-import { status, type Metadata, type ServerErrorResponse, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
+import { status, type Metadata, type ServerErrorResponse, type ServerReadableStream, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
 import { promoteRequestSchema, pushModelQuerySchema, versionNumberSchema } from '@loupe/api-contracts';
 import { modelNameSchema } from '@loupe/device-state';
-import type { DownloadModelResponse, GetModelVersionRequest, ModelRegistryServiceServer, ModelVersion as ModelVersionMessage, PushHeader, PushModelRequest } from '@loupe/proto';
+import type {
+  DownloadModelResponse,
+  GetModelVersionRequest,
+  ListModelsResponse,
+  ModelRegistryServiceServer,
+  ModelVersion as ModelVersionMessage,
+  PushHeader,
+  PushModelRequest,
+  SetAliasRequest,
+} from '@loupe/proto';
 import { DomainError, grpcErrorOf, REASON_TRAILER } from '@loupe/service';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -40,98 +49,102 @@ class PackageTooLargeError extends DomainError {
   }
 }
 
+/** What each call needs: the registry, who is calling, and the push size limit. */
+interface RegistryCalls {
+  registry: ModelRegistry;
+  caller(metadata: Metadata, allowed: readonly Role[]): Promise<User>;
+  maxPackageBytes: number;
+}
+
 /**
  * The registry over gRPC, for the CLI and training pipelines: the same
  * ModelRegistry and the same sessions and roles as the REST routes.
+ * RegistryGrpcServer serves it for the application's lifetime.
  */
 export function modelRegistryService(registry: ModelRegistry, auth: AuthService, maxPackageBytes: number, logger: Logger): ModelRegistryServiceServer {
-  const caller = (metadata: Metadata, allowed: readonly Role[]): Promise<User> => {
-    const authorization = metadata.get('authorization')[0];
-    return authorize(auth, sessionToken({ authorization: typeof authorization === 'string' ? authorization : undefined }), allowed);
+  const calls: RegistryCalls = {
+    registry,
+    maxPackageBytes,
+    caller: (metadata, allowed) => {
+      const authorization = metadata.get('authorization')[0];
+      return authorize(auth, sessionToken({ authorization: typeof authorization === 'string' ? authorization : undefined }), allowed);
+    },
   };
-
   const toServiceError = (error: unknown): ServerErrorResponse => {
     if (error instanceof DomainError) return grpcErrorOf(error);
     logger.error({ err: error }, 'model registry call failed');
     return { name: 'InternalError', message: 'the registry failed to answer; the cloud log has the details', code: status.INTERNAL };
   };
-
   const unary = <T>(work: () => Promise<T>, callback: sendUnaryData<T>) => {
     work().then(
       (value) => callback(null, value),
       (error: unknown) => callback(toServiceError(error)),
     );
   };
-
   return {
-    pushModel(call, callback) {
+    pushModel: (call, callback) => unary(() => pushModel(calls, call), callback),
+    listModels: (call, callback) => unary(() => listModels(calls, call.metadata), callback),
+    getModelVersion: (call, callback) =>
       unary(async () => {
-        const user = await caller(call.metadata, WRITERS);
-        const messages = (call as AsyncIterable<PushModelRequest>)[Symbol.asyncIterator]();
-        const first = await messages.next();
-        if (first.done || first.value.part?.$case !== 'header') throw outOfOrder();
-        const header = first.value.part.value;
-        if (header.packageBytes > maxPackageBytes) throw new PackageTooLargeError(maxPackageBytes);
-        // The tar is read as its chunks arrive, never held whole.
-        return toMessage(await registry.push(Readable.from(packageChunks(messages, maxPackageBytes)), pushDetails(header), user.id));
-      }, callback);
-    },
-
-    listModels(call, callback) {
-      unary(async () => {
-        await caller(call.metadata, READERS);
-        const models = await registry.list();
-        return {
-          models: models.map((model) => ({
-            name: model.modelName,
-            project: model.project ?? '',
-            task: model.task,
-            latestVersion: model.latestVersion,
-            aliases: model.aliases,
-          })),
-        };
-      }, callback);
-    },
-
-    getModelVersion(call, callback) {
-      unary(async () => {
-        await caller(call.metadata, READERS);
+        await calls.caller(call.metadata, READERS);
         const { name, version } = versionOf(call.request);
         return toMessage(await registry.show(name, version));
-      }, callback);
-    },
-
-    downloadModel(call: ServerWritableStream<GetModelVersionRequest, DownloadModelResponse>) {
-      void (async () => {
-        await caller(call.metadata, WRITERS);
-        const { name, version } = versionOf(call.request);
-        const { stream, bytes, sha256 } = await registry.openPackage(name, version);
-        call.write({ part: { $case: 'header', value: { packageBytes: bytes, sha256 } } });
-        for await (const chunk of stream.iterator({ destroyOnReturn: true })) {
-          for (let offset = 0; offset < (chunk as Buffer).length; offset += DOWNLOAD_CHUNK_BYTES) {
-            if (!call.write({ part: { $case: 'chunk', value: (chunk as Buffer).subarray(offset, offset + DOWNLOAD_CHUNK_BYTES) } })) {
-              await new Promise<void>((resolve) => call.once('drain', () => resolve()));
-            }
-          }
-        }
-        call.end();
-      })().catch((error: unknown) => call.emit('error', toServiceError(error)));
-    },
-
-    setAlias(call, callback) {
-      unary(async () => {
-        const user = await caller(call.metadata, WRITERS);
-        const { name, version } = versionOf(call.request);
-        const { alias, reason } = call.request;
-        if (!(MODEL_ALIASES as readonly string[]).includes(alias)) throw new InvalidRegistryCallError(`alias must be one of ${MODEL_ALIASES.join(', ')}`);
-        const why = promoteRequestSchema.safeParse({ version, reason });
-        if (!why.success) throw invalidArgument(why.error);
-        if (reason.trim().length < 3) throw new InvalidRegistryCallError('say why in reason, for the audit trail');
-        await registry.promote({ modelName: name, alias: alias as ModelAlias, version, reason, actorId: user.id });
-        return toMessage(await registry.show(name, version));
-      }, callback);
-    },
+      }, callback),
+    downloadModel: (call) => void downloadModel(calls, call).catch((error: unknown) => call.emit('error', toServiceError(error))),
+    setAlias: (call, callback) => unary(() => setAlias(calls, call), callback),
   };
+}
+
+async function pushModel(calls: RegistryCalls, call: ServerReadableStream<PushModelRequest, ModelVersionMessage>): Promise<ModelVersionMessage> {
+  const user = await calls.caller(call.metadata, WRITERS);
+  const messages = (call as AsyncIterable<PushModelRequest>)[Symbol.asyncIterator]();
+  const first = await messages.next();
+  if (first.done || first.value.part?.$case !== 'header') throw outOfOrder();
+  const header = first.value.part.value;
+  if (header.packageBytes > calls.maxPackageBytes) throw new PackageTooLargeError(calls.maxPackageBytes);
+  // The tar is read as its chunks arrive, never held whole.
+  return toMessage(await calls.registry.push(Readable.from(packageChunks(messages, calls.maxPackageBytes)), pushDetails(header), user.id));
+}
+
+async function listModels(calls: RegistryCalls, metadata: Metadata): Promise<ListModelsResponse> {
+  await calls.caller(metadata, READERS);
+  const models = await calls.registry.list();
+  return {
+    models: models.map((model) => ({
+      name: model.modelName,
+      project: model.project ?? '',
+      task: model.task,
+      latestVersion: model.latestVersion,
+      aliases: model.aliases,
+    })),
+  };
+}
+
+async function downloadModel(calls: RegistryCalls, call: ServerWritableStream<GetModelVersionRequest, DownloadModelResponse>): Promise<void> {
+  await calls.caller(call.metadata, WRITERS);
+  const { name, version } = versionOf(call.request);
+  const { stream, bytes, sha256 } = await calls.registry.openPackage(name, version);
+  call.write({ part: { $case: 'header', value: { packageBytes: bytes, sha256 } } });
+  for await (const chunk of stream.iterator({ destroyOnReturn: true })) {
+    for (let offset = 0; offset < (chunk as Buffer).length; offset += DOWNLOAD_CHUNK_BYTES) {
+      if (!call.write({ part: { $case: 'chunk', value: (chunk as Buffer).subarray(offset, offset + DOWNLOAD_CHUNK_BYTES) } })) {
+        await new Promise<void>((resolve) => call.once('drain', () => resolve()));
+      }
+    }
+  }
+  call.end();
+}
+
+async function setAlias(calls: RegistryCalls, call: ServerUnaryCall<SetAliasRequest, ModelVersionMessage>): Promise<ModelVersionMessage> {
+  const user = await calls.caller(call.metadata, WRITERS);
+  const { name, version } = versionOf(call.request);
+  const { alias, reason } = call.request;
+  if (!(MODEL_ALIASES as readonly string[]).includes(alias)) throw new InvalidRegistryCallError(`alias must be one of ${MODEL_ALIASES.join(', ')}`);
+  const why = promoteRequestSchema.safeParse({ version, reason });
+  if (!why.success) throw invalidArgument(why.error);
+  if (reason.trim().length < 3) throw new InvalidRegistryCallError('say why in reason, for the audit trail');
+  await calls.registry.promote({ modelName: name, alias: alias as ModelAlias, version, reason, actorId: user.id });
+  return toMessage(await calls.registry.show(name, version));
 }
 
 /** The chunks after the header; a failure here is the source's own, which unpacking passes on as it is. */

@@ -1,9 +1,11 @@
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { DeployableModel } from '@loupe/device-state';
-import type { DesiredStateRow, DeviceKey, DeviceModelStates } from '../fleet/state/device-model-states';
+import { DeviceModelStates, type DesiredStateRow, type DeviceKey } from '../fleet/state/device-model-states';
+import { CLOUD_METRICS, LOGGER } from '../infrastructure.tokens';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
 import type { RolloutRecord } from './rollout-records';
-import type { Db, RolloutRepository } from './rollout.repository';
+import { RolloutRepository, type Db } from './rollout.repository';
 import type { RolloutStep, RolloutStepKind, StepOf } from './rollout-steps';
 
 export interface RolloutModels {
@@ -112,10 +114,17 @@ function rolloutExecutors(ports: ExecutorPorts): Omit<RolloutExecutors, keyof Re
 }
 
 /** Applies planned steps in order, for the reconciler and for people's commands alike. */
+@Injectable()
 export class RolloutExecutor {
   private readonly executors: RolloutExecutors;
 
-  constructor(ports: ExecutorPorts) {
+  constructor(
+    @Inject(RolloutRepository) repository: RolloutRepository,
+    @Inject(DeviceModelStates) states: DeviceModelStates,
+    @Inject(CLOUD_METRICS) metrics: CloudMetrics,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    const ports: ExecutorPorts = { repository, states, metrics, log: logger.child({ component: 'rollout-executor' }) };
     this.executors = { ...deviceExecutors(ports), ...rolloutExecutors(ports) };
   }
 

@@ -1,14 +1,17 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { DeployableModel } from '@loupe/device-state';
-import type { DesiredModels } from '../fleet/state/desired-models';
-import type { DesiredStatePublisher } from '../fleet/state/desired-state.publisher';
-import type { DesiredStateRow, DeviceModelStates } from '../fleet/state/device-model-states';
+import type { CloudConfig } from '../config/cloud-config';
+import { DesiredModels } from '../fleet/state/desired-models';
+import { DesiredStatePublisher } from '../fleet/state/desired-state.publisher';
+import { DeviceModelStates, type DesiredStateRow } from '../fleet/state/device-model-states';
+import { CLOUD_CONFIG, CLOUD_METRICS, LOGGER } from '../infrastructure.tokens';
 import type { CloudMetrics } from '../metrics/cloud-metrics';
-import type { Leadership, LeaderLease } from './leader-lease';
-import type { RolloutExecutor, RolloutModels } from './rollout-executor';
+import { LeaderLease, type Leadership } from './leader-lease';
+import { RolloutExecutor, type RolloutModels } from './rollout-executor';
 import { judgesGates, planRollout } from './rollout-planner';
 import type { RolloutRecord } from './rollout-records';
-import type { RolloutRepository } from './rollout.repository';
+import { RolloutRepository } from './rollout.repository';
 
 export interface RolloutReconcilerSettings {
   tickMs: number;
@@ -35,21 +38,43 @@ export interface RolloutReconcilerPorts {
  * elected reconciler carries on where the last one stopped. The retained
  * DesiredState messages go out after commit, and whatever a device has not
  * answered is sent again.
+ *
+ * Runs from the application's bootstrap to its shutdown: the last pass
+ * finishes and the lease is handed on before the database closes.
  */
-export class RolloutReconciler {
+@Injectable()
+export class RolloutReconciler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
   private pass: Promise<void> | undefined;
   private leadership: Leadership | undefined;
   private lastRepublish = 0;
   private readonly models = new Map<string, DeployableModel>();
   private readonly log: Logger;
+  private readonly ports: RolloutReconcilerPorts;
+  private readonly settings: RolloutReconcilerSettings;
 
   constructor(
-    private readonly ports: RolloutReconcilerPorts,
-    private readonly settings: RolloutReconcilerSettings,
-    logger: Logger,
+    @Inject(RolloutRepository) repository: RolloutRepository,
+    @Inject(LeaderLease) lease: LeaderLease,
+    @Inject(RolloutExecutor) executor: RolloutExecutor,
+    @Inject(DeviceModelStates) states: DeviceModelStates,
+    @Inject(DesiredModels) desiredModels: DesiredModels,
+    @Inject(DesiredStatePublisher) publisher: DesiredStatePublisher,
+    @Inject(CLOUD_METRICS) metrics: CloudMetrics,
+    @Inject(CLOUD_CONFIG) config: Pick<CloudConfig, 'rollouts'>,
+    @Inject(LOGGER) logger: Logger,
   ) {
+    this.ports = { repository, lease, executor, states, desiredModels, publisher, metrics };
+    this.settings = config.rollouts;
     this.log = logger.child({ component: 'rollout-reconciler' });
+  }
+
+  onApplicationBootstrap(): void {
+    this.start();
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.stop();
   }
 
   start(): void {

@@ -1,4 +1,5 @@
-import type pg from 'pg';
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
 import { inTransaction } from '../database/transaction';
 import { cohortsOf, type Cohorts } from './cohort-stats.repository';
 import type { DeviceKey } from '../fleet/state/device-model-states';
@@ -96,8 +97,9 @@ const sitesAndDevices = (devices: DeviceKey[]) => [devices.map((d) => d.siteId),
  * takes its parameters by name and runs on the pool, or on the caller's
  * transaction when given its client.
  */
+@Injectable()
 export class RolloutRepository {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(@Inject(pg.Pool) private readonly pool: pg.Pool) {}
 
   transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return inTransaction(this.pool, work);

@@ -1,14 +1,15 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { DesiredModels } from '../fleet/state/desired-models';
+import { DesiredModels } from '../fleet/state/desired-models';
 import type { DesiredStateRow } from '../fleet/state/device-model-states';
 import { judgeCohorts, type GateVerdict } from './cohort-gates';
 import type { Cohorts } from './cohort-stats.repository';
 import { RolloutConflictError, RolloutNotFoundError, RolloutRefusedError } from './rollout-errors';
-import type { RolloutExecutor } from './rollout-executor';
+import { RolloutExecutor } from './rollout-executor';
 import { parseRolloutPlan } from './rollout-plan';
 import { planCommand, type RolloutCommand } from './rollout-planner';
 import type { RolloutRecord } from './rollout-records';
-import type { Db, RolloutDeviceRecord, RolloutEvent, RolloutRepository } from './rollout.repository';
+import { RolloutRepository, type Db, type RolloutDeviceRecord, type RolloutEvent } from './rollout.repository';
 import { assignStages, deviceKeyOf } from './stage-assignment';
 
 export interface StartRollout {
@@ -29,11 +30,12 @@ export interface RolloutDetail extends RolloutRecord {
 }
 
 /** What people do with rollouts: start, look, pause, resume, abort, promote. The reconciler does the rest. */
+@Injectable()
 export class Rollouts {
   constructor(
-    private readonly repository: RolloutRepository,
-    private readonly executor: RolloutExecutor,
-    private readonly desiredModels: DesiredModels,
+    @Inject(RolloutRepository) private readonly repository: RolloutRepository,
+    @Inject(RolloutExecutor) private readonly executor: RolloutExecutor,
+    @Inject(DesiredModels) private readonly desiredModels: DesiredModels,
   ) {}
 
   async start(request: StartRollout, actorId: string): Promise<RolloutRecord> {

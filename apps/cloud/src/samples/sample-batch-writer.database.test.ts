@@ -10,11 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderBlobStore } from '../blobs/folder-blob-store';
 import { openDatabase, type Database } from '../database/database';
 import type { DB } from '../database/generated/database-types';
-import { LabelAnswerRepository } from '../labeling/label-answer.repository';
-import { LabelTaskRepository } from '../labeling/label-task.repository';
-import { LabelingQueue } from '../labeling/labeling-queue';
 import { SampleBatchWriter } from './sample-batch-writer';
 import type { SampleRecord } from './sample-payload';
+import { SampleStoredEvents } from './sample-stored.events';
 import { SampleRepository } from './sample.repository';
 import { classifyStorageFailure } from './storage-failure';
 
@@ -40,10 +38,6 @@ function sample(overrides: Partial<SampleRecord> = {}): SampleRecord {
   };
 }
 
-/** A labeling queue on `database`, as the labeling module wires it. */
-const queueOn = (database: Pick<Database, 'db'>) =>
-  new LabelingQueue(new LabelTaskRepository(database), new LabelAnswerRepository(database), { leaseSeconds: 120 });
-
 /**
  * The writer's last line of defence, on a real database: values that no
  * check before it caught (here handed to it directly) are refused by
@@ -59,7 +53,7 @@ describe('SampleBatchWriter on a real database', () => {
     testDatabase = await startTestDatabase();
     database = await openDatabase({ url: testDatabase.url, poolSize: testDatabase.maxConnections, migrate: true }, pino({ level: 'silent' }));
     folder = await mkdtemp(join(tmpdir(), 'loupe-writer-'));
-    writer = new SampleBatchWriter(new SampleRepository(database.db), new FolderBlobStore(folder), queueOn(database), { maxBatch: 16, blobConcurrency: 4 });
+    writer = new SampleBatchWriter(new SampleRepository(database.db), new FolderBlobStore(folder), new SampleStoredEvents(), { maxBatch: 16, blobConcurrency: 4 });
   });
   afterAll(async () => {
     await database?.close();
@@ -85,8 +79,7 @@ describe('SampleBatchWriter on a real database', () => {
 
   it("fails a sample as the cloud's own fault when Postgres cannot be reached", async () => {
     const unreachable = new pg.Pool({ connectionString: 'postgresql://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 2_000 });
-    const cutDb = new Kysely<DB>({ dialect: new PostgresDialect({ pool: unreachable }) });
-    const cut = new SampleBatchWriter(new SampleRepository(cutDb), new FolderBlobStore(folder), queueOn({ db: cutDb }), { maxBatch: 16, blobConcurrency: 4 });
+    const cut = new SampleBatchWriter(new SampleRepository(new Kysely<DB>({ dialect: new PostgresDialect({ pool: unreachable }) })), new FolderBlobStore(folder), new SampleStoredEvents(), { maxBatch: 16, blobConcurrency: 4 });
     const failure = await cut.store(sample(), 'samples/plant/aoi-1/unreachable.jpg').catch((error: unknown) => error);
     expect(classifyStorageFailure(failure)).toBe('infrastructure');
     await unreachable.end();

@@ -2,10 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { BlobConflictError, type BlobStore } from '../blobs/blob-store';
-import type { IncomingSample } from '../labeling/labeling-queue';
 import { SampleBatchWriter } from './sample-batch-writer';
 import type { StoredIdentity } from './sample-identity';
 import type { SampleRecord } from './sample-payload';
+import { SampleStoredEvents } from './sample-stored.events';
 import type { SampleRepository, SampleRow } from './sample.repository';
 
 function sample(overrides: Partial<SampleRecord> = {}): SampleRecord {
@@ -67,34 +67,32 @@ function fakes(options: { insertFails?: (batch: SampleRow[]) => Error | undefine
       return Promise.resolve();
     },
   } as unknown as BlobStore;
-  const queued: IncomingSample[] = [];
-  const queue = {
-    enqueue: (samples: IncomingSample[]) => {
-      queued.push(...samples);
-      return Promise.resolve();
-    },
-  };
-  return { blobs, puts, rows, inserts, repository, store, queue, queued };
+  const published: SampleRecord[] = [];
+  const events = new SampleStoredEvents();
+  events.subscribe((samples) => {
+    published.push(...samples);
+    return Promise.resolve();
+  });
+  return { blobs, puts, rows, inserts, repository, store, events, published };
 }
 
 const settings = { maxBatch: 8, blobConcurrency: 2 };
 
 describe('SampleBatchWriter', () => {
   it('writes a lone sample at once and gathers the ones that arrive meanwhile into the next group', async () => {
-    const { inserts, repository, store, blobs, queue, queued } = fakes();
-    const writer = new SampleBatchWriter(repository, store, queue, { maxBatch: 3, blobConcurrency: 2 });
+    const { inserts, repository, store, blobs, events, published } = fakes();
+    const writer = new SampleBatchWriter(repository, store, events, { maxBatch: 3, blobConcurrency: 2 });
     const samples = Array.from({ length: 6 }, () => sample());
     const outcomes = await Promise.all(samples.map((each) => writer.store(each, key(each))));
     expect(outcomes).toEqual(samples.map(() => ({ kind: 'stored' })));
     expect(inserts.map((group) => group.length)).toEqual([1, 3, 2]);
     expect([...blobs.keys()].sort()).toEqual(samples.map(key).sort());
-    expect(queued.map((each) => each.id).sort()).toEqual(samples.map((each) => each.id).sort());
-    expect(queued[0]).toMatchObject({ modelName: 'pcb-aoi', predictedClass: 'scratch', samplerPriority: 0.8, reason: 'margin' });
+    expect(published.map((each) => each.id).sort()).toEqual(samples.map((each) => each.id).sort());
   });
 
   it('counts a sample delivered twice in one group as stored once and a duplicate once, and writes its image once', async () => {
-    const { repository, store, queue, puts } = fakes();
-    const writer = new SampleBatchWriter(repository, store, queue, settings);
+    const { repository, store, events, puts } = fakes();
+    const writer = new SampleBatchWriter(repository, store, events, settings);
     const first = writer.store(sample(), 'k/first');
     const twice = sample();
     const outcomes = await Promise.all([first, writer.store(twice, key(twice)), writer.store({ ...twice }, key(twice))]);
@@ -102,19 +100,19 @@ describe('SampleBatchWriter', () => {
     expect(puts.filter((each) => each === key(twice))).toHaveLength(1);
   });
 
-  it('leaves the image of a sample already stored alone, and queues the repeat again', async () => {
-    const { repository, store, queue, queued, puts } = fakes();
-    const writer = new SampleBatchWriter(repository, store, queue, settings);
+  it('leaves the image of a sample already stored alone, and publishes the repeat again', async () => {
+    const { repository, store, events, published, puts } = fakes();
+    const writer = new SampleBatchWriter(repository, store, events, settings);
     const repeated = sample();
     expect(await writer.store(repeated, key(repeated))).toEqual({ kind: 'stored' });
     expect(await writer.store({ ...repeated }, key(repeated))).toEqual({ kind: 'duplicate' });
     expect(puts).toEqual([key(repeated)]);
-    expect(queued.map((each) => each.id)).toEqual([repeated.id, repeated.id]);
+    expect(published.map((each) => each.id)).toEqual([repeated.id, repeated.id]);
   });
 
-  it("refuses an id stored for another device, or for the same device with another image, as id_conflict, writing and queueing nothing", async () => {
-    const { repository, store, queue, queued, puts } = fakes();
-    const writer = new SampleBatchWriter(repository, store, queue, settings);
+  it("refuses an id stored for another device, or for the same device with another image, as id_conflict, writing and publishing nothing", async () => {
+    const { repository, store, events, published, puts } = fakes();
+    const writer = new SampleBatchWriter(repository, store, events, settings);
     const original = sample();
     await writer.store(original, key(original));
     const elsewhere = sample({ id: original.id.toUpperCase(), deviceId: 'aoi-2' });
@@ -125,12 +123,12 @@ describe('SampleBatchWriter', () => {
       { kind: 'refused', reason: 'id_conflict', detail: expect.stringMatching(/already stored with another image/) as unknown },
     ]);
     expect(puts).toEqual([key(original)]);
-    expect(queued.map((each) => each.id)).toEqual([original.id]);
+    expect(published.map((each) => each.id)).toEqual([original.id]);
   });
 
   it('refuses the second of two devices that send one id in the same group', async () => {
-    const { repository, store, queue } = fakes();
-    const writer = new SampleBatchWriter(repository, store, queue, settings);
+    const { repository, store, events } = fakes();
+    const writer = new SampleBatchWriter(repository, store, events, settings);
     const busy = writer.store(sample(), 'k/busy');
     const id = randomUUID();
     const [first, second] = [sample({ id }), sample({ id, deviceId: 'aoi-9' })];
@@ -140,8 +138,8 @@ describe('SampleBatchWriter', () => {
   });
 
   it('refuses alone a sample whose image key holds other bytes, and stores the rest of its group', async () => {
-    const { repository, store, queue, blobs } = fakes();
-    const writer = new SampleBatchWriter(repository, store, queue, settings);
+    const { repository, store, events, blobs } = fakes();
+    const writer = new SampleBatchWriter(repository, store, events, settings);
     const [a, b, c] = [sample(), sample(), sample()];
     // An image left by a crash before its row, and now a different one under the same id.
     blobs.set(key(b), Buffer.from('left before a crash'));
@@ -153,7 +151,7 @@ describe('SampleBatchWriter', () => {
   it('writes a group again sample by sample when the database refuses one row of it, so only that one fails', async () => {
     const poison = sample({ unitSerial: 'SN\u0000' });
     const failing = fakes({ insertFails: (batch) => (batch.some((row) => row.sample === poison) ? nulRefused() : undefined) });
-    const writer = new SampleBatchWriter(failing.repository, failing.store, failing.queue, settings);
+    const writer = new SampleBatchWriter(failing.repository, failing.store, failing.events, settings);
     const busy = writer.store(sample(), 'k/busy');
     const group = [sample(), poison, sample()];
     const outcomes = await Promise.allSettled([busy, ...group.map((each) => writer.store(each, key(each)))]);
@@ -169,7 +167,7 @@ describe('SampleBatchWriter', () => {
   it('fails a whole group at once when the database is unreachable, and keeps writing later groups', async () => {
     let down = true;
     const failing = fakes({ insertFails: () => (down ? unreachable() : undefined) });
-    const writer = new SampleBatchWriter(failing.repository, failing.store, failing.queue, settings);
+    const writer = new SampleBatchWriter(failing.repository, failing.store, failing.events, settings);
     const lone = writer.store(sample(), 'k/a');
     const outcomes = await Promise.allSettled([lone, writer.store(sample(), 'k/b'), writer.store(sample(), 'k/c')]);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected']);
@@ -181,14 +179,14 @@ describe('SampleBatchWriter', () => {
   it('judges a sample another replica inserted between the lookup and the INSERT against that row', async () => {
     const racing = sample();
     const conflicting = sample();
-    const { repository, store, queue, rows } = fakes({ insertSkips: new Set([racing.id, conflicting.id]) });
+    const { repository, store, events, rows } = fakes({ insertSkips: new Set([racing.id, conflicting.id]) });
     rows.set(racing.id, { siteId: racing.siteId, deviceId: racing.deviceId, imageSha256: racing.imageSha256 });
     rows.set(conflicting.id, { siteId: 'plant', deviceId: 'other', imageSha256: conflicting.imageSha256 });
     // The lookup must not see them: drop them from the first lookup only.
     const lookup = repository.storedIdentities.bind(repository);
     let first = true;
     repository.storedIdentities = (ids: string[]) => (first ? ((first = false), Promise.resolve(new Map<string, StoredIdentity>())) : lookup(ids));
-    const writer = new SampleBatchWriter(repository, store, queue, settings);
+    const writer = new SampleBatchWriter(repository, store, events, settings);
     const outcomes = await Promise.all([racing, conflicting].map((each) => writer.store(each, key(each))));
     expect(outcomes).toEqual([{ kind: 'duplicate' }, { kind: 'refused', reason: 'id_conflict', detail: expect.stringMatching(/plant\/other/) as unknown }]);
   });

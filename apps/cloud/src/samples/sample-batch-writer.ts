@@ -1,9 +1,11 @@
 import { GroupCommit } from '@loupe/service';
+import { Inject, Injectable } from '@nestjs/common';
 import { BlobConflictError, type BlobStore } from '../blobs/blob-store';
-import type { IncomingSample, LabelingQueue } from '../labeling/labeling-queue';
+import { BLOB_STORE } from '../infrastructure.tokens';
 import { judgeAgainstStored, placeInGroup, type GroupPlace, type StoredIdentity } from './sample-identity';
 import type { SampleRecord, SampleRejection } from './sample-payload';
-import type { SampleRow, SampleRepository } from './sample.repository';
+import { SampleRepository, type SampleRow } from './sample.repository';
+import { SampleStoredEvents } from './sample-stored.events';
 import { classifyStorageFailure } from './storage-failure';
 
 /** What became of one sample handed to the writer. */
@@ -16,12 +18,17 @@ export interface SampleBatchSettings {
   blobConcurrency: number;
 }
 
+// 128 rows keep one INSERT well under Postgres's parameter limit; 16 image
+// writes at once keep a slow object store busy without flooding it.
+const INGEST_BATCH: SampleBatchSettings = { maxBatch: 128, blobConcurrency: 16 };
+
 /**
  * Makes samples durable in groups (a GroupCommit): the images of a whole
  * group go to the blob store side by side, then its rows go to Postgres in
- * one INSERT and into their project's labeling queue in another, so a busy
- * consumer pays one database round trip and one commit per group instead of
- * per sample. Samples that arrive while a group is being written form the
+ * one INSERT, and then 'sample stored' goes out for the group
+ * (SampleStoredEvents: the labeling queue enqueues them in one statement),
+ * so a busy consumer pays one database round trip and one commit per group
+ * instead of per sample. Samples that arrive while a group is being written form the
  * next one; an idle consumer writes a lone sample at once.
  *
  * One sample cannot fail the others. The blob store's refusal of one image
@@ -30,14 +37,15 @@ export interface SampleBatchSettings {
  * so the one at fault is refused and the rest are stored. Only failures of
  * the cloud's own services (classifyStorageFailure) fail the whole group.
  */
+@Injectable()
 export class SampleBatchWriter {
   private readonly groups: GroupCommit<SampleRow, StoreOutcome>;
 
   constructor(
-    private readonly samples: SampleRepository,
-    private readonly blobs: BlobStore,
-    private readonly queue: Pick<LabelingQueue, 'enqueue'>,
-    private readonly settings: SampleBatchSettings,
+    @Inject(SampleRepository) private readonly samples: SampleRepository,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(SampleStoredEvents) private readonly events: Pick<SampleStoredEvents, 'publish'>,
+    private readonly settings: SampleBatchSettings = INGEST_BATCH,
   ) {
     this.groups = new GroupCommit((rows) => this.write(rows), {
       maxGroup: settings.maxBatch,
@@ -79,11 +87,12 @@ export class SampleBatchWriter {
       if (place.kind === 'repeat') outcomes[index] = repeatOutcome(outcomes[place.of]!);
     });
     const done = outcomes as StoreOutcome[];
-    // Repeats too: a crash between the two statements left them unqueued.
-    await this.queue.enqueue(rows.filter((_, index) => done[index]!.kind !== 'refused').map(({ sample }) => toIncoming(sample))).catch((error: unknown) => {
-      // The rows are stored: what queueing them ran into is not a fault of their
+    // Repeats too: a crash after the INSERT left their listeners' work undone.
+    // Awaited before any outcome resolves, so no sample is acknowledged before its listeners are done.
+    await this.events.publish(rows.filter((_, index) => done[index]!.kind !== 'refused').map(({ sample }) => sample)).catch((error: unknown) => {
+      // The rows are stored: what a listener ran into is not a fault of their
       // content, so it never refuses them at once (at worst it is of no known kind).
-      throw classifyStorageFailure(error) === 'infrastructure' ? error : new Error(`stored samples not queued for labeling: ${(error as Error).message}`, { cause: error });
+      throw classifyStorageFailure(error) === 'infrastructure' ? error : new Error(`stored samples not handed on: ${(error as Error).message}`, { cause: error });
     });
     return done;
   }
@@ -124,18 +133,4 @@ function raceOutcome(sample: SampleRecord, stored: ReadonlyMap<string, StoredIde
 /** A repeat within a group stores nothing of its own: stored by its first delivery means a duplicate for it. */
 function repeatOutcome(first: StoreOutcome): StoreOutcome {
   return first.kind === 'stored' ? { kind: 'duplicate' } : first;
-}
-
-function toIncoming(sample: SampleRecord): IncomingSample {
-  const top = sample.prediction.scores.reduce<{ label: string; score: number } | undefined>(
-    (best, score) => (best && best.score >= score.score ? best : score),
-    undefined,
-  );
-  return {
-    id: sample.id,
-    modelName: sample.modelName,
-    predictedClass: top?.label ?? sample.verdict,
-    samplerPriority: sample.priority,
-    reason: sample.reason,
-  };
 }

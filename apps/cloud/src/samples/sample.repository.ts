@@ -1,5 +1,6 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { withoutControlCharacters } from '@loupe/api-contracts';
-import { sql, type Kysely } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import type { DB } from '../database/generated/database-types';
 import type { StoredIdentity } from './sample-identity';
 import type { SampleRecord } from './sample-payload';
@@ -28,8 +29,9 @@ const DEAD_LETTER_HEAD_BYTES = 256;
  * raw queries once cost about a sixth of ingest throughput in
  * `npm run bench:ingest`); Kysely only writes the SQL text.
  */
+@Injectable()
 export class SampleRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
 
   /**
    * Stores each sample unless one with its id is already there, in one

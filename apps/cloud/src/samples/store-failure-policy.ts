@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import type { SampleRejection } from './sample-payload';
 import { classifyStorageFailure, type FailureKind } from './storage-failure';
 
@@ -20,12 +21,16 @@ interface Tally {
  * While nothing stores at all, nothing is refused: that is an outage or a
  * bug of the cloud, not of the samples, and it shows in the failure metric.
  */
+// Failures of no known kind a sample may have, while others store, before it is refused as unstorable.
+const MAX_UNKNOWN_FAILURES = 5;
+
+@Injectable()
 export class StoreFailurePolicy {
   private readonly unknown = new Map<string, Tally>();
   private stored = 0;
 
   constructor(
-    private readonly maxUnknownFailures: number,
+    private readonly maxUnknownFailures = MAX_UNKNOWN_FAILURES,
     /** Samples tallied at most; the longest-tallied are forgotten first. */
     private readonly capacity = 10_000,
   ) {}

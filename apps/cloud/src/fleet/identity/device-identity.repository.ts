@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { Inject, Injectable } from '@nestjs/common';
+import { Kysely } from 'kysely';
 import type { DB } from '../../database/generated/database-types';
 import type { EnrollmentRefusal } from './identity.errors';
 
@@ -23,8 +24,9 @@ export interface NewEnrollmentToken extends DeviceRef {
 export type Redemption = { enrolled: DeviceRef & { fleetGroup: string } } | { refused: EnrollmentRefusal; detail?: string };
 
 /** Enrollment tokens and device credentials. Tokens are kept as SHA-256 only, secrets as Mosquitto hashes. */
+@Injectable()
 export class DeviceIdentityRepository {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
 
   async createToken(token: NewEnrollmentToken): Promise<void> {
     await this.db

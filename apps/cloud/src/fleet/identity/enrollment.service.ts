@@ -1,10 +1,12 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { BROKER_ACCOUNTS } from './identity.tokens';
 import { createHash, randomBytes } from 'node:crypto';
 import { deviceUsername } from '@loupe/topics';
-import type { Clock } from '../../clock';
-import type { DeviceCredentials } from './device-credentials';
-import type { DeviceIdentityRepository, DeviceRef } from './device-identity.repository';
+import { Clock } from '../../clock';
+import { DeviceCredentials } from './device-credentials';
+import { DeviceIdentityRepository, type DeviceRef } from './device-identity.repository';
 import { DeviceNotEnrolledError, EnrollmentRefusedError } from './identity.errors';
-import type { IdentityMetrics } from './identity-metrics';
+import { IdentityMetrics } from './identity-metrics';
 import { hashMosquittoPassword } from './mosquitto-password';
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -37,13 +39,15 @@ export interface EnrolledDevice extends DeviceRef {
  * device, the box trades the token for its credentials, and an admin can
  * revoke them. Tokens and secrets are shown once and stored only hashed.
  */
+@Injectable()
 export class EnrollmentService {
   constructor(
-    private readonly repository: Pick<DeviceIdentityRepository, 'createToken' | 'redeemToken' | 'revoke'>,
-    private readonly credentials: Pick<DeviceCredentials, 'invalidate'>,
-    private readonly clock: Clock,
-    private readonly metrics: Pick<IdentityMetrics, 'enrollments'>,
-    private readonly brokerAccounts?: BrokerAccounts,
+    @Inject(DeviceIdentityRepository) private readonly repository: Pick<DeviceIdentityRepository, 'createToken' | 'redeemToken' | 'revoke'>,
+    @Inject(DeviceCredentials) private readonly credentials: Pick<DeviceCredentials, 'invalidate'>,
+    @Inject(Clock) private readonly clock: Clock,
+    @Inject(IdentityMetrics) private readonly metrics: Pick<IdentityMetrics, 'enrollments'>,
+    /** None when the broker checks device credentials in the database. */
+    @Inject(BROKER_ACCOUNTS) private readonly brokerAccounts: BrokerAccounts | null = null,
   ) {}
 
   async createToken(request: EnrollmentTokenRequest, createdBy: string): Promise<{ token: string; expiresAt: Date }> {

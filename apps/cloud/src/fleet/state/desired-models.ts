@@ -1,5 +1,7 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PUBLIC_URL } from '../../infrastructure.tokens';
 import { DomainError } from '@loupe/service';
-import type { ModelRegistry } from '../../registry/model-registry';
+import { ModelRegistry } from '../../registry/model-registry';
 import type { DeployableModel } from '@loupe/device-state';
 
 /** The model version has no signed ONNX file to name; it cannot go to devices. */
@@ -16,10 +18,11 @@ export class UndeployableVersionError extends DomainError {
  * Devices download through the cloud's device route, which checks their
  * credentials and serves ranges, so a cut download resumes.
  */
+@Injectable()
 export class DesiredModels {
   constructor(
-    private readonly registry: ModelRegistry,
-    private readonly publicUrl: () => string,
+    @Inject(ModelRegistry) private readonly registry: ModelRegistry,
+    @Inject(PUBLIC_URL) private readonly publicUrl: () => string,
   ) {}
 
   async of(modelName: string, version: number): Promise<DeployableModel> {

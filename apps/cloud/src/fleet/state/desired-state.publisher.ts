@@ -1,3 +1,5 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CLOUD_METRICS, LOGGER, MQTT_LINK, TOPICS } from '../../infrastructure.tokens';
 import { desiredStateToWire } from '@loupe/device-state';
 import type { MqttLink } from '@loupe/mqtt';
 import { DesiredState } from '@loupe/proto';
@@ -16,14 +18,15 @@ const IN_FLIGHT = 64;
  * offline now gets it when it connects. The row in Postgres is the truth;
  * a publish that fails is counted and left to the next republish.
  */
+@Injectable()
 export class DesiredStatePublisher {
   private readonly log: Logger;
 
   constructor(
-    private readonly link: MqttLink,
-    private readonly topics: DeviceTopics,
-    private readonly metrics: CloudMetrics,
-    logger: Logger,
+    @Inject(MQTT_LINK) private readonly link: MqttLink,
+    @Inject(TOPICS) private readonly topics: DeviceTopics,
+    @Inject(CLOUD_METRICS) private readonly metrics: CloudMetrics,
+    @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'desired-state' });
   }

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { Inject, Injectable } from '@nestjs/common';
+import { Kysely, sql } from 'kysely';
 import type { DB } from '../../database/generated/database-types';
 import { preparedQuery, type PgQueryable } from '../../database/prepared-query';
 import { fromStoredDesiredState, toStoredDesiredState, type DesiredStateRecord, type StoredDesiredState } from './desired-state-record';
@@ -97,8 +98,9 @@ function newestPerDevice(reports: DeviceReportRecord[]): DeviceReportRecord[] {
  * device_model_states. The desired side is written by rollouts; the reported
  * side by whatever consumes ReportedState.
  */
+@Injectable()
 export class DeviceModelStates {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(@Inject(Kysely) private readonly db: Kysely<DB>) {}
 
   /**
    * Sets what `devices` should run, each under a new generation. Runs on the

@@ -2,11 +2,12 @@ import { FAILED_UPDATE_STATUSES, InvalidReportedStateError, updateStatusName } f
 import type { MqttLink } from '@loupe/mqtt';
 import { GroupCommit } from '@loupe/service';
 import type { DeviceTopic, DeviceTopics } from '@loupe/topics';
-import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { CLOUD_METRICS, LOGGER, MQTT_LINK, MQTT_SHARE_GROUP, TOPICS } from '../../infrastructure.tokens';
 import { DeviceChannelSubscription } from '../devices/device-channel-subscription';
 import type { CloudMetrics } from '../../metrics/cloud-metrics';
-import type { DeviceModelStates, DeviceReportRecord } from './device-model-states';
+import { DeviceModelStates, type DeviceReportRecord } from './device-model-states';
 import { readReportedState, type ReportedStateRecord } from './reported-state-payload';
 
 const FAILED_STATUS_NAMES: readonly string[] = FAILED_UPDATE_STATUSES.map(updateStatusName);
@@ -24,18 +25,19 @@ const REPORT_GROUPS = { maxGroup: 1_000, concurrency: 2, gatherOneTurn: true, re
  * rollout reconciler reads it. A device reports again on every change and
  * every reconnect, so a message lost in a crash is soon replaced.
  */
+@Injectable()
 export class ReportedStateConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly subscription: DeviceChannelSubscription<ReportedStateRecord>;
   private readonly log: Logger;
   private readonly reports: GroupCommit<DeviceReportRecord, void>;
 
   constructor(
-    link: MqttLink,
-    topics: DeviceTopics,
-    private readonly shareGroup: string,
-    states: DeviceModelStates,
-    metrics: CloudMetrics,
-    logger: Logger,
+    @Inject(MQTT_LINK) link: MqttLink,
+    @Inject(TOPICS) topics: DeviceTopics,
+    @Inject(MQTT_SHARE_GROUP) private readonly shareGroup: string,
+    @Inject(DeviceModelStates) states: DeviceModelStates,
+    @Inject(CLOUD_METRICS) metrics: CloudMetrics,
+    @Inject(LOGGER) logger: Logger,
   ) {
     this.log = logger.child({ component: 'reported-state' });
     this.reports = new GroupCommit<DeviceReportRecord, void>(async (reports) => {
