@@ -8,6 +8,7 @@ export const BLOB_STORE = Symbol('BlobStore');
 export const CLOUD_METRICS = Symbol('CloudMetrics');
 export const LOGGER = Symbol('Logger');
 export const TOPICS = Symbol('DeviceTopics');
+// Parts of CLOUD_CONFIG (MQTT_SHARE_GROUP, LABEL_LEASE), under their own tokens for the modules that still take them so.
 export const MQTT_SHARE_GROUP = Symbol('MqttShareGroup');
 export const LABELING_SETTINGS = Symbol('LabelingSettings');
 export const INGEST_LINKS = Symbol('IngestLinks');
