@@ -1,6 +1,6 @@
 /**
  * `npm run bench:discover`: Discover (anomaly) models on DeepPCB trainval,
- * per board group, with the SqueezeNet defaults of libs/anomaly. For each
+ * per board group, with the SqueezeNet defaults of libs/shared/anomaly. For each
  * group the pairs are shuffled (seed BENCH_SEED, default 19); the
  * templates of the first 25 pairs are the good units banks are built from
  * (N = 5, 10, 25, nested), the templates of the next

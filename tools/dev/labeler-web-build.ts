@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const WEB_SOURCES = ['apps/labeler-web/src', 'apps/labeler-web/index.html', 'libs/api-contracts/src', 'libs/device-display/src'];
+const WEB_SOURCES = ['apps/labeler-web/src', 'apps/labeler-web/index.html', 'libs/shared/api-contracts/src', 'libs/shared/device-display/src'];
 const WEB_OUTPUT = 'dist/apps/labeler-web';
 
 function newestChange(path: string): number {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import nx from '@nx/eslint-plugin';
@@ -55,20 +56,20 @@ describe('module boundaries', () => {
       "import { BOUNDARY_FIXTURE_SCOPE } from '@loupe/boundary-fixture-cloud';\n",
     );
     expect(errors).toEqual([
-      'A project tagged with "scope:edge" can only depend on libs tagged with "scope:edge", "scope:shared"',
+      'A project tagged with "scope:edge" can only depend on libs tagged with "scope:edge", "scope:shared", "scope:testing"',
     ]);
   });
 
   it('rejects the cloud importing an edge library, by its scope tag', async () => {
     const errors = await boundaryErrors('apps/cloud/src/probe.ts', "import { BOUNDARY_FIXTURE_SCOPE } from '@loupe/boundary-fixture-edge';\n");
     expect(errors).toEqual([
-      'A project tagged with "scope:cloud" can only depend on libs tagged with "scope:cloud", "scope:shared"',
+      'A project tagged with "scope:cloud" can only depend on libs tagged with "scope:cloud", "scope:shared", "scope:testing"',
     ]);
   });
 
   it('rejects a shared library importing a side-specific one', async () => {
-    const errors = await boundaryErrors('libs/topics/src/probe.ts', "import { BOUNDARY_FIXTURE_SCOPE } from '@loupe/boundary-fixture-edge';\n");
-    expect(errors).toEqual(['A project tagged with "scope:shared" can only depend on libs tagged with "scope:shared"']);
+    const errors = await boundaryErrors('libs/shared/topics/src/probe.ts', "import { BOUNDARY_FIXTURE_SCOPE } from '@loupe/boundary-fixture-edge';\n");
+    expect(errors).toEqual(['A project tagged with "scope:shared" can only depend on libs tagged with "scope:shared", "scope:testing"']);
   });
 
   it('rejects the edge agent importing the cloud app', async () => {
@@ -80,12 +81,23 @@ describe('module boundaries', () => {
   });
 
   it('rejects a library importing an app', async () => {
-    const errors = await boundaryErrors('libs/topics/src/probe.ts', "import { startCloud } from '../../../apps/cloud/src/cloud-runtime';\n");
+    const errors = await boundaryErrors('libs/shared/topics/src/probe.ts', "import { startCloud } from '../../../../apps/cloud/src/cloud-runtime';\n");
     expect(errors.join('\n')).toMatch(/Projects cannot be imported by a relative or absolute path/);
   });
 
   it('rejects a utility library depending on a data-access library', async () => {
-    const errors = await boundaryErrors('libs/topics/src/probe.ts', "import { MqttLink } from '@loupe/mqtt';\n");
+    const errors = await boundaryErrors('libs/shared/topics/src/probe.ts', "import { MqttLink } from '@loupe/mqtt';\n");
     expect(errors).toEqual(['A project tagged with "type:util" can only depend on libs tagged with "type:util"']);
+  });
+
+  it('tags every library with the side its folder names, so the tree shows the architecture', () => {
+    const sides = ['edge', 'cloud', 'shared'];
+    for (const side of sides) {
+      for (const library of readdirSync(join(workspace, 'libs', side))) {
+        const { tags } = JSON.parse(readFileSync(join(workspace, 'libs', side, library, 'project.json'), 'utf8')) as { tags: string[] };
+        expect({ library, scopes: tags.filter((tag) => tag.startsWith('scope:')) }).toEqual({ library, scopes: [`scope:${side}`] });
+      }
+    }
+    expect(readdirSync(join(workspace, 'libs')).sort()).toEqual([...sides, 'testing'].sort());
   });
 });

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 const workspace = resolve(import.meta.dirname, '..', '..');
 const outputRoot = resolve(process.argv[2] ?? workspace);
 const descriptorSet = execFileSync('npx', ['buf', 'build', 'proto', '--output', '-#format=binpb'], { cwd: workspace });
-const target = join(outputRoot, 'libs', 'proto', 'src', 'generated');
+const target = join(outputRoot, 'libs', 'shared', 'proto', 'src', 'generated');
 mkdirSync(target, { recursive: true });
 writeFileSync(
   join(target, 'descriptor-set.ts'),

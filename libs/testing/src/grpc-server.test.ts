@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discoverViaReflection } from './grpc-reflection-client';
 
-// startGrpcServer (libs/service) tested here with generic clients: libs/testing already depends on libs/service, not the other way.
+// startGrpcServer (libs/shared/service) tested here with generic clients: libs/testing already depends on libs/shared/service, not the other way.
 const REGISTRY = 'loupe.v1.ModelRegistryService';
 const identity = (bytes: Buffer) => bytes;
 

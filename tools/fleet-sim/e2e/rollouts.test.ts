@@ -248,7 +248,7 @@ describe('staged rollouts with a simulated fleet (real Postgres and broker)', ()
     expect(done.events.filter((event) => event.action === 'gate-passed').map((event) => event.detail.stage)).toEqual([0, 1]);
   }, 120_000);
 
-  // On PGlite the two replicas can share its one session (libs/pglite-server
+  // On PGlite the two replicas can share its one session (libs/cloud/pglite-server
   // hands it to one transaction at a time), and alone this test passes there
   // in about 30 s; but all their database work then runs on the test
   // process's one thread beside the simulated fleet, and in a full run it

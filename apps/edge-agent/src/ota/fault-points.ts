@@ -4,7 +4,7 @@ import type { UpdateStep } from '@loupe/ota';
 /**
  * The moments of an update where the agent can be made to die, for the
  * SIGKILL test (OTA_TEST_KILL_AT, a test-only setting): after every step
- * the planner (libs/ota) can plan, and inside the executors between two
+ * the planner (libs/edge/ota) can plan, and inside the executors between two
  * changes that each reach the disk. A box must come back serving a verified
  * model from every one of them.
  */

@@ -67,7 +67,7 @@ interface Run {
 
 /**
  * OTA on the box as a reconcile loop: the cloud's retained DesiredState
- * says which model this device should serve; the pure planner (libs/ota)
+ * says which model this device should serve; the pure planner (libs/edge/ota)
  * turns it and the box state into steps, and one executor per step kind
  * applies them, one update at a time. A newer desired state is taken after
  * the current step (a download for another model is abandoned at once,

@@ -21,7 +21,7 @@ type FetchStep = Exclude<ShadowStep, { kind: 'nothing' | 'stop' }>;
 /**
  * Brings the shadow slot to what the desired state names, after the main
  * update has had its turn in the same reconcile loop (planShadow in
- * libs/ota). A shadow that fails to download, verify or load is logged and
+ * libs/edge/ota). A shadow that fails to download, verify or load is logged and
  * counted, and not tried again for its generation; it changes neither the
  * active model nor the reported status. Staging records it as the staged
  * version, so a later promotion of the same version needs no download.

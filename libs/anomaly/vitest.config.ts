@@ -1,3 +1,0 @@
-import { defineProjectTestConfig } from '../../vitest.shared';
-
-export default defineProjectTestConfig(import.meta.dirname);
