@@ -47,6 +47,90 @@ function printCloudTrouble(line: string): void {
   if (!line.startsWith('{"level":"info"')) process.stderr.write(`cloud: ${line}\n`);
 }
 
+type FleetCloud = Awaited<ReturnType<typeof startFleetCloud>>;
+type Devices = Awaited<ReturnType<typeof enrollFleet>>;
+type Model = Awaited<ReturnType<typeof pushDemoVersions>>;
+
+/** Enrolls and connects the simulated fleet, and waits until every box has said what it runs, so a rollout knows where it starts. */
+async function connectFleet(cloud: FleetCloud, broker: { url: string; topicRoot: string; kind: string }, v1: Model): Promise<{ fleet: FleetSimulator; devices: Devices }> {
+  const enrollStarted = performance.now();
+  const devices = await enrollFleet(cloud, GROUP, fleetOf(GROUP, DEVICES));
+  log(`enrolled ${DEVICES} devices in ${seconds(performance.now() - enrollStarted)} s`);
+  log(`connecting ${DEVICES} simulated devices to ${broker.kind === 'external' ? broker.url : 'an in-process broker'}`);
+  const connectStarted = performance.now();
+  const fleet = await FleetSimulator.start({
+    brokerUrl: broker.url,
+    topicRoot: broker.topicRoot,
+    devices,
+    initialModel: v1,
+    behaviours: { '3': 'uncertain' },
+    telemetryIntervalMs: 5_000,
+    inspectionsPerTelemetry: 200,
+    updateMs: 20,
+  });
+  log(`  connected in ${seconds(performance.now() - connectStarted)} s`);
+  await eventually(async () => {
+    const { devices: known } = await cloud.call<{ devices: DeviceDto[] }>('GET', `/api/fleet/devices?group=${GROUP}`);
+    const reported = known.filter((device) => device.reported !== null).length;
+    if (reported < DEVICES) throw new Error(`${reported} of ${DEVICES} devices reported`);
+  }, { timeoutMs: 120_000, intervalMs: 500 });
+  return { fleet, devices };
+}
+
+/** (b): a good version through every stage; time until the last box runs it, and the cloud's CPU meanwhile. */
+async function measureRollout(cloud: FleetCloud, sim: FleetSimulator, devices: Devices): Promise<{ rolloutMs: number; cpuMs: number }> {
+  const cpuBefore = await cpuMs(cloud.app.pid!);
+  const rolloutStarted = Date.now();
+  const good = await cloud.call<RolloutDto>('POST', '/api/rollouts', {
+    model: 'pcb-aoi',
+    version: 2,
+    fleetGroup: GROUP,
+    plan: {
+      stages: [
+        { name: 'canary', devices: devices.slice(0, 10).map((d) => `${d.siteId}/${d.deviceId}`), bakeSeconds: 0 },
+        { name: '10%', percent: 10, bakeSeconds: 0 },
+        { name: '50%', percent: 50, bakeSeconds: 0 },
+        { name: 'all', percent: 100, bakeSeconds: 0 },
+      ],
+      maxUpdating: DEVICES,
+      gates: { minInspections: 200, dataTimeoutSeconds: 60 },
+    },
+  });
+  await eventually(() => {
+    if (sim.devicesOn('2').length < DEVICES) throw new Error(`${sim.devicesOn('2').length} of ${DEVICES} on version 2`);
+  }, { timeoutMs: 600_000, intervalMs: 100 });
+  const rolloutMs = Math.max(...sim.events.filter((e) => e.kind === 'activated' && e.version === '2').map((e) => e.at)) - rolloutStarted;
+  const cpuDuring = (await cpuMs(cloud.app.pid!)) - cpuBefore;
+  const done = await eventually(async () => {
+    const detail = await cloud.call<RolloutDetailDto>('GET', `/api/rollouts/${good.id}`);
+    if (detail.state !== 'succeeded') throw new Error(`rollout is ${detail.state}`);
+    return detail;
+  }, { timeoutMs: 60_000, intervalMs: 200 });
+  log(`(b) rollout to ${DEVICES} devices in ${done.plan.stages.length} stages: ${seconds(rolloutMs)} s; cloud CPU ${Math.round(cpuDuring)} ms`);
+  return { rolloutMs, cpuMs: cpuDuring };
+}
+
+/** (c): a version that doubles the uncertain rate, on a 5% canary; time from the failed gate until every canary is back. */
+async function measureRollback(cloud: FleetCloud, sim: FleetSimulator): Promise<{ rollbackMs: number; canaries: number }> {
+  const bad = await cloud.call<RolloutDto>('POST', '/api/rollouts', {
+    model: 'pcb-aoi',
+    version: 3,
+    fleetGroup: GROUP,
+    plan: { stages: [{ name: '5%', percent: 5, bakeSeconds: 0 }, { name: 'all', percent: 100, bakeSeconds: 0 }], maxUpdating: DEVICES, gates: { minInspections: 200, dataTimeoutSeconds: 60 } },
+  });
+  const rolledBack = await eventually(async () => {
+    const detail = await cloud.call<RolloutDetailDto>('GET', `/api/rollouts/${bad.id}`);
+    if (detail.state !== 'rolled_back') throw new Error(`rollout is ${detail.state}`);
+    return detail;
+  }, { timeoutMs: 300_000, intervalMs: 200 });
+  const gateFailed = rolledBack.events.find((event) => event.action === 'gate-failed')!;
+  const canaries = rolledBack.devices.filter((device) => device.state === 'reverted').length;
+  const reverts = sim.events.filter((e) => e.kind === 'reverted' && e.version === '2').map((e) => e.at);
+  const rollbackMs = Math.max(...reverts) - Date.parse(gateFailed.at);
+  log(`(c) gate failed (${String(gateFailed.detail.failed)}) on ${canaries} canaries; all back on version 2 within ${seconds(rollbackMs)} s`);
+  return { rollbackMs, canaries };
+}
+
 async function main(): Promise<void> {
   if (!process.env.DATABASE_URL && DEVICES > 200) {
     // Without it the cloud gets the in-memory PGlite, one session for every
@@ -61,91 +145,23 @@ async function main(): Promise<void> {
   let fleet: FleetSimulator | undefined;
   try {
     const v1 = await pushDemoVersions(cloud, publisher, 3);
-    const enrollStarted = performance.now();
-    const devices = await enrollFleet(cloud, GROUP, fleetOf(GROUP, DEVICES));
-    log(`enrolled ${DEVICES} devices in ${seconds(performance.now() - enrollStarted)} s`);
-    log(`connecting ${DEVICES} simulated devices to ${broker.kind === 'external' ? broker.url : 'an in-process broker'}`);
-    const connectStarted = performance.now();
-    fleet = await FleetSimulator.start({
-      brokerUrl: broker.url,
-      topicRoot: broker.topicRoot,
-      devices,
-      initialModel: v1,
-      behaviours: { '3': 'uncertain' },
-      telemetryIntervalMs: 5_000,
-      inspectionsPerTelemetry: 200,
-      updateMs: 20,
-    });
-    log(`  connected in ${seconds(performance.now() - connectStarted)} s`);
-    const sim = fleet;
-    // Every box has said what it runs, so the rollout knows where it starts.
-    await eventually(async () => {
-      const { devices: known } = await cloud.call<{ devices: DeviceDto[] }>('GET', `/api/fleet/devices?group=${GROUP}`);
-      const reported = known.filter((device) => device.reported !== null).length;
-      if (reported < DEVICES) throw new Error(`${reported} of ${DEVICES} devices reported`);
-    }, { timeoutMs: 120_000, intervalMs: 500 });
-
-    const baselineMs = await roundTrip(broker.url, broker.topicRoot, devices, v1);
+    const connected = await connectFleet(cloud, broker, v1);
+    fleet = connected.fleet;
+    const baselineMs = await roundTrip(broker.url, broker.topicRoot, connected.devices, v1);
     log(`(a) baseline: desired state to every device and all ${DEVICES} reports back: ${seconds(baselineMs)} s`);
-
-    const cpuBefore = await cpuMs(cloud.app.pid!);
-    const rolloutStarted = Date.now();
-    const good = await cloud.call<RolloutDto>('POST', '/api/rollouts', {
-      model: 'pcb-aoi',
-      version: 2,
-      fleetGroup: GROUP,
-      plan: {
-        stages: [
-          { name: 'canary', devices: devices.slice(0, 10).map((d) => `${d.siteId}/${d.deviceId}`), bakeSeconds: 0 },
-          { name: '10%', percent: 10, bakeSeconds: 0 },
-          { name: '50%', percent: 50, bakeSeconds: 0 },
-          { name: 'all', percent: 100, bakeSeconds: 0 },
-        ],
-        maxUpdating: DEVICES,
-        gates: { minInspections: 200, dataTimeoutSeconds: 60 },
-      },
-    });
-    await eventually(() => {
-      if (sim.devicesOn('2').length < DEVICES) throw new Error(`${sim.devicesOn('2').length} of ${DEVICES} on version 2`);
-    }, { timeoutMs: 600_000, intervalMs: 100 });
-    const rolloutMs = Math.max(...sim.events.filter((e) => e.kind === 'activated' && e.version === '2').map((e) => e.at)) - rolloutStarted;
-    const cpuDuring = (await cpuMs(cloud.app.pid!)) - cpuBefore;
-    const done = await eventually(async () => {
-      const detail = await cloud.call<RolloutDetailDto>('GET', `/api/rollouts/${good.id}`);
-      if (detail.state !== 'succeeded') throw new Error(`rollout is ${detail.state}`);
-      return detail;
-    }, { timeoutMs: 60_000, intervalMs: 200 });
-    const minutes = rolloutMs / 60_000;
-    const cpuPerDeviceMinute = cpuDuring / DEVICES / minutes;
-    log(`(b) rollout to ${DEVICES} devices in ${done.plan.stages.length} stages: ${seconds(rolloutMs)} s; cloud CPU ${Math.round(cpuDuring)} ms`);
-
-    const bad = await cloud.call<RolloutDto>('POST', '/api/rollouts', {
-      model: 'pcb-aoi',
-      version: 3,
-      fleetGroup: GROUP,
-      plan: { stages: [{ name: '5%', percent: 5, bakeSeconds: 0 }, { name: 'all', percent: 100, bakeSeconds: 0 }], maxUpdating: DEVICES, gates: { minInspections: 200, dataTimeoutSeconds: 60 } },
-    });
-    const rolledBack = await eventually(async () => {
-      const detail = await cloud.call<RolloutDetailDto>('GET', `/api/rollouts/${bad.id}`);
-      if (detail.state !== 'rolled_back') throw new Error(`rollout is ${detail.state}`);
-      return detail;
-    }, { timeoutMs: 300_000, intervalMs: 200 });
-    const gateFailedAt = Date.parse(rolledBack.events.find((event) => event.action === 'gate-failed')!.at);
-    const canaries = rolledBack.devices.filter((device) => device.state === 'reverted').length;
-    const reverts = sim.events.filter((e) => e.kind === 'reverted' && e.version === '2').map((e) => e.at);
-    const rollbackMs = Math.max(...reverts) - gateFailedAt;
-    log(`(c) gate failed (${String(rolledBack.events.find((e) => e.action === 'gate-failed')!.detail.failed)}) on ${canaries} canaries; all back on version 2 within ${seconds(rollbackMs)} s`);
-
+    const rollout = await measureRollout(cloud, fleet, connected.devices);
+    const rollback = await measureRollback(cloud, fleet);
+    const cpuPerDeviceMinute = rollout.cpuMs / DEVICES / (rollout.rolloutMs / 60_000);
     const result = {
       devices: DEVICES,
       baseline_round_trip_s: seconds(baselineMs),
-      rollout_s: seconds(rolloutMs),
-      rollout_vs_baseline: Math.round((rolloutMs / baselineMs) * 100) / 100,
-      rollback_s: seconds(rollbackMs),
-      rollback_canaries: canaries,
+      rollout_s: seconds(rollout.rolloutMs),
+      rollout_vs_baseline: Math.round((rollout.rolloutMs / baselineMs) * 100) / 100,
+      rollback_s: seconds(rollback.rollbackMs),
+      rollback_canaries: rollback.canaries,
       controller_cpu_ms_per_device_min: Math.round(cpuPerDeviceMinute * 100) / 100,
       targets: { rollout_s: 60, rollback_s: 10 },
-      met: rolloutMs < 60_000 && rollbackMs <= 10_000,
+      met: rollout.rolloutMs < 60_000 && rollback.rollbackMs <= 10_000,
     };
     log(JSON.stringify(result));
   } finally {
