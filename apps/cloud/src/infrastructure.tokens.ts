@@ -8,8 +8,9 @@ export const BLOB_STORE = Symbol('BlobStore');
 export const CLOUD_METRICS = Symbol('CloudMetrics');
 export const LOGGER = Symbol('Logger');
 export const TOPICS = Symbol('DeviceTopics');
-// Parts of CLOUD_CONFIG (MQTT_SHARE_GROUP, LABEL_LEASE), under their own tokens for the modules that still take them so.
+/** The shared subscription every consumer joins, so replicas split the devices' messages: a fact of the broker connection, beside TOPICS. */
 export const MQTT_SHARE_GROUP = Symbol('MqttShareGroup');
+/** The labeling queues' lease time, apart from CLOUD_CONFIG so the queues (and the claim benchmark) are built without a whole configuration. */
 export const LABELING_SETTINGS = Symbol('LabelingSettings');
 export const INGEST_LINKS = Symbol('IngestLinks');
 export const REGISTRY_KEYS = Symbol('RegistryKeys');
