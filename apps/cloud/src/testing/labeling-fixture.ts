@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Database } from '../database/database';
+import type { LabelingQueue } from '../labeling/labeling-queue';
 
 export interface LabelingFixture {
   projectId: string;
@@ -62,4 +63,12 @@ export async function seedLabelingProject(
       .execute();
   }
   return { projectId, modelName, sampleIds, userIds };
+}
+
+/** Queues every sample of `fixture` through `queue`, as a stored sample is queued, at the fixture's priorities. */
+export async function enqueueFixture(queue: Pick<LabelingQueue, 'enqueue'>, fixture: LabelingFixture): Promise<void> {
+  const last = Math.max(1, fixture.sampleIds.length - 1);
+  await queue.enqueue(
+    fixture.sampleIds.map((id, index) => ({ id, modelName: fixture.modelName, predictedClass: 'scratch', samplerPriority: index / last, reason: 'margin' })),
+  );
 }

@@ -5,16 +5,10 @@ import type { DB } from '../../database/generated/database-types';
 import { DATABASE } from '../../infrastructure.tokens';
 import type { StoredDesiredState } from '../state/desired-state-record';
 import type { ReportedStateRecord } from '../state/reported-state-payload';
-import type { ModelStatsReport } from './device.service';
+import type { DeviceReport, ModelStatsReport } from './device.service';
 
-/** What one telemetry message tells us about a device. */
-export interface DeviceSighting {
-  siteId: string;
-  deviceId: string;
-  agentVersion: string;
-  model: { name: string; version: string } | null;
-  provider: string | null;
-  modelStats: ModelStatsReport | null;
+/** What one telemetry message tells us about a device, and when the cloud received it. */
+export interface DeviceSighting extends DeviceReport {
   seenAt: Date;
 }
 
