@@ -128,7 +128,9 @@ describe('npm start', () => {
       await eventually(
         async () => {
           const response = await fetch(`http://127.0.0.1:${httpPort}/api/fleet/devices`, session);
-          expect(deviceListResponseSchema.parse(await response.json()).devices.map((d) => d.deviceId)).toEqual(['edge-1']);
+          // Heard from, not only enrolled: its telemetry is what writes the devices table read below.
+          const devices = deviceListResponseSchema.parse(await response.json()).devices;
+          expect(devices.map((d) => [d.deviceId, d.lastSeenAt !== null])).toEqual([['edge-1', true]]);
         },
         { timeoutMs: 60_000, intervalMs: 200 },
       );
