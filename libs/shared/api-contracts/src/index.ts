@@ -83,3 +83,25 @@ export {
 } from './device-identity.dto';
 export { controlCharacterMessage, findControlCharacter, printableText, storableText, withoutControlCharacters } from './text-fields';
 export { imageMediaTypeOf, mediaTypeMismatch, SIGNED_IMAGE_MEDIA_TYPES } from './image-signature';
+export {
+  TRAINING_RUN_STATE_NAMES,
+  TRAINING_PHASE_NAMES,
+  TRAINING_TRIGGER_NAMES,
+  PROMOTION_DECISION_NAMES,
+  trainingRecipeSchema,
+  startTrainingRunRequestSchema,
+  evaluationSchema,
+  datasetVersionSchema,
+  trainingRunSchema,
+  trainingRunListResponseSchema,
+  trainingPolicySchema,
+  trainingDecisionRequestSchema,
+  type TrainingRunState,
+  type TrainingRecipe,
+  type StartTrainingRunRequest,
+  type EvaluationDto,
+  type DatasetVersionDto,
+  type TrainingRunDto,
+  type TrainingRunListResponse,
+  type TrainingPolicyDto,
+} from './training.dto';

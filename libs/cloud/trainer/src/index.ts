@@ -1,0 +1,1 @@
+export { headProbabilities, type LinearHead } from './linear-head';
