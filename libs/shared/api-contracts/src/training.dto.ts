@@ -41,7 +41,7 @@ export type TrainingRecipe = z.infer<typeof trainingRecipeSchema>;
 export const startTrainingRunRequestSchema = z.object({
   /** A registry model whose manifest names a feature output; the shipped default backbone when absent. */
   backbone: z.object({ model: z.string().min(1), version: versionNumberSchema }).optional(),
-  recipe: trainingRecipeSchema.default({}),
+  recipe: trainingRecipeSchema.prefault({}),
 });
 export type StartTrainingRunRequest = z.input<typeof startTrainingRunRequestSchema>;
 
