@@ -13,7 +13,6 @@ export class LoginFailedError extends DomainError {
   readonly kind = 'unauthenticated';
   constructor() {
     super('email or password is wrong');
-    this.name = 'LoginFailedError';
   }
 }
 

@@ -6,19 +6,11 @@ import type { User } from './user.repository';
 /** No session, or one that has ended (HTTP 401, gRPC UNAUTHENTICATED). */
 export class NotSignedInError extends DomainError {
   readonly kind = 'unauthenticated';
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotSignedInError';
-  }
 }
 
 /** A live session whose role the call does not allow (HTTP 403, gRPC PERMISSION_DENIED). */
 export class RoleRefusedError extends DomainError {
   readonly kind = 'forbidden';
-  constructor(message: string) {
-    super(message);
-    this.name = 'RoleRefusedError';
-  }
 }
 
 /** A session token as a call sent it: `missing`, `malformed` (no token looks like that, so no lookup is spent on it), or the token. */

@@ -6,7 +6,6 @@ export class SignInBusyError extends DomainError {
   override readonly retryAfterSeconds = 1;
   constructor() {
     super('the cloud is checking too many passwords at once; try again in a second');
-    this.name = 'SignInBusyError';
   }
 }
 

@@ -18,7 +18,6 @@ export class EmailTakenError extends DomainError {
   readonly kind = 'conflict';
   constructor(email: string) {
     super(`a user with email ${email} exists already`);
-    this.name = 'EmailTakenError';
   }
 }
 

@@ -23,7 +23,6 @@ export class BodyTooLargeError extends DomainError {
   readonly kind = 'too_large';
   constructor(limit: StreamedBodyLimit) {
     super(`the body is larger than ${limit.setting} (${limit.maxBytes} bytes)`);
-    this.name = 'BodyTooLargeError';
   }
 }
 

@@ -16,7 +16,6 @@ export class AlreadyAnsweredError extends DomainError {
   readonly kind = 'conflict';
   constructor(sampleId: string) {
     super(`sample ${sampleId} already has your answer`);
-    this.name = 'AlreadyAnsweredError';
   }
 }
 
@@ -25,7 +24,6 @@ export class NoAnswerToUndoError extends DomainError {
   readonly kind = 'not_found';
   constructor(sampleId: string) {
     super(`you have no answer on sample ${sampleId} to take back`);
-    this.name = 'NoAnswerToUndoError';
   }
 }
 

@@ -12,7 +12,6 @@ export class ProjectTakenError extends DomainError {
   readonly kind = 'conflict';
   constructor(project: CreateProjectRequest) {
     super(`a project named ${project.name} or taking model ${project.modelName} exists already`);
-    this.name = 'ProjectTakenError';
   }
 }
 
@@ -20,7 +19,6 @@ export class ProjectNotFoundError extends DomainError {
   readonly kind = 'not_found';
   constructor(id: string) {
     super(`no project ${id}`);
-    this.name = 'ProjectNotFoundError';
   }
 }
 

@@ -6,7 +6,6 @@ export class LeaseLostError extends DomainError {
   readonly kind = 'conflict';
   constructor(sampleId: string) {
     super(`the lease on sample ${sampleId} has expired or belongs to someone else; claim the next sample`);
-    this.name = 'LeaseLostError';
   }
 }
 

@@ -18,7 +18,6 @@ export class ModelRefusedError extends DomainError {
     message: string,
   ) {
     super(message);
-    this.name = 'ModelRefusedError';
   }
 }
 

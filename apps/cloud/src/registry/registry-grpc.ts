@@ -35,17 +35,12 @@ const READERS: readonly Role[] = ['labeler', 'reviewer', 'engineer', 'admin'];
 /** A call whose header, chunks or fields break the service's rules. */
 class InvalidRegistryCallError extends DomainError {
   readonly kind = 'invalid';
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidRegistryCallError';
-  }
 }
 
 class PackageTooLargeError extends DomainError {
   readonly kind = 'too_large';
   constructor(maxPackageBytes: number) {
     super(`the package is larger than REGISTRY_MAX_PACKAGE_BYTES (${maxPackageBytes} bytes)`);
-    this.name = 'PackageTooLargeError';
   }
 }
 

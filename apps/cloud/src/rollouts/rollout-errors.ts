@@ -4,24 +4,15 @@ export class RolloutNotFoundError extends DomainError {
   readonly kind = 'not_found';
   constructor(id: string) {
     super(`no rollout ${id}`);
-    this.name = 'RolloutNotFoundError';
   }
 }
 
 /** A command that the rollout's state does not allow, or a second rollout of one model to one group. */
 export class RolloutConflictError extends DomainError {
   readonly kind = 'conflict';
-  constructor(message: string) {
-    super(message);
-    this.name = 'RolloutConflictError';
-  }
 }
 
 /** Nothing to roll out to, or nothing to compare with. */
 export class RolloutRefusedError extends DomainError {
   readonly kind = 'refused';
-  constructor(message: string) {
-    super(message);
-    this.name = 'RolloutRefusedError';
-  }
 }

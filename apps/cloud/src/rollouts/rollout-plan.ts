@@ -79,7 +79,6 @@ export class InvalidRolloutPlanError extends DomainError {
   readonly kind = 'invalid';
   constructor(readonly issues: string[]) {
     super(`invalid rollout plan: ${issues.join('; ')}`);
-    this.name = 'InvalidRolloutPlanError';
   }
 }
 

@@ -14,7 +14,6 @@ export class UnknownCanaryError extends DomainError {
   readonly kind = 'refused';
   constructor(readonly devices: string[], group: string) {
     super(`not enrolled in fleet group "${group}": ${devices.join(', ')}`);
-    this.name = 'UnknownCanaryError';
   }
 }
 

@@ -25,7 +25,6 @@ export class InvalidSampleError extends DomainError {
     readonly sampleId?: string,
   ) {
     super(detail);
-    this.name = 'InvalidSampleError';
   }
 }
 

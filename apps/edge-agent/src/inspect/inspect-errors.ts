@@ -4,10 +4,6 @@ import { DomainError, grpcErrorOf } from '@loupe/service';
 /** A request the agent refuses before it reaches the model. */
 export class InvalidInspectRequestError extends DomainError {
   readonly kind = 'invalid';
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidInspectRequestError';
-  }
 }
 
 export interface InspectFailure {

@@ -22,7 +22,6 @@ export class PackageRefusedError extends DomainError {
     message: string,
   ) {
     super(message);
-    this.name = 'PackageRefusedError';
   }
 
   // A package over the size limits is answered as the body limit is (HTTP 413), the rest as refusals (HTTP 422).

@@ -23,7 +23,6 @@ class TestRefusal extends DomainError {
     override readonly reason?: string,
   ) {
     super(message);
-    this.name = 'TestRefusal';
   }
 }
 
@@ -35,6 +34,23 @@ describe('the domain error kinds', () => {
   it.each(TABLE)('%s is HTTP %i and gRPC status %i', (kind, http, grpc) => {
     expect(httpStatusOf(kind)).toBe(http);
     expect(grpcStatusOf(kind)).toBe(grpc);
+  });
+});
+
+describe('a domain error', () => {
+  it('is named after its class, without the class saying so', () => {
+    class SubRefusal extends TestRefusal {}
+    expect(new TestRefusal('refused', 'no').name).toBe('TestRefusal');
+    expect(new SubRefusal('refused', 'no').name).toBe('SubRefusal');
+    expect(String(new TestRefusal('refused', 'no'))).toBe('TestRefusal: no');
+  });
+
+  it('keeps the cause it was given', () => {
+    const cause = new Error('disk full');
+    class Wrapped extends DomainError {
+      readonly kind = 'unavailable';
+    }
+    expect(new Wrapped('storage is unavailable', { cause }).cause).toBe(cause);
   });
 });
 

@@ -19,6 +19,12 @@ export abstract class DomainError extends Error {
   readonly reason?: string;
   /** How long the caller should wait before trying again (HTTP Retry-After). */
   readonly retryAfterSeconds?: number;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    // Logs and gRPC answers name the error by its class, and each subclass need not say so again.
+    this.name = new.target.name;
+  }
 }
 
 const HTTP_STATUS: Record<DomainErrorKind, number> = {

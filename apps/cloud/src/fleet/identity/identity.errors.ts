@@ -19,7 +19,6 @@ export class EnrollmentRefusedError extends DomainError {
     detail = '',
   ) {
     super(`${ADVICE[reason]}${detail ? ` (${detail})` : ''}`);
-    this.name = 'EnrollmentRefusedError';
   }
 }
 
@@ -28,15 +27,10 @@ export class DeviceNotEnrolledError extends DomainError {
   readonly kind = 'not_found';
   constructor(siteId: string, deviceId: string) {
     super(`device ${siteId}/${deviceId} is not enrolled; any unused enrollment token for it no longer works`);
-    this.name = 'DeviceNotEnrolledError';
   }
 }
 
 /** The broker configuration cannot be generated as the cloud is configured (HTTP 409). */
 export class BrokerConfigUnavailableError extends DomainError {
   readonly kind = 'conflict';
-  constructor(message: string) {
-    super(message);
-    this.name = 'BrokerConfigUnavailableError';
-  }
 }

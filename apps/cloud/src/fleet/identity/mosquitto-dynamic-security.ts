@@ -33,7 +33,6 @@ export class DynamicSecurityError extends DomainError {
   readonly kind = 'unavailable';
   constructor(message: string) {
     super(`Mosquitto dynamic security: ${message}`);
-    this.name = 'DynamicSecurityError';
   }
 }
 

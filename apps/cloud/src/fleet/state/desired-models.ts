@@ -9,7 +9,6 @@ export class UndeployableVersionError extends DomainError {
   readonly kind = 'refused';
   constructor(modelName: string, version: number, why: string) {
     super(`${modelName} version ${version} cannot be sent to devices: ${why}`);
-    this.name = 'UndeployableVersionError';
   }
 }
 

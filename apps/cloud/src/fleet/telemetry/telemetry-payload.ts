@@ -9,10 +9,6 @@ import type { DeviceReport } from '../devices/device.service';
 /** A telemetry payload the cloud will not record, and why. */
 export class InvalidTelemetryError extends DomainError {
   readonly kind = 'invalid';
-  constructor(reason: string) {
-    super(reason);
-    this.name = 'InvalidTelemetryError';
-  }
 }
 
 const telemetrySchema = z.object({

@@ -5,7 +5,6 @@ export class QueueFullError extends DomainError {
   readonly kind = 'too_many';
   constructor(capacity: number) {
     super(`inference queue is full (${capacity} requests waiting); retry shortly or lower the request rate`);
-    this.name = 'QueueFullError';
   }
 }
 
@@ -14,7 +13,6 @@ export class DeadlineExceededError extends DomainError {
   readonly kind = 'deadline';
   constructor() {
     super('deadline passed before the request reached the model');
-    this.name = 'DeadlineExceededError';
   }
 }
 

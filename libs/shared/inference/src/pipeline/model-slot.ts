@@ -6,7 +6,6 @@ export class NoActiveModelError extends DomainError {
   readonly kind = 'unavailable';
   constructor() {
     super('no model is active yet; the agent is loading one or has none configured');
-    this.name = 'NoActiveModelError';
   }
 }
 

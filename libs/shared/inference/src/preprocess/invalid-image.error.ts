@@ -3,10 +3,6 @@ import { DomainError } from '@loupe/service';
 /** An image the pipeline cannot use; the message tells a station integrator what to change. */
 export class InvalidImageError extends DomainError {
   readonly kind = 'invalid';
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidImageError';
-  }
 }
 
 /**
@@ -17,6 +13,5 @@ export class InvalidImageError extends DomainError {
 export class DamagedImageError extends InvalidImageError {
   constructor(detail: string) {
     super(`image is damaged: ${detail}; send the image again as the camera wrote it`);
-    this.name = 'DamagedImageError';
   }
 }
