@@ -24,19 +24,34 @@ export interface LinearHead {
   temperature: number;
 }
 
-/** The head's probabilities for one pooled feature vector, in float64: the reference the ONNX graph must reproduce. */
-export function headProbabilities(head: LinearHead, features: Float32Array): Float64Array {
+/**
+ * The head's logits before the temperature, in float64. The trainer fits the
+ * temperature and evaluates through this same arithmetic, so what it reports
+ * is exactly what `headProbabilities` (and, within float32, the graph) gives.
+ */
+export function headLogits(head: LinearHead, features: Float32Array): Float64Array {
   const { dimension, classes } = head;
   if (features.length !== dimension) throw new RangeError(`the head takes ${dimension} features; got ${features.length}`);
   const logits = new Float64Array(classes.length);
   for (let c = 0; c < classes.length; c++) {
     let sum = head.bias[c]!;
     for (let d = 0; d < dimension; d++) sum += (features[d]! - head.mean[d]!) * head.scale[d]! * head.weights[c * dimension + d]!;
-    logits[c] = sum / head.temperature;
+    logits[c] = sum;
   }
-  const top = Math.max(...logits);
+  return logits;
+}
+
+/** softmax(logits / temperature), in place: the one softmax the head and the trainer share. */
+export function softmaxInPlace(logits: Float64Array, temperature = 1): Float64Array {
+  let top = -Infinity;
+  for (let c = 0; c < logits.length; c++) top = Math.max(top, (logits[c] = logits[c]! / temperature));
   let total = 0;
   for (let c = 0; c < logits.length; c++) total += logits[c] = Math.exp(logits[c]! - top);
   for (let c = 0; c < logits.length; c++) logits[c] = logits[c]! / total;
   return logits;
+}
+
+/** The head's probabilities for one pooled feature vector, in float64: the reference the ONNX graph must reproduce. */
+export function headProbabilities(head: LinearHead, features: Float32Array): Float64Array {
+  return softmaxInPlace(headLogits(head, features), head.temperature);
 }
