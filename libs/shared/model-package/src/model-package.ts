@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
-import { parseModelManifest, type ModelManifest } from '@loupe/inference';
+import { type PackagedModel, parsePackagedModel } from '@loupe/inference';
 import { externalDataLocations } from './onnx-external-data';
 import {
   MODEL_MANIFEST_FILE,
@@ -20,7 +20,8 @@ import type { TrustedKeys } from './signing-keys';
 export interface VerifiedPackage {
   directory: string;
   manifest: PackageManifest;
-  model: ModelManifest;
+  /** A model the agent serves, or a backbone (task `features`) to train on. */
+  model: PackagedModel;
   /** The ONNX file, inside `directory`. */
   modelPath: string;
 }
@@ -101,7 +102,7 @@ export async function verifyPackage(directory: string, trusted: TrustedKeys): Pr
   return { directory, manifest, model, modelPath: join(directory, model.modelFile) };
 }
 
-async function readModelManifestIn(directory: string): Promise<ModelManifest> {
+async function readModelManifestIn(directory: string): Promise<PackagedModel> {
   const file = join(directory, MODEL_MANIFEST_FILE);
   let json: unknown;
   try {
@@ -110,7 +111,7 @@ async function readModelManifestIn(directory: string): Promise<ModelManifest> {
     throw new PackageRefusedError('manifest-mismatch', `${MODEL_MANIFEST_FILE} is missing or not JSON: ${(error as Error).message}`);
   }
   try {
-    return parseModelManifest(json, file);
+    return parsePackagedModel(json, file);
   } catch (error) {
     throw new PackageRefusedError('manifest-mismatch', (error as Error).message);
   }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, normalize, resolve } from 'node:path';
 import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '@loupe/device-state';
 import { z } from 'zod';
+import { featureOutputSchema } from './feature-output';
 
 /**
  * The JSON file beside every ONNX model that says how to feed it and how to
@@ -10,7 +11,7 @@ import { z } from 'zod';
  * answers with full confidence.
  */
 
-const relativeFile = z
+export const relativeFile = z
   .string()
   .min(1)
   .refine((path) => !isAbsolute(path) && !normalize(path).startsWith('..'), 'must be a path inside the model folder');
@@ -38,7 +39,7 @@ const resizeSchema = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('center-crop'), resizeTo: dimension, kernel }),
 ]);
 
-const inputSchema = z
+export const inputSchema = z
   .object({
     name: z.string().min(1),
     /** [batch, channels, height, width] for NCHW, [batch, height, width, channels] for NHWC; batch -1 = dynamic. */
@@ -110,7 +111,7 @@ const outputSchema = z.discriminatedUnion('task', [
   }),
 ]);
 
-const goldenSampleSchema = z.object({
+export const goldenSampleSchema = z.object({
   image: relativeFile,
   /** Expected score per label (classification) or `anomaly` (anomaly task). */
   expected: z.record(z.string(), z.number()),
@@ -118,7 +119,7 @@ const goldenSampleSchema = z.object({
 });
 
 // Head names follow the model-name rule: they become folder and metric names too.
-const nameSchema = z.string().regex(MODEL_NAME_PATTERN, `must be ${MODEL_NAME_RULE}`);
+export const nameSchema = z.string().regex(MODEL_NAME_PATTERN, `must be ${MODEL_NAME_RULE}`);
 
 /**
  * How a prediction becomes a verdict: `reject` when the top label (or any
@@ -164,13 +165,11 @@ export const modelManifestSchema = z
     /** How the voting heads' verdicts combine into the station's (see combineVerdicts). */
     verdict: z.object({ reject: verdictRuleSchema.default('any') }).default({ reject: 'any' }),
     goldenSamples: z.array(goldenSampleSchema).default([]),
+    /** Set when the model can also serve as a backbone for training (see docs/backbones.md). */
+    features: featureOutputSchema.optional(),
   })
   .superRefine((manifest, context) => {
-    const { resize, shape, layout } = manifest.input;
-    const [height, width] = layout === 'NCHW' ? [shape[2], shape[3]] : [shape[1], shape[2]];
-    if (resize.mode === 'center-crop' && resize.resizeTo < Math.max(height, width)) {
-      context.addIssue({ code: 'custom', path: ['input', 'resize', 'resizeTo'], message: `must be at least the input size ${width}x${height}` });
-    }
+    const { width, height } = checkInputResize(manifest.input, context);
     if (manifest.output.task !== manifest.task) {
       context.addIssue({ code: 'custom', path: ['output', 'task'], message: `must match task "${manifest.task}"` });
     }
@@ -180,6 +179,16 @@ export const modelManifestSchema = z
   });
 
 type ParsedManifest = z.output<typeof modelManifestSchema>;
+
+/** A centre crop must not be smaller than the input it is cut from; returns the input's size. */
+export function checkInputResize(input: z.output<typeof inputSchema>, context: z.RefinementCtx): { width: number; height: number } {
+  const { resize, shape, layout } = input;
+  const [height, width] = layout === 'NCHW' ? [shape[2], shape[3]] : [shape[1], shape[2]];
+  if (resize.mode === 'center-crop' && resize.resizeTo < Math.max(height, width)) {
+    context.addIssue({ code: 'custom', path: ['input', 'resize', 'resizeTo'], message: `must be at least the input size ${width}x${height}` });
+  }
+  return { width, height };
+}
 type HeadLike = Pick<ParsedManifest, 'labels' | 'decision'>;
 
 function checkRejectLabels(head: HeadLike, path: (string | number)[], context: z.RefinementCtx): void {
@@ -272,12 +281,20 @@ export class InvalidManifestError extends Error {
 }
 
 export function parseModelManifest(json: unknown, file: string): ModelManifest {
+  if (isFeatureModel(json)) {
+    throw new InvalidManifestError(file, ['task: "features" is a backbone, a feature extractor with no classes: train a head on it (docs/backbones.md) and serve that model']);
+  }
   const result = modelManifestSchema.safeParse(json);
   if (result.success) return result.data;
   throw new InvalidManifestError(
     file,
     result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
   );
+}
+
+/** A manifest of task `features`: a backbone for training, never served for inspection. */
+export function isFeatureModel(json: unknown): boolean {
+  return typeof json === 'object' && json !== null && (json as { task?: unknown }).task === 'features';
 }
 
 export interface ManifestOnDisk {

@@ -152,3 +152,29 @@ describe('decodeImage', () => {
     });
   });
 });
+
+describe('decodeImage of a region', () => {
+  /** A 40x30 image of random pixels, so every pixel is told apart. */
+  const noise = () => sharp(randomBytes(40 * 30 * 3), { raw: { width: 40, height: 30, channels: 3 } }).png().toBuffer();
+
+  it.each([
+    ['stretch', { mode: 'stretch', kernel: 'linear' }],
+    ['letterbox', { mode: 'letterbox', padValue: 114, anchor: 'center', kernel: 'linear' }],
+    ['center-crop', { mode: 'center-crop', resizeTo: 12, kernel: 'linear' }],
+  ] as const)('gives with %s the pixels of the region cut out first, and maps back into the whole image', async (_, resize) => {
+    const bytes = await noise();
+    const region = { left: 7, top: 5, width: 21, height: 13 };
+    const cut = await sharp(bytes).extract(region).png().toBuffer();
+    const [ofRegion, ofCut] = await Promise.all([decodeImage(bytes, input(10, 10, resize), undefined, region), decodeImage(cut, input(10, 10, resize))]);
+    expect(ofRegion.pixels.equals(ofCut.pixels)).toBe(true);
+    expect(ofRegion.geometry).toEqual({ ...ofCut.geometry, width: 40, height: 30, offsetX: ofCut.geometry.offsetX + 7, offsetY: ofCut.geometry.offsetY + 5 });
+  });
+
+  it('clips a region that runs over the edge, and refuses one outside the image', async () => {
+    const bytes = await noise();
+    const clipped = await decodeImage(bytes, input(10, 10), undefined, { left: -5.5, top: 20, width: 20, height: 40 });
+    const inside = await decodeImage(bytes, input(10, 10), undefined, { left: 0, top: 20, width: 15, height: 10 });
+    expect(clipped.pixels.equals(inside.pixels)).toBe(true);
+    await expect(decodeImage(bytes, input(10, 10), undefined, { left: 40, top: 0, width: 5, height: 5 })).rejects.toThrow(/lies outside the 40x30 image/);
+  });
+});

@@ -28,6 +28,14 @@ export interface DecodedImage {
   geometry: ImageGeometry;
 }
 
+/** A rectangle of the (EXIF-oriented) image, in pixels. */
+export interface PixelRegion {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
 export function inputSize(input: InputSpec): { width: number; height: number } {
   return input.layout === 'NCHW'
     ? { height: input.shape[2], width: input.shape[3] }
@@ -43,8 +51,10 @@ export function inputSize(input: InputSpec): { width: number; height: number } {
  * judged: its structure is checked first (checkImageStructure), and any
  * warning from the decoder counts as damage, since libjpeg and libpng
  * warn, fill in grey and go on where data is missing or corrupt.
+ * With `region`, only that part of the image (clipped to it) is resized
+ * into the input, as a crop around a labeled box is for training.
  */
-export async function decodeImage(bytes: Buffer, input: InputSpec, maxPixels = DEFAULT_MAX_IMAGE_PIXELS): Promise<DecodedImage> {
+export async function decodeImage(bytes: Buffer, input: InputSpec, maxPixels = DEFAULT_MAX_IMAGE_PIXELS, region?: PixelRegion): Promise<DecodedImage> {
   if (bytes.length === 0) throw new InvalidImageError('image is empty: send the encoded bytes of a JPEG, PNG, BMP, TIFF or WebP file');
   const format = imageFormat(bytes);
   if (!format) throw await unsupportedFormat(bytes);
@@ -63,7 +73,8 @@ export async function decodeImage(bytes: Buffer, input: InputSpec, maxPixels = D
   const source = format === 'bmp' ? rawSource(bytes) : sharp(bytes, { failOn: 'warning', limitInputPixels: maxPixels }).rotate();
   // EXIF orientations 5-8 swap width and height.
   const oriented = orientation >= 5 ? { width: height, height: width } : { width, height };
-  const { pipeline, geometry } = resize(source.removeAlpha().toColourspace('srgb'), oriented, input);
+  const area = region ? clipRegion(region, oriented) : { left: 0, top: 0, ...oriented };
+  const { pipeline, geometry } = resize(source.removeAlpha().toColourspace('srgb'), oriented, area, input);
   // libvips decodes on its own threads while the structure is checked here; a damaged image's pixels are dropped.
   const decoding = pipeline.raw().toBuffer();
   void decoding.catch(() => undefined);
@@ -117,14 +128,31 @@ function rawSource(bytes: Buffer): Sharp {
   return sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
 }
 
-function resize(image: Sharp, original: { width: number; height: number }, input: InputSpec): { pipeline: Sharp; geometry: ImageGeometry } {
+/** The part of `region` inside the image, in whole pixels; refused when nothing is left. */
+function clipRegion(region: PixelRegion, image: { width: number; height: number }): PixelRegion {
+  const left = Math.max(0, Math.floor(region.left));
+  const top = Math.max(0, Math.floor(region.top));
+  const right = Math.min(image.width, Math.ceil(region.left + region.width));
+  const bottom = Math.min(image.height, Math.ceil(region.top + region.height));
+  if (!(right > left && bottom > top)) {
+    throw new InvalidImageError(`region ${region.width}x${region.height} at (${region.left}, ${region.top}) lies outside the ${image.width}x${image.height} image`);
+  }
+  return { left, top, width: right - left, height: bottom - top };
+}
+
+/** The resize of `area` into the input; the geometry maps input pixels back to the whole image. */
+function resize(image: Sharp, whole: { width: number; height: number }, area: PixelRegion, input: InputSpec): { pipeline: Sharp; geometry: ImageGeometry } {
   const { width, height } = inputSize(input);
-  const base = { width: original.width, height: original.height, padX: 0, padY: 0, offsetX: 0, offsetY: 0 };
+  const base = { width: whole.width, height: whole.height, padX: 0, padY: 0, offsetX: area.left, offsetY: area.top };
+  const isWhole = area.width === whole.width && area.height === whole.height;
+  // Sharp keeps one extract before the resize: the area's, or for a centre crop the square inside it.
+  const cropped = () => (isWhole ? image : image.extract(area));
+  const original = { width: area.width, height: area.height };
   const { resize: mode } = input;
   switch (mode.mode) {
     case 'stretch':
       return {
-        pipeline: image.resize(width, height, { fit: 'fill', kernel: mode.kernel }),
+        pipeline: cropped().resize(width, height, { fit: 'fill', kernel: mode.kernel }),
         geometry: { ...base, scaleX: width / original.width, scaleY: height / original.height },
       };
     case 'letterbox': {
@@ -135,7 +163,7 @@ function resize(image: Sharp, original: { width: number; height: number }, input
       const padY = mode.anchor === 'center' ? Math.floor((height - scaledHeight) / 2) : 0;
       const pad = mode.padValue;
       return {
-        pipeline: image.resize(scaledWidth, scaledHeight, { fit: 'fill', kernel: mode.kernel }).extend({
+        pipeline: cropped().resize(scaledWidth, scaledHeight, { fit: 'fill', kernel: mode.kernel }).extend({
           left: padX,
           top: padY,
           right: width - scaledWidth - padX,
@@ -147,8 +175,8 @@ function resize(image: Sharp, original: { width: number; height: number }, input
     }
     case 'center-crop': {
       const side = Math.min(original.width, original.height);
-      const offsetX = Math.floor((original.width - side) / 2);
-      const offsetY = Math.floor((original.height - side) / 2);
+      const offsetX = area.left + Math.floor((original.width - side) / 2);
+      const offsetY = area.top + Math.floor((original.height - side) / 2);
       const cropLeft = Math.floor((mode.resizeTo - width) / 2);
       const cropTop = Math.floor((mode.resizeTo - height) / 2);
       const scale = mode.resizeTo / side;

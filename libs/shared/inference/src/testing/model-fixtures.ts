@@ -10,6 +10,8 @@ export const TEST_MODELS = join(workspace, 'tools', 'testdata', 'models');
 /** The demo copy of pcb-aoi: the model, its manifest and its four sample images. */
 export const DEMO_PCB_AOI_DIR = join(workspace, 'tools', 'demo', 'models', 'pcb-aoi');
 export const DEMO_PCB_AOI = join(DEMO_PCB_AOI_DIR, 'manifest.json');
+/** The shipped default backbone (tools/backbones/squeezenet-features): task `features`, no classes. */
+export const SQUEEZENET_BACKBONE_DIR = join(workspace, 'tools', 'backbones', 'squeezenet-features');
 
 export const silentLogger = pino({ level: 'silent' });
 
