@@ -27,7 +27,7 @@ export type { OriginalBox } from './postprocess/original-box';
 export type { DetectionBox, LabelScore, Prediction } from './postprocess/prediction';
 export { combineVerdicts, type HeadResult, type StationVerdict } from './postprocess/verdict';
 export { DEFAULT_MAX_IMAGE_PIXELS, decodeImage, type ImageGeometry, inputSize, type PixelRegion } from './preprocess/image-decoder';
-export { writeImageTensor } from './preprocess/tensor-layout';
+export { fromFloat16, toFloat16, writeImageTensor } from './preprocess/tensor-layout';
 export { DamagedImageError, InvalidImageError } from './preprocess/invalid-image.error';
 export { NoUsableProviderError, PROVIDERS, type ProviderName, type ProviderSettings } from './runtime/execution-providers';
 export { ModelLoadError } from './runtime/loaded-model';
