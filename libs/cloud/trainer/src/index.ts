@@ -1,6 +1,9 @@
 export { sampleWeights } from './class-weights';
+export { classifierModel, type ClassifierManifestFields, type ClassifierModel, foldedGemm } from './classifier-model';
 export { type DatasetEntry, type DatasetSplit, datasetVersion } from './dataset-version';
 export { evaluate, expectedCalibrationError } from './evaluation';
+export { cropAround, FeatureExtractor, type FeatureExtractorOptions, type FeatureInput, type ImageBox, pooledFeatureModel } from './feature-extractor';
+export { featureBytes, featureVector } from './feature-vector';
 export { minimize, type MinimizeOptions, type MinimizeResult, type Objective, type StopReason } from './lbfgs';
 export { headLogits, headProbabilities, type LinearHead, softmaxInPlace } from './linear-head';
 export { fitTemperature, negativeLogLikelihood, TEMPERATURE_RANGE } from './temperature';
