@@ -1,10 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { DEFAULT_MAX_IMAGE_PIXELS, GoldenSampleMismatchError, ModelLoadError, ModelPipeline, type PipelineSettings } from '@loupe/inference';
+import { backboneOf, DEFAULT_MAX_IMAGE_PIXELS, GoldenSampleMismatchError, ModelLoadError, ModelPipeline, type PipelineSettings } from '@loupe/inference';
 import { MODEL_MANIFEST_FILE, unpackPackage, verifyPackage, type VerifiedPackage } from '@loupe/model-package';
 import { DomainError } from '@loupe/service';
+import { checkBackbone } from '@loupe/trainer';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { LOGGER, REGISTRY_KEYS } from '../infrastructure.tokens';
@@ -56,6 +57,9 @@ const CPU_ONLY: PipelineSettings = {
  * publishers' keys, then its model loads in onnxruntime, matches its
  * manifest's inputs and outputs, and reproduces its golden samples within
  * their tolerance, the same check a box runs before it serves the model.
+ * A model whose manifest names a feature output must also yield those
+ * features; a backbone (task `features`, no classes, never served) is
+ * checked for that alone.
  */
 @Injectable()
 export class PackageValidation {
@@ -76,17 +80,34 @@ export class PackageValidation {
       await unpackPackage(tar, directory);
       const verified = await verifyPackage(directory, await this.keys.publishers());
       const started = performance.now();
-      const pipeline = await ModelPipeline.open(join(directory, MODEL_MANIFEST_FILE), CPU_ONLY, this.logger).catch((error: unknown) => {
-        if (error instanceof GoldenSampleMismatchError) throw new ModelRefusedError('golden-mismatch', error.message);
-        if (error instanceof ModelLoadError) throw new ModelRefusedError('model-load-failed', error.message);
-        throw error;
-      });
-      const report = { provider: pipeline.model.provider, goldenSamples: verified.model.goldenSamples.length, checkMs: Math.round(performance.now() - started) };
-      await pipeline.close();
+      const provider = verified.model.task === 'features' ? 'cpu' : await this.checkServable(directory);
+      await this.checkFeatures(verified);
+      const report = { provider, goldenSamples: verified.model.goldenSamples.length, checkMs: Math.round(performance.now() - started) };
       return { verified, report, dispose };
     } catch (error) {
       await dispose();
       throw error;
     }
+  }
+
+  /** Loads the model as a box would, warm-up and golden samples included; returns the provider that ran it. */
+  private async checkServable(directory: string): Promise<string> {
+    const pipeline = await ModelPipeline.open(join(directory, MODEL_MANIFEST_FILE), CPU_ONLY, this.logger).catch((error: unknown) => {
+      if (error instanceof GoldenSampleMismatchError) throw new ModelRefusedError('golden-mismatch', error.message);
+      if (error instanceof ModelLoadError) throw new ModelRefusedError('model-load-failed', error.message);
+      throw error;
+    });
+    await pipeline.close();
+    return pipeline.model.provider;
+  }
+
+  /** A trainer will read the features the manifest names: they must be there, of the size it says. */
+  private async checkFeatures(verified: VerifiedPackage): Promise<void> {
+    const backbone = backboneOf(verified.model);
+    if (!backbone) return;
+    const model = await readFile(verified.modelPath);
+    await checkBackbone(model, backbone).catch((error: unknown) => {
+      throw new ModelRefusedError('model-load-failed', `${verified.model.name} does not serve as a backbone: ${(error as Error).message}`);
+    });
   }
 }

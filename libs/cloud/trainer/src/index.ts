@@ -1,3 +1,4 @@
+export { checkBackbone } from './backbone-check';
 export { sampleWeights } from './class-weights';
 export { classifierModel, type ClassifierManifestFields, type ClassifierModel, foldedGemm } from './classifier-model';
 export { type DatasetEntry, type DatasetSplit, datasetVersion } from './dataset-version';
