@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeImage, inputSize, ModelPipeline, type PipelineSettings, writeImageTensor } from '@loupe/inference';
+import { decodeImage, inputSize, type ModelManifest, ModelPipeline, type PipelineSettings, writeImageTensor } from '@loupe/inference';
 import { readOnnxModel } from '@loupe/onnx-graph';
 import fc from 'fast-check';
 import ort from 'onnxruntime-node';
@@ -14,6 +14,11 @@ import { demoImages, randomHead, shippedBackbone } from './testing/trainer-fixtu
 
 const CLASSES = ['normal', 'open', 'short', 'spur'];
 const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((largest, value, i) => Math.max(largest, Math.abs(value - b[i]!)), 0);
+
+const scoresOutput = ({ output }: ModelManifest) => {
+  if (output.task !== 'classification') throw new Error(`a ${output.task} model, not a classifier`);
+  return output.scores;
+};
 
 const settings: PipelineSettings = {
   providers: {
@@ -69,7 +74,7 @@ describe('a trained head written into its backbone', () => {
     const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 2 });
     const result = await session.run({ [input.name]: new ort.Tensor('float32', batch, [images.length, 3, height, width]) });
     await session.release();
-    const scores = result[manifest.output.task === 'classification' ? manifest.output.scores : '']!.data as Float32Array;
+    const scores = result[scoresOutput(manifest)]!.data as Float32Array;
     expected.forEach((probabilities, index) => expect(maxDifference(scores.subarray(index * 4, index * 4 + 4), probabilities)).toBeLessThan(1e-5));
   });
 
@@ -108,6 +113,8 @@ describe('a trained head written into its backbone', () => {
     expect(() => classifierModel(readOnnxModel(backbone.bytes), { ...head, scale: new Float32Array(3), temperature: 0 }, { name: 'x', version: '1', backbone: backbone.manifest, thresholds: { rejectLabels: [], minScore: 0.5 } })).toThrow(
       /scale has 3 values; temperature 0 is not a positive number/,
     );
+    const nhwc = { ...backbone.manifest, input: { ...backbone.manifest.input, layout: 'NHWC' as const, shape: [-1, 224, 224, 3] as [number, number, number, number] } };
+    expect(() => classifierModel(readOnnxModel(backbone.bytes), head, { name: 'x', version: '1', backbone: nhwc, thresholds: { rejectLabels: [], minScore: 0.5 } })).toThrow(/NCHW backbones only/);
   });
 });
 

@@ -32,6 +32,8 @@ export interface ClassifierModel {
  * graph adds no operator for them.
  */
 export function classifierModel(backbone: ModelProto, head: LinearHead, fields: ClassifierManifestFields): ClassifierModel {
+  // composeStationModel fixes the image input's size at axes 2 and 3.
+  if (fields.backbone.input.layout !== 'NCHW') throw new RangeError(`a head is written into NCHW backbones only; this one takes ${fields.backbone.input.layout}`);
   const folded = foldedGemm(head);
   const graph = linearClassifierHead(backbone, { layer: head.featureOutput, ...folded });
   const station = composeStationModel(backbone, [{ name: HEAD, ...graph }], inputSize(fields.backbone.input));
