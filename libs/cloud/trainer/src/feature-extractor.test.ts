@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { readOnnxModel, writeOnnxModel } from '@loupe/onnx-graph';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_BACKBONE_MODEL } from './default-backbone';
 import { cropAround, FeatureExtractor } from './feature-extractor';
 import { demoImages, shippedBackbone, SQUEEZENET_ORIGINAL } from './testing/trainer-fixtures';
 
@@ -17,6 +18,10 @@ describe('FeatureExtractor on the shipped SqueezeNet backbone', () => {
     images = await demoImages(3);
   });
   afterAll(() => extractor?.release());
+
+  it('is the default backbone by name', async () => {
+    expect((await shippedBackbone()).manifest.name).toBe(DEFAULT_BACKBONE_MODEL);
+  });
 
   it('gives one pooled vector of 512 per image, batched as one at a time', async () => {
     const together = await extractor.extract(images.map(({ bytes }) => ({ image: bytes })));

@@ -2,6 +2,7 @@ export { checkBackbone } from './backbone-check';
 export { sampleWeights } from './class-weights';
 export { classifierModel, type ClassifierManifestFields, type ClassifierModel, foldedGemm } from './classifier-model';
 export { type DatasetEntry, type DatasetSplit, datasetVersion } from './dataset-version';
+export { DEFAULT_BACKBONE_MODEL } from './default-backbone';
 export { evaluate, expectedCalibrationError } from './evaluation';
 export { cropAround, FeatureExtractor, type FeatureExtractorOptions, type FeatureInput, type ImageBox, pooledFeatureModel } from './feature-extractor';
 export { featureBytes, featureVector } from './feature-vector';
