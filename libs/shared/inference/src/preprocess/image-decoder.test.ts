@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { bmp24, bmpWithPalette, pngClaimingSize } from '@loupe/testing';
+import fc from 'fast-check';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { InputSpec } from '../manifest/model-manifest';
@@ -176,5 +177,18 @@ describe('decodeImage of a region', () => {
     const inside = await decodeImage(bytes, input(10, 10), undefined, { left: 0, top: 20, width: 15, height: 10 });
     expect(clipped.pixels.equals(inside.pixels)).toBe(true);
     await expect(decodeImage(bytes, input(10, 10), undefined, { left: 40, top: 0, width: 5, height: 5 })).rejects.toThrow(/lies outside the 40x30 image/);
+  });
+
+  it('gives the input size for any region that touches the image, and refuses every other one as an invalid image', async () => {
+    const bytes = await noise();
+    const coordinate = fc.oneof(fc.double({ min: -100, max: 100 }), fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -0));
+    await fc.assert(
+      fc.asyncProperty(fc.record({ left: coordinate, top: coordinate, width: coordinate, height: coordinate }), async (region) => {
+        const decoded = await decodeImage(bytes, input(6, 4), undefined, region).catch((error: unknown) => error);
+        if (decoded instanceof InvalidImageError) return;
+        expect(decoded).toMatchObject({ pixels: { length: 6 * 4 * 3 } });
+      }),
+      { numRuns: 200 },
+    );
   });
 });
