@@ -12,7 +12,8 @@ import type { BlobStore } from '../blobs/blob-store';
 import { FolderBlobStore } from '../blobs/folder-blob-store';
 import { openDatabase, type Database } from '../database/database';
 import { CloudMetrics } from '../metrics/cloud-metrics';
-import { pcbAoiPackage } from '../testing/model-packages';
+import { DesiredModels } from '../fleet/state/desired-models';
+import { pcbAoiPackage, squeezeNetBackbonePackage } from '../testing/model-packages';
 import { ModelRegistry } from './model-registry';
 import { ModelVersionRepository } from './model-version.repository';
 import { ModelRefusedError, PackageValidation } from './package-validation';
@@ -168,6 +169,12 @@ describe('ModelRegistry on Postgres and a blob folder', () => {
     expect(await stored()).toEqual(before);
     expect(await pushes(reason)).toBe(counted + 1);
   }, 60_000);
+
+  it('stores the shipped backbone as a version of task features, which is never sent to devices', async () => {
+    const pushed = await registry.push(Readable.from(await squeezeNetBackbonePackage(scratch, { signer: publisher })), { notes: 'default backbone' }, authorId);
+    expect(pushed).toMatchObject({ modelName: 'squeezenet-features', version: 1, task: 'features', validation: { provider: 'cpu', goldenSamples: 0 } });
+    await expect(new DesiredModels(registry, () => 'http://cloud.test').of('squeezenet-features', 1)).rejects.toThrow(/is a backbone \(task features\)/);
+  });
 
   it('numbers the next push as the version whose commit failed after its package was written, without colliding with that blob', async () => {
     const blobs = new FolderBlobStore(join(scratch, 'blobs'));

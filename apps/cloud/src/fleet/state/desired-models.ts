@@ -26,6 +26,8 @@ export class DesiredModels {
 
   async of(modelName: string, version: number): Promise<DeployableModel> {
     const found = await this.registry.show(modelName, version);
+    // A backbone passes validation by the features it yields; an agent would refuse its manifest.
+    if (found.task === 'features') throw new UndeployableVersionError(modelName, version, 'it is a backbone (task features) with no classes: train a head on it and deploy that');
     const signature = found.manifest.signature;
     if (!signature) throw new UndeployableVersionError(modelName, version, 'its package is not signed by the registry');
     const onnx = found.manifest.files.filter((file) => file.path.endsWith('.onnx'));
