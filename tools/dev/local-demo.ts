@@ -12,6 +12,13 @@ import {
 import { signedInAsLocalAdmin } from './local-admin';
 
 const DEMO_MODEL = resolve(import.meta.dirname, '..', 'demo', 'models', 'pcb-aoi');
+const DEFAULT_BACKBONE = resolve(import.meta.dirname, '..', 'backbones', 'squeezenet-features');
+
+/** The models the repository ships, as `npm start` pushes them: the demo's classifier, and the backbone training starts from. */
+const SHIPPED_MODELS = [
+  { name: 'pcb-aoi', directory: DEMO_MODEL, files: ['manifest.json', 'pcb-aoi.opset11.onnx', 'sample-images'], notes: 'the demo model, pushed by npm start' },
+  { name: 'squeezenet-features', directory: DEFAULT_BACKBONE, files: ['manifest.json', 'squeezenet-features.onnx'], notes: 'the default backbone for training, pushed by npm start' },
+];
 
 /** The labeler and reviewer `npm start` adds on one machine, so the loop can be tried at once. */
 export const LOCAL_LABELER = { email: 'labeler@loupe.local', password: 'loupe-local-labeler', name: 'Local labeler', role: 'labeler' };
@@ -58,22 +65,26 @@ export async function localPublisherKey(keyFile: string, publisherKeysFile: stri
   return key;
 }
 
-/** Pushes the demo model, signed with the local key, unless the registry has it already. */
-export async function publishDemoModel(httpUrl: string, key: SigningKey): Promise<'pushed' | 'present'> {
+/** Pushes the shipped models, signed with the local key, except those the registry has already. */
+export async function publishShippedModels(httpUrl: string, key: SigningKey): Promise<void> {
   const session = (await signedInAsLocalAdmin(httpUrl)).headers as Record<string, string>;
   const { models } = (await (await fetch(`${httpUrl}/api/models`, { headers: session })).json()) as { models: { modelName: string }[] };
-  if (models.some((model) => model.modelName === 'pcb-aoi')) return 'present';
-  const directory = await mkdtemp(join(tmpdir(), 'loupe-demo-model-'));
+  for (const shipped of SHIPPED_MODELS) {
+    if (!models.some((model) => model.modelName === shipped.name)) await publishModel(httpUrl, session, key, shipped);
+  }
+}
+
+async function publishModel(httpUrl: string, session: Record<string, string>, key: SigningKey, shipped: (typeof SHIPPED_MODELS)[number]): Promise<void> {
+  const directory = await mkdtemp(join(tmpdir(), 'loupe-shipped-model-'));
   try {
-    for (const file of ['manifest.json', 'pcb-aoi.opset11.onnx', 'sample-images']) await cp(join(DEMO_MODEL, file), join(directory, file), { recursive: true });
+    for (const file of shipped.files) await cp(join(shipped.directory, file), join(directory, file), { recursive: true });
     const { bytes } = await signedPackage(directory, key);
-    const response = await fetch(`${httpUrl}/api/models?notes=${encodeURIComponent('the demo model, pushed by npm start')}`, {
+    const response = await fetch(`${httpUrl}/api/models?notes=${encodeURIComponent(shipped.notes)}`, {
       method: 'POST',
       headers: { ...session, 'content-type': 'application/x-tar' },
       body: bytes,
     });
-    if (response.status !== 201) throw new Error(`pushing the demo model answered ${response.status}: ${await response.text()}`);
-    return 'pushed';
+    if (response.status !== 201) throw new Error(`pushing ${shipped.name} answered ${response.status}: ${await response.text()}`);
   } finally {
     await rm(directory, { recursive: true, force: true });
   }

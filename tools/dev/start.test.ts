@@ -97,9 +97,15 @@ describe('npm start', () => {
     );
     const image = await fetch(`http://127.0.0.1:${httpPort}${claimed.imageUrl}`, { headers: labeler });
     expect(image.status).toBe(200);
-    // The demo model is in the registry, pushed with the machine's own publisher key.
+    // The demo model and the default backbone are in the registry, pushed with the machine's own publisher key.
     const { models } = (await (await fetch(`${api}/models`, { headers: labeler })).json()) as { models: { modelName: string; latestVersion: number }[] };
-    expect(models).toEqual([expect.objectContaining({ modelName: 'pcb-aoi', project: 'PCB defects', latestVersion: 1 })]);
+    expect(models).toHaveLength(2);
+    expect(models).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ modelName: 'pcb-aoi', project: 'PCB defects', latestVersion: 1 }),
+        expect.objectContaining({ modelName: 'squeezenet-features', task: 'features', latestVersion: 1 }),
+      ]),
+    );
     expect(running.output()).toContain(`--key ${join(dataDir, 'local-publisher.pem')}`);
 
     running.child.kill('SIGINT');

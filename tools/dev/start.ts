@@ -11,7 +11,7 @@ import { AppProcess } from '@loupe/testing';
 import { demoAgentEnrollment } from './demo-enrollment';
 import { buildLabelerWebIfStale } from './labeler-web-build';
 import { LOCAL_ADMIN } from './local-admin';
-import { DEMO_PROJECT, LOCAL_LABELER, LOCAL_REVIEWER, localPublisherKey, publishDemoModel, setUpLocalDemo } from './local-demo';
+import { DEMO_PROJECT, LOCAL_LABELER, LOCAL_REVIEWER, localPublisherKey, publishShippedModels, setUpLocalDemo } from './local-demo';
 import { formatLogLine } from './log-lines';
 
 const workspace = resolve(import.meta.dirname, '..', '..');
@@ -70,7 +70,7 @@ const localDemo = !process.env.ADMIN_PASSWORD;
 const localKeyFile = join(String(ready.dataDir), 'local-publisher.pem');
 if (localDemo) {
   await setUpLocalDemo(httpUrl);
-  await publishDemoModel(httpUrl, await localPublisherKey(localKeyFile, String(ready.publisherKeysFile)));
+  await publishShippedModels(httpUrl, await localPublisherKey(localKeyFile, String(ready.publisherKeysFile)));
 }
 
 if (stopping) await new Promise<never>(() => undefined);
@@ -115,7 +115,7 @@ print(
       ? [
           `  Label as        ${LOCAL_LABELER.email} / ${LOCAL_LABELER.password}  (project "${DEMO_PROJECT.name}")`,
           `  Review as       ${LOCAL_REVIEWER.email} / ${LOCAL_REVIEWER.password}`,
-          `  Push models     npx loupe model push <dir> --key ${localKeyFile}  (the demo model is pcb-aoi version 1)`,
+          `  Push models     npx loupe model push <dir> --key ${localKeyFile}  (the demo model is pcb-aoi version 1; the default backbone squeezenet-features)`,
         ]
       : []),
     `  REST API docs   ${httpUrl}/api/openapi.json`,
