@@ -44,7 +44,7 @@ const probabilities = (features: LabeledFeatures) => features.features.map((vect
 const full = trainHead({ classes, featureOutput, train: { features: [...train.features, ...rest.features], labels: [...train.labels, ...rest.labels] }, val, recipe });
 const fullEvaluation = evaluate(classes, test.features.map((vector) => headProbabilities(full.head, vector)), test.labels);
 
-// Golden samples: the first held-out crop of each class the head gets right (a wrong or borderline one would
+// Golden samples: the first held-out crop of each class the head gets clearly right (a wrong or borderline one would
 // document a mistake), with the probabilities it gives it.
 const testProbabilities = probabilities(test);
 const testEvaluation = evaluate(classes, testProbabilities, test.labels);
