@@ -23,14 +23,13 @@ const config = loadConfig(
 );
 const logger = createLogger('camera-sim', 'info');
 
-const folders = [join(import.meta.dirname, 'models', 'pcb-aoi', 'sample-images'), join(import.meta.dirname, 'images', 'deeppcb')];
-const images = (
-  await Promise.all(
-    folders.map(async (folder) =>
-      (await readdir(folder)).filter((name) => /\.(png|jpe?g|bmp|tiff?|webp)$/i.test(name)).map((name) => join(folder, name)),
-    ),
-  )
-).flat();
+// The demo model's images: windows of DeepPCB boards, each defect followed by the same window on its defect-free template.
+const folder = join(import.meta.dirname, 'images', 'deeppcb-crops');
+const windowOf = (name: string) => name.slice(name.indexOf('_') + 1);
+const images = (await readdir(folder))
+  .filter((name) => /\.(png|jpe?g|bmp|tiff?|webp)$/i.test(name))
+  .sort((a, b) => windowOf(a).localeCompare(windowOf(b)) || a.localeCompare(b))
+  .map((name) => join(folder, name));
 
 const client = new InspectServiceClient(config.INSPECT_ADDRESS, credentials.createInsecure());
 const stream = client.inspectStream();

@@ -11,12 +11,12 @@ import {
 } from '@loupe/model-package';
 import { signedInAsLocalAdmin } from './local-admin';
 
-const DEMO_MODEL = resolve(import.meta.dirname, '..', 'demo', 'models', 'pcb-aoi');
+const DEMO_MODEL = resolve(import.meta.dirname, '..', 'demo', 'models', 'pcb-defects');
 const DEFAULT_BACKBONE = resolve(import.meta.dirname, '..', 'backbones', 'squeezenet-features');
 
 /** The models the repository ships, as `npm start` pushes them: the demo's classifier, and the backbone training starts from. */
 const SHIPPED_MODELS = [
-  { name: 'pcb-aoi', directory: DEMO_MODEL, files: ['manifest.json', 'pcb-aoi.opset11.onnx', 'sample-images'], notes: 'the demo model, pushed by npm start' },
+  { name: 'pcb-defects', directory: DEMO_MODEL, files: ['manifest.json', 'pcb-defects.onnx', 'sample-images'], notes: 'the demo starting model, pushed by npm start' },
   { name: 'squeezenet-features', directory: DEFAULT_BACKBONE, files: ['manifest.json', 'squeezenet-features.onnx'], notes: 'the default backbone for training, pushed by npm start' },
 ];
 
@@ -24,8 +24,8 @@ const SHIPPED_MODELS = [
 export const LOCAL_LABELER = { email: 'labeler@loupe.local', password: 'loupe-local-labeler', name: 'Local labeler', role: 'labeler' };
 export const LOCAL_REVIEWER = { email: 'reviewer@loupe.local', password: 'loupe-local-reviewer', name: 'Local reviewer', role: 'reviewer' };
 
-/** The project that takes the demo model's samples (tools/demo/models/pcb-aoi). */
-export const DEMO_PROJECT = { name: 'PCB defects', modelName: 'pcb-aoi', task: 'classification', classes: ['Normal', 'Defective'] };
+/** The project that takes the demo model's samples (tools/demo/models/pcb-defects). */
+export const DEMO_PROJECT = { name: 'PCB defects', modelName: 'pcb-defects', task: 'classification', classes: ['Normal', 'Defective'] };
 
 /**
  * Adds the local labeler, reviewer and demo project through the REST API,

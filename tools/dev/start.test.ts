@@ -102,7 +102,7 @@ describe('npm start', () => {
     expect(models).toHaveLength(2);
     expect(models).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ modelName: 'pcb-aoi', project: 'PCB defects', latestVersion: 1 }),
+        expect.objectContaining({ modelName: DEMO_PROJECT.modelName, project: DEMO_PROJECT.name, latestVersion: 1 }),
         expect.objectContaining({ modelName: 'squeezenet-features', task: 'features', latestVersion: 1 }),
       ]),
     );

@@ -2,7 +2,7 @@
  * `npm start`: the whole system on one machine. The cloud comes up on its
  * embedded defaults (PGlite, Aedes, a blob folder, all under DATA_DIR)
  * unless DATABASE_URL / MQTT_URL / S3_* name real services; then one edge
- * agent connects to the cloud's broker and serves the pcb-aoi demo model,
+ * agent connects to the cloud's broker and serves the pcb-defects demo model,
  * and a simulated camera sends it images. Ctrl-C stops them all cleanly;
  * if one exits on its own, the others are stopped too.
  */
@@ -89,9 +89,9 @@ const agent = launch('edge-agent', {
     TELEMETRY_INTERVAL: process.env.TELEMETRY_INTERVAL ?? '5s',
     GRPC_HOST: process.env.GRPC_HOST ?? '127.0.0.1',
     EXECUTION_PROVIDERS: process.env.EXECUTION_PROVIDERS ?? 'cpu',
-    MODEL_MANIFEST: process.env.MODEL_MANIFEST ?? 'tools/demo/models/pcb-aoi/manifest.json',
-    // The demo model is sure of its four demo images; a larger random share
-    // than the default 1% puts them in the labeling queue within seconds.
+    MODEL_MANIFEST: process.env.MODEL_MANIFEST ?? 'tools/demo/models/pcb-defects/manifest.json',
+    // A larger random share than the default 1% puts demo images in the
+    // labeling queue within seconds, beside those the model is unsure of.
     SAMPLING_POLICY: process.env.SAMPLING_POLICY ?? '{"randomShare":0.2}',
   },
 });
@@ -115,7 +115,7 @@ print(
       ? [
           `  Label as        ${LOCAL_LABELER.email} / ${LOCAL_LABELER.password}  (project "${DEMO_PROJECT.name}")`,
           `  Review as       ${LOCAL_REVIEWER.email} / ${LOCAL_REVIEWER.password}`,
-          `  Push models     npx loupe model push <dir> --key ${localKeyFile}  (the demo model is pcb-aoi version 1; the default backbone squeezenet-features)`,
+          `  Push models     npx loupe model push <dir> --key ${localKeyFile}  (the demo model is pcb-defects version 1; the default backbone squeezenet-features)`,
         ]
       : []),
     `  REST API docs   ${httpUrl}/api/openapi.json`,
