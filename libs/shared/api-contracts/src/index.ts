@@ -105,3 +105,5 @@ export {
   type TrainingRunListResponse,
   type TrainingPolicyDto,
 } from './training.dto';
+export { modelLineageSchema, type ModelLineage } from './model-lineage.dto';
+export { promotionEventSchema, promotionSchema, type PromotionDecision, type PromotionDto } from './promotion.dto';

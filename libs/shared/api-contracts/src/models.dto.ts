@@ -1,20 +1,11 @@
 import { z } from 'zod';
+import { modelLineageSchema } from './model-lineage.dto';
 import { printableText, storableText } from './text-fields';
+import { versionNumberSchema, versionNumberTextSchema } from './version-number';
 
 export const MODEL_ALIAS_NAMES = ['candidate', 'staging', 'production', 'archived'] as const;
 
-// Versions are Postgres integers: 1 up to 2^31 - 1.
-const MAX_VERSION = 2_147_483_647;
-
-/** A model version number, as the registry numbers them. */
-export const versionNumberSchema = z.number().int().min(1, 'a version is 1 or more').max(MAX_VERSION, `a version is at most ${MAX_VERSION}`);
-
-/** A version in a path or query: decimal digits only, so "1e3", "0x10" and " 7" are refused rather than read as numbers. */
-export const versionNumberTextSchema = z
-  .string()
-  .regex(/^[0-9]{1,10}$/, 'a version is a whole number, e.g. 3')
-  .transform(Number)
-  .pipe(versionNumberSchema);
+export { versionNumberSchema, versionNumberTextSchema } from './version-number';
 
 function jsonOrUndefined(text: string): unknown {
   try {
@@ -60,6 +51,8 @@ export const modelVersionSchema = z.object({
   author: z.string(),
   createdAt: z.iso.datetime(),
   aliases: z.array(z.enum(MODEL_ALIAS_NAMES)),
+  /** How Loupe's own trainer made it; null for a model pushed from elsewhere (and absent from clouds before training runs). */
+  lineage: modelLineageSchema.nullable().default(null),
 });
 export type ModelVersionDto = z.infer<typeof modelVersionSchema>;
 

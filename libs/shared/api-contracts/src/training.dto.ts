@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { versionNumberSchema } from './models.dto';
+// Not from models.dto: a model version's lineage is made of this file's schemas.
+import { versionNumberSchema } from './version-number';
 
 /**
  * Training runs: a project's settled labels become a candidate model in the
@@ -120,6 +121,13 @@ export const trainingPolicySchema = z.object({
   everyHours: z.number().min(0.25).max(24 * 30).nullable().default(null),
   /** The fleet group a promoted candidate rolls out to. */
   fleetGroup: z.string().min(1).max(64).default('default'),
+  /**
+   * The project's rollout plan (stages, bake times, gates; the shape of
+   * `POST /api/rollouts`' plan, checked by the cloud): a promoted candidate's
+   * canary follows it. Absent: a tenth of the group (at least one box) for
+   * 30 minutes, then all of it, with the default gates.
+   */
+  rolloutPlan: z.record(z.string(), z.unknown()).optional(),
 });
 export type TrainingPolicyDto = z.infer<typeof trainingPolicySchema>;
 
