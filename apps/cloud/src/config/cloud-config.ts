@@ -65,6 +65,7 @@ export const cloudEnvSchema = z
     REGISTRY_SIGNING_KEY_FILE: z.string().min(1).optional(),
     REGISTRY_PUBLISHER_KEYS_FILE: z.string().min(1).optional(),
     REGISTRY_MAX_PACKAGE_BYTES: z.coerce.number().int().min(1_024).max(4 * 1024 ** 3).default(512 * 1024 * 1024),
+    TRAINER_SIGNING_KEY_FILE: z.string().min(1).optional(),
 
     PUBLIC_URL: envUrl(['http', 'https']).optional(),
     ROLLOUT_TICK: envDurationMs()
@@ -152,6 +153,9 @@ export interface CloudConfig {
     /** Public keys (PEM, one or more) whose signed packages may be pushed. */
     publisherKeysFile: string;
     maxPackageBytes: number;
+    /** The trainer's ed25519 publisher key (PKCS#8 PEM), always trusted for pushes; generated here at first start when not configured. */
+    trainerKeyFile: string;
+    trainerKeyConfigured: boolean;
   };
   /** The URL devices download model packages from; by default the HTTP listener's. */
   publicUrl?: string;
@@ -231,12 +235,14 @@ function blobStoreSettings(e: CloudEnv, dataDir: string): CloudConfig['blobs'] {
     : { kind: 'folder', directory: resolve(dataDir, 'cloud', 'blobs') };
 }
 
-/** The key files default to DATA_DIR, where the registry generates its signing key at first start. */
+/** The key files default to DATA_DIR, where the registry and the trainer generate their keys at first start. */
 function registrySettings(e: CloudEnv, dataDir: string): CloudConfig['registry'] {
   return {
     signingKeyFile: resolve(e.REGISTRY_SIGNING_KEY_FILE ?? resolve(dataDir, 'cloud', 'registry', 'signing-key.pem')),
     signingKeyConfigured: e.REGISTRY_SIGNING_KEY_FILE !== undefined,
     publisherKeysFile: resolve(e.REGISTRY_PUBLISHER_KEYS_FILE ?? resolve(dataDir, 'cloud', 'registry', 'publisher-keys.pem')),
     maxPackageBytes: e.REGISTRY_MAX_PACKAGE_BYTES,
+    trainerKeyFile: resolve(e.TRAINER_SIGNING_KEY_FILE ?? resolve(dataDir, 'cloud', 'trainer', 'signing-key.pem')),
+    trainerKeyConfigured: e.TRAINER_SIGNING_KEY_FILE !== undefined,
   };
 }

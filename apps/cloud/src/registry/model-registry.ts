@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { ModelLineage } from '@loupe/api-contracts';
 import { MODEL_NAME_RULE, modelNameSchema } from '@loupe/device-state';
 import { MODEL_MANIFEST_FILE, PackageRefusedError, signedPackage, type PackageManifest } from '@loupe/model-package';
 import { Inject, Injectable } from '@nestjs/common';
@@ -24,6 +25,8 @@ export interface PushDetails {
   datasetExport?: string;
   parentVersion?: number;
   notes?: string;
+  /** Only for the cloud's own trainer: how its training run made the model. */
+  lineage?: ModelLineage;
 }
 
 /**
@@ -87,6 +90,7 @@ export class ModelRegistry {
             datasetExport: details.datasetExport ?? null,
             parentVersion: details.parentVersion ?? null,
             notes: details.notes ?? '',
+            lineage: details.lineage ?? null,
             authorId,
           };
         },

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { modelLineageSchema, type ModelLineage } from '@loupe/api-contracts';
 import type { PackageManifest } from '@loupe/model-package';
 import { Kysely, sql, type Transaction } from 'kysely';
 import type { DB } from '../database/generated/database-types';
@@ -23,12 +24,14 @@ export interface ModelVersion {
   author: string;
   createdAt: Date;
   aliases: ModelAlias[];
+  /** How a training run made it; null for a pushed model. */
+  lineage: ModelLineage | null;
 }
 
 /** A version about to be stored: what the registry decided, under the number addNextVersion gave it. */
 export type NewModelVersion = Pick<
   ModelVersion,
-  'task' | 'packageSha256' | 'packageBytes' | 'manifest' | 'validation' | 'metrics' | 'datasetExport' | 'parentVersion' | 'notes'
+  'task' | 'packageSha256' | 'packageBytes' | 'manifest' | 'validation' | 'metrics' | 'datasetExport' | 'parentVersion' | 'notes' | 'lineage'
 > & { packageKey: string; authorId: string };
 
 export interface ModelSummary {
@@ -92,6 +95,7 @@ export class ModelVersionRepository {
           parent_version: row.parentVersion,
           notes: row.notes,
           author_id: row.authorId,
+          lineage: row.lineage && JSON.stringify(row.lineage),
         })
         .execute();
       await beforeCommit(row);
@@ -151,6 +155,8 @@ export class ModelVersionRepository {
         author: row.author,
         createdAt: row.created_at,
         aliases: row.aliases,
+        // Written by this code from the same schema; parsed so a reader never trusts a hand-edited row's shape.
+        lineage: modelLineageSchema.nullable().parse(row.lineage),
       }
     );
   }

@@ -22,6 +22,8 @@ const settings = (directory: string, overrides: { signingKeyConfigured?: boolean
   signingKeyConfigured: overrides.signingKeyConfigured ?? false,
   publisherKeysFile: join(directory, 'publishers.pem'),
   maxPackageBytes: 1024 ** 2,
+  trainerKeyFile: join(directory, 'trainer', 'signing-key.pem'),
+  trainerKeyConfigured: false,
 });
 
 describe('registry keys', () => {
@@ -47,11 +49,23 @@ describe('registry keys', () => {
   it('reads the publisher keys at every call, so a key added while running is trusted, and names a broken file', async () => {
     const directory = await scratch();
     const keys = await loadRegistryKeys(settings(directory), silent);
-    expect((await keys.publishers()).keyIds).toEqual([]);
+    expect((await keys.publishers()).keyIds).toEqual([keys.trainer.keyId]);
     const [alice, bob] = [generateSigningKey(), generateSigningKey()];
     await writeFile(join(directory, 'publishers.pem'), `${publicKeyToPem(alice.publicKey)}\n${publicKeyToPem(bob.publicKey)}`);
-    expect((await keys.publishers()).keyIds).toEqual([alice.keyId, bob.keyId]);
+    expect((await keys.publishers()).keyIds).toEqual([alice.keyId, bob.keyId, keys.trainer.keyId]);
     await writeFile(join(directory, 'publishers.pem'), '-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n');
     await expect(keys.publishers()).rejects.toThrow(/REGISTRY_PUBLISHER_KEYS_FILE: .*publishers\.pem/);
+  });
+
+  it("keeps the trainer's publisher key in a file of its own, apart from the registry's, and always trusts it for pushes", async () => {
+    const directory = await scratch();
+    const first = await loadRegistryKeys(settings(directory), silent);
+    expect(((await stat(join(directory, 'trainer', 'signing-key.pem'))).mode & 0o777).toString(8)).toBe('600');
+    expect(first.trainer.keyId).not.toBe(first.signing.keyId);
+    expect((await first.publishers()).keyIds).not.toContain(first.signing.keyId);
+    const second = await loadRegistryKeys(settings(directory), silent);
+    expect(second.trainer.keyId).toBe(first.trainer.keyId);
+    const missing = { ...settings(directory), trainerKeyFile: join(directory, 'nowhere.pem'), trainerKeyConfigured: true };
+    await expect(loadRegistryKeys(missing, silent)).rejects.toThrow(/TRAINER_SIGNING_KEY_FILE: cannot read .*nowhere\.pem/);
   });
 });

@@ -125,7 +125,7 @@ export const trainingPolicySchema = z.object({
    * The project's rollout plan (stages, bake times, gates; the shape of
    * `POST /api/rollouts`' plan, checked by the cloud): a promoted candidate's
    * canary follows it. Absent: a tenth of the group (at least one box) for
-   * 30 minutes, then all of it, with the default gates.
+   * 10 minutes, then all of it, with the default gates.
    */
   rolloutPlan: z.record(z.string(), z.unknown()).optional(),
 });
