@@ -43,6 +43,7 @@ import { RegistryModule } from './registry/registry.module';
 import { RolloutsModule } from './rollouts/rollouts.module';
 import type { RegistryKeys } from './registry/registry-keys';
 import { SamplesModule } from './samples/samples.module';
+import { PromotionModule } from './training/promotion.module';
 import { TelemetryModule } from './fleet/telemetry/telemetry.module';
 
 /** The validated settings, and the connections and shared objects that cloud-runtime.ts opens for the app. */
@@ -120,6 +121,7 @@ export class AppModule {
         DeviceIdentityModule,
         DevicePackagesModule,
         RolloutsModule,
+        PromotionModule,
         HealthModule,
       ],
       controllers: [MetricsController, OpenApiController],

@@ -28,5 +28,7 @@ import { RolloutsController } from './rollouts.controller';
       inject: [pg.Pool, CLOUD_CONFIG],
     },
   ],
+  // Promotions start a candidate's canary the way a person does.
+  exports: [Rollouts],
 })
 export class RolloutsModule {}

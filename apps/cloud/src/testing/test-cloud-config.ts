@@ -48,6 +48,8 @@ export function testCloudConfig(options: {
       signingKeyConfigured: false,
       publisherKeysFile: options.publisherKeysFile ?? join(options.dataDir, 'registry', 'publisher-keys.pem'),
       maxPackageBytes: 64 * 1024 * 1024,
+      trainerKeyFile: join(options.dataDir, 'trainer', 'signing-key.pem'),
+      trainerKeyConfigured: false,
     },
     // Fast passes and a short lease, so tests see rollouts move and replicas fail over in seconds.
     rollouts: { tickMs: 200, leaderTtlMs: 2_000, republishAfterMs: 5_000, ...options.rollouts },
