@@ -51,8 +51,8 @@ export const modelVersionSchema = z.object({
   author: z.string(),
   createdAt: z.iso.datetime(),
   aliases: z.array(z.enum(MODEL_ALIAS_NAMES)),
-  /** How Loupe's own trainer made it; null for a model pushed from elsewhere (and absent from clouds before training runs). */
-  lineage: modelLineageSchema.nullable().default(null),
+  /** How Loupe's own trainer made it; null for a model pushed from elsewhere, absent from a cloud older than training runs. */
+  lineage: modelLineageSchema.nullable().optional(),
 });
 export type ModelVersionDto = z.infer<typeof modelVersionSchema>;
 
