@@ -67,8 +67,8 @@ describe('a training run candidate, from push to promotion, on Postgres and a bl
       expect.objectContaining({
         actor: 'policy',
         decision: 'lost',
-        reason: expect.stringMatching(/gained -0\.1000, less than the margin 0\.0200/),
-        detail: expect.objectContaining({ challengerMacroF1: 0.7, championMacroF1: 0.8, championVersion: 1, margin: 0.02, testSamples: 40 }),
+        reason: expect.stringMatching(/gained -0\.1000, less than the margin 0\.0200/) as unknown,
+        detail: expect.objectContaining({ challengerMacroF1: 0.7, championMacroF1: 0.8, championVersion: 1, margin: 0.02, testSamples: 40 }) as unknown,
       }),
     ]);
     await expect(stack.promotions.approve(candidate.runId, project.engineer, 'ship it anyway')).rejects.toThrow(PromotionConflictError);
@@ -81,7 +81,7 @@ describe('a training run candidate, from push to promotion, on Postgres and a bl
 
     const published = await stack.publisher.publish(await candidateOf(project, { challenger: 0.9, champion: 0.8 }));
 
-    expect(published).toMatchObject({ candidateVersion: 2, decision: 'rollout-started', rolloutId: expect.any(String) });
+    expect(published).toMatchObject({ candidateVersion: 2, decision: 'rollout-started', rolloutId: expect.any(String) as unknown });
     expect(await rolloutsOf(project.modelName)).toEqual([{ id: published.rolloutId, state: 'running', from_version: 1, to_version: 2, fleet_group: 'line-auto' }]);
     const rollout = await stack.rollouts.get(published.rolloutId!);
     expect(rollout.createdBy).toBe(project.engineer.id);
@@ -98,7 +98,7 @@ describe('a training run candidate, from push to promotion, on Postgres and a bl
     expect(await rolloutsOf(project.modelName)).toEqual([]);
 
     const approved = await stack.promotions.approve(candidate.runId, project.engineer, 'beats v1 on the test split');
-    expect(approved).toMatchObject({ decision: 'approved', rolloutId: expect.any(String) });
+    expect(approved).toMatchObject({ decision: 'approved', rolloutId: expect.any(String) as unknown });
     expect(await rolloutsOf(project.modelName)).toEqual([expect.objectContaining({ id: approved.rolloutId, state: 'running', to_version: 2 })]);
     expect(approved.events.map((event) => [event.actor, event.decision, event.reason])).toEqual([
       ['policy', 'awaiting-approval', expect.stringMatching(/waits for an engineer's approval/)],

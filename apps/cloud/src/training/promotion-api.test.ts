@@ -39,9 +39,9 @@ describe('the training policy and promotion routes', () => {
 
   it('refuses a policy naming every field to fix, and a project that does not exist', async () => {
     const bad = await call('PUT', `/api/projects/${projectId}/training-policy`, { margin: 2, rolloutPlan: { stages: [{ name: 'half', percent: 50 }] } });
-    expect(bad).toMatchObject({ status: 400, body: { message: expect.stringMatching(/margin/) } });
+    expect(bad).toMatchObject({ status: 400, body: { message: expect.stringMatching(/margin/) as unknown } });
     const badPlan = await call('PUT', `/api/projects/${projectId}/training-policy`, { rolloutPlan: { stages: [{ name: 'half', percent: 50 }] } });
-    expect(badPlan).toMatchObject({ status: 400, body: { message: expect.stringMatching(/the last stage must take 100%/) } });
+    expect(badPlan).toMatchObject({ status: 400, body: { message: expect.stringMatching(/the last stage must take 100%/) as unknown } });
     expect((await call('GET', `/api/projects/${randomUUID()}/training-policy`)).status).toBe(404);
     expect((await call('PUT', `/api/projects/${randomUUID()}/training-policy`, {})).status).toBe(404);
   });

@@ -36,7 +36,7 @@ describe('decidePromotion', () => {
 
   it('keeps the numbers it decided on', () => {
     const verdict = decidePromotion({ challenger: evaluation(0.75), champion: champion(0.8), policy: { margin: 0.02, promotion: 'approval' } });
-    expect(verdict.comparison).toEqual({ challengerMacroF1: 0.75, championMacroF1: 0.8, championVersion: 3, gain: expect.closeTo(-0.05, 9), margin: 0.02, testSamples: 120 });
+    expect(verdict.comparison).toEqual({ challengerMacroF1: 0.75, championMacroF1: 0.8, championVersion: 3, gain: expect.closeTo(-0.05, 9) as unknown, margin: 0.02, testSamples: 120 });
     expect(verdict.reason).toMatch(/macro-F1 0\.7500 against version 3's 0\.8000 on 120 test samples: gained -0\.0500, less than the margin 0\.0200/);
   });
 

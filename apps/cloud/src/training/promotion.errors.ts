@@ -5,15 +5,10 @@ export class PromotionNotFoundError extends DomainError {
   readonly kind = 'not_found';
   constructor(runId: string) {
     super(`training run ${runId} has no candidate model to decide on`);
-    this.name = 'PromotionNotFoundError';
   }
 }
 
 /** The candidate's decision has moved on: it lost, was approved or rejected already (HTTP 409). */
 export class PromotionConflictError extends DomainError {
   readonly kind = 'conflict';
-  constructor(message: string) {
-    super(message);
-    this.name = 'PromotionConflictError';
-  }
 }
