@@ -77,6 +77,16 @@ export const cloudEnvSchema = z
     ROLLOUT_REPUBLISH_AFTER: envDurationMs()
       .refine((ms) => ms >= 1_000, 'must be at least 1s')
       .prefault('30s'),
+
+    TRAINING_WORKER: envBoolean().default(true),
+    TRAINING_POLL: envDurationMs()
+      .refine((ms) => ms >= 100 && ms <= 600_000, 'must be between 100ms and 10m')
+      .prefault('5s'),
+    TRAINING_LEASE: envDurationMs()
+      .refine((ms) => ms >= 3_000 && ms <= 3_600_000, 'must be between 3s and 1h')
+      .prefault('2m'),
+    TRAINING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+    TRAINING_DEFAULT_BACKBONE: z.string().min(1).max(200).default('squeezenet-features'),
   })
   .superRefine((env, context) => {
     if (env.MQTT_DEVICE_ACCOUNTS === 'mosquitto-dynamic-security' && (!env.MQTT_URL || env.MQTT_USERNAME === undefined || env.MQTT_PASSWORD === undefined)) {
@@ -160,6 +170,17 @@ export interface CloudConfig {
   /** The URL devices download model packages from; by default the HTTP listener's. */
   publicUrl?: string;
   rollouts: { tickMs: number; leaderTtlMs: number; republishAfterMs: number };
+  training: {
+    /** Whether this process runs a training worker; at scale workers are a deployment of their own, with the same code. */
+    worker: boolean;
+    pollMs: number;
+    /** A worker renews it a few times per lease; a run whose lease runs out is claimed again by another worker. */
+    leaseSeconds: number;
+    /** Claims of one run before it fails as interrupted too often. */
+    maxAttempts: number;
+    /** The registry model whose latest version is the backbone of runs that name none. */
+    defaultBackbone: string;
+  };
 }
 
 export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
@@ -187,6 +208,13 @@ export function loadCloudConfig(env: NodeJS.ProcessEnv): CloudConfig {
     registry: registrySettings(e, dataDir),
     ...(e.PUBLIC_URL === undefined ? {} : { publicUrl: e.PUBLIC_URL }),
     rollouts: { tickMs: e.ROLLOUT_TICK, leaderTtlMs: e.ROLLOUT_LEADER_TTL, republishAfterMs: e.ROLLOUT_REPUBLISH_AFTER },
+    training: {
+      worker: e.TRAINING_WORKER,
+      pollMs: e.TRAINING_POLL,
+      leaseSeconds: e.TRAINING_LEASE / 1000,
+      maxAttempts: e.TRAINING_MAX_ATTEMPTS,
+      defaultBackbone: e.TRAINING_DEFAULT_BACKBONE,
+    },
   };
 }
 

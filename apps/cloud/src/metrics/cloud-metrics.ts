@@ -117,6 +117,28 @@ export class CloudMetrics {
     registers: [this.registry],
   });
 
+  readonly trainingRuns = new Counter({
+    name: 'loupe_cloud_training_runs_total',
+    help: 'Training run attempts ended on this replica, by outcome: succeeded, failed, lost (cancelled, or claimed again after its lease ran out), released (handed back at shutdown), abandoned (interrupted on its last attempt, failed).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly trainingRunSeconds = new Histogram({
+    name: 'loupe_cloud_training_run_seconds',
+    help: 'Time a worker spent on one training run attempt, from claim to succeeded or failed.',
+    labelNames: ['outcome'] as const,
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [this.registry],
+  });
+
+  readonly trainingFeatures = new Counter({
+    name: 'loupe_cloud_training_features_total',
+    help: 'Feature vectors training runs used, by source: computed (the backbone ran) or cached (computed by an earlier run on the same backbone bytes).',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'loupe_cloud_' });
   }

@@ -16,6 +16,7 @@ export function testCloudConfig(options: {
   /** A PEM file of publisher public keys whose packages the registry accepts. */
   publisherKeysFile?: string;
   rollouts?: Partial<CloudConfig['rollouts']>;
+  training?: Partial<CloudConfig['training']>;
   signIn?: Partial<CloudConfig['signIn']>;
 }): CloudConfig {
   return {
@@ -53,5 +54,7 @@ export function testCloudConfig(options: {
     },
     // Fast passes and a short lease, so tests see rollouts move and replicas fail over in seconds.
     rollouts: { tickMs: 200, leaderTtlMs: 2_000, republishAfterMs: 5_000, ...options.rollouts },
+    // Off unless a test trains: a worker would claim runs another test's worker is meant to take.
+    training: { worker: false, pollMs: 200, leaseSeconds: 10, maxAttempts: 3, defaultBackbone: 'squeezenet-features', ...options.training },
   };
 }

@@ -23,7 +23,11 @@ export interface TestCloud {
  * A cloud in this process on a fresh database and broker, with its blobs in
  * a folder or, with `s3`, on the test object store, for tests of its APIs.
  */
-export async function startTestCloud({ s3 = false, signIn }: { s3?: boolean; signIn?: Partial<CloudConfig['signIn']> } = {}): Promise<TestCloud> {
+export async function startTestCloud({
+  s3 = false,
+  signIn,
+  training,
+}: { s3?: boolean; signIn?: Partial<CloudConfig['signIn']>; training?: Partial<CloudConfig['training']> } = {}): Promise<TestCloud> {
   const [database, broker, objectStore] = await Promise.all([startTestDatabase(), startTestBroker(), s3 ? startTestObjectStore() : undefined]);
   const dataDir = await mkdtemp(join(tmpdir(), 'loupe-cloud-test-'));
   const publisher = generateSigningKey();
@@ -39,7 +43,7 @@ export async function startTestCloud({ s3 = false, signIn }: { s3?: boolean; sig
       }
     : { kind: 'folder', directory: join(dataDir, 'blobs') };
   const cloud = await startCloud(
-    testCloudConfig({ dataDir, database, brokerUrl: broker.url, topicRoot: broker.topicRoot, blobs, publisherKeysFile: join(dataDir, 'publishers.pem'), ...(signIn ? { signIn } : {}) }),
+    testCloudConfig({ dataDir, database, brokerUrl: broker.url, topicRoot: broker.topicRoot, blobs, publisherKeysFile: join(dataDir, 'publishers.pem'), ...(signIn ? { signIn } : {}), ...(training ? { training } : {}) }),
     pino({ level: 'silent' }),
   );
   return {
