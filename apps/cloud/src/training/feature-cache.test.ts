@@ -95,6 +95,20 @@ describe('FeatureCache', () => {
     await expect(cache.extract(countingBackbone(), examples, { ...quietly, signal: abort.signal })).rejects.toThrow('cancelled');
   });
 
+  it('fails naming the sample whose image the backbone cannot read', async () => {
+    const examples = await storedExamples(3);
+    const broken = examples[1]!;
+    await blobs.put(`broken/${broken.sampleId}`, Buffer.from('not an image'), 'image/png');
+    const backbone = countingBackbone();
+    const picky: FeatureSource = {
+      sha256: backbone.sha256,
+      features: (inputs) => (inputs.some(({ image }) => image.toString() === 'not an image') ? Promise.reject(new Error('image format not recognised')) : backbone.features(inputs)),
+    };
+    await expect(cache.extract(picky, [examples[0]!, { ...broken, imageKey: `broken/${broken.sampleId}` }, examples[2]!], quietly)).rejects.toThrow(
+      `the features of sample ${broken.sampleId} (broken/${broken.sampleId}) could not be extracted: image format not recognised`,
+    );
+  });
+
   it('fails naming the sample whose image is gone from the blob store', async () => {
     const [example] = await storedExamples(1);
     const gone = { ...example!, sampleId: randomUUID(), imageKey: 'samples/gone' };

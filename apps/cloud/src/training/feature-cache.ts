@@ -73,7 +73,8 @@ export class FeatureCache {
     for (const example of batch) if (!found.has(featureKeyText(example))) missing.set(featureKeyText(example), example);
     const images = new Map<string, Buffer>();
     const inputs: FeatureInput[] = [];
-    for (const example of missing.values()) {
+    const examples = [...missing.values()];
+    for (const example of examples) {
       signal.throwIfAborted();
       let image = images.get(example.sampleId);
       if (!image) {
@@ -83,8 +84,23 @@ export class FeatureCache {
       }
       inputs.push(example.box ? { image, box: example.box } : { image });
     }
-    const vectors = inputs.length > 0 ? await source.features(inputs) : [];
+    const vectors = inputs.length > 0 ? await this.featuresNaming(source, inputs, examples) : [];
     signal.throwIfAborted();
     return new Map([...missing].map(([key, example], index) => [key, { sampleId: example.sampleId, cropKey: example.cropKey, vector: vectors[index]! }]));
+  }
+
+  /** The batch's features; when the backbone refuses the batch, the error names the sample it refuses, so a person can find it. */
+  private async featuresNaming(source: FeatureSource, inputs: FeatureInput[], examples: TrainingExample[]): Promise<Float32Array[]> {
+    try {
+      return await source.features(inputs);
+    } catch (error) {
+      for (const [index, input] of inputs.entries()) {
+        await source.features([input]).catch((refused: unknown) => {
+          const { sampleId, imageKey } = examples[index]!;
+          throw new Error(`the features of sample ${sampleId} (${imageKey}) could not be extracted: ${(refused as Error).message}`, { cause: refused });
+        });
+      }
+      throw error;
+    }
   }
 }
