@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { envBoolean, envDurationMs, envPort, envUrl, loadConfig } from '@loupe/config';
 import { LOG_LEVELS } from '@loupe/service';
+import { DEFAULT_BACKBONE_MODEL } from '@loupe/trainer';
 import { DEFAULT_TOPIC_ROOT, isTopicRoot, isTopicSegment, TOPIC_ROOT_RULE } from '@loupe/topics';
 import { z } from 'zod';
 
@@ -86,7 +87,7 @@ export const cloudEnvSchema = z
       .refine((ms) => ms >= 3_000 && ms <= 3_600_000, 'must be between 3s and 1h')
       .prefault('2m'),
     TRAINING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
-    TRAINING_DEFAULT_BACKBONE: z.string().min(1).max(200).default('squeezenet-features'),
+    TRAINING_DEFAULT_BACKBONE: z.string().min(1).max(200).default(DEFAULT_BACKBONE_MODEL),
   })
   .superRefine((env, context) => {
     if (env.MQTT_DEVICE_ACCOUNTS === 'mosquitto-dynamic-security' && (!env.MQTT_URL || env.MQTT_USERNAME === undefined || env.MQTT_PASSWORD === undefined)) {

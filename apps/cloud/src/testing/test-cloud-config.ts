@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { uniqueName, type TestDatabase } from '@loupe/testing';
+import { DEFAULT_BACKBONE_MODEL } from '@loupe/trainer';
 import type { CloudConfig } from '../config/cloud-config';
 
 /** A cloud on the given test services, with everything else on quiet, loopback defaults. */
@@ -55,6 +56,6 @@ export function testCloudConfig(options: {
     // Fast passes and a short lease, so tests see rollouts move and replicas fail over in seconds.
     rollouts: { tickMs: 200, leaderTtlMs: 2_000, republishAfterMs: 5_000, ...options.rollouts },
     // Off unless a test trains: a worker would claim runs another test's worker is meant to take.
-    training: { worker: false, pollMs: 200, leaseSeconds: 10, maxAttempts: 3, defaultBackbone: 'squeezenet-features', ...options.training },
+    training: { worker: false, pollMs: 200, leaseSeconds: 10, maxAttempts: 3, defaultBackbone: DEFAULT_BACKBONE_MODEL, ...options.training },
   };
 }

@@ -3,13 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestDatabase, type TestDatabase } from '@loupe/testing';
-import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderBlobStore } from '../blobs/folder-blob-store';
 import { openDatabase, type Database } from '../database/database';
 import { FeatureCache, type FeatureSource } from './feature-cache';
-import { SampleFeatureRepository, vectorBytes, vectorOf } from './sample-feature.repository';
+import { SampleFeatureRepository } from './sample-feature.repository';
 import type { TrainingExample } from './training-examples';
 
 /** A stand-in backbone: a vector derived from the image bytes and the crop, counting what it computed. */
@@ -113,17 +112,5 @@ describe('FeatureCache', () => {
     const [example] = await storedExamples(1);
     const gone = { ...example!, sampleId: randomUUID(), imageKey: 'samples/gone' };
     await expect(cache.extract(countingBackbone(), [gone], quietly)).rejects.toThrow(`the image of sample ${gone.sampleId} (samples/gone) is not in the blob store`);
-  });
-});
-
-describe('feature vectors as stored', () => {
-  it('read back equal, whatever offset the Buffer they were read into has', () => {
-    fc.assert(
-      fc.property(fc.array(fc.float({ noNaN: true }), { maxLength: 64 }), fc.nat({ max: 7 }), (values, offset) => {
-        const vector = Float32Array.from(values);
-        const padded = Buffer.concat([Buffer.alloc(offset), vectorBytes(vector)]).subarray(offset);
-        expect(vectorOf(padded)).toEqual(vector);
-      }),
-    );
   });
 });

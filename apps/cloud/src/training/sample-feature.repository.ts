@@ -1,3 +1,4 @@
+import { featureBytes, featureVector } from '@loupe/trainer';
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database/database';
@@ -14,21 +15,6 @@ export const featureKeyText = (key: FeatureKey): string => `${key.sampleId}/${ke
 
 // Rows per INSERT: a 512-float vector is 2 KiB, so a statement stays near half a megabyte.
 const INSERT_ROWS = 256;
-
-/**
- * The vector as stored: float32 in the machine's byte order (little-endian
- * on every platform the cloud runs on), copied so the Float32Array view
- * never depends on how Node pooled or aligned the Buffer.
- */
-export function vectorBytes(vector: Float32Array): Buffer {
-  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
-}
-
-export function vectorOf(bytes: Buffer): Float32Array {
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  return new Float32Array(copy.buffer);
-}
 
 /** sample_features: pooled backbone features per backbone SHA-256, sample and crop, computed once. */
 @Injectable()
@@ -49,9 +35,9 @@ export class SampleFeatureRepository {
       .innerJoin('sample_features as f', (join) =>
         join.onRef('f.sample_id', '=', sql.ref('k.sample_id')).onRef('f.crop_key', '=', sql.ref('k.crop_key')).on('f.backbone_sha256', '=', backboneSha256),
       )
-      .select(['f.sample_id', 'f.crop_key', 'f.vector'])
+      .select(['f.sample_id', 'f.crop_key', 'f.vector', 'f.dimension'])
       .execute();
-    return new Map(rows.map((row) => [featureKeyText({ sampleId: row.sample_id, cropKey: row.crop_key }), vectorOf(row.vector)]));
+    return new Map(rows.map((row) => [featureKeyText({ sampleId: row.sample_id, cropKey: row.crop_key }), featureVector(row.vector, row.dimension)]));
   }
 
   /** Keeps the vectors; one stored already (a concurrent run computed it too) stays as it was, since the same bytes give the same features. */
@@ -64,7 +50,7 @@ export class SampleFeatureRepository {
             backbone_sha256: backboneSha256,
             sample_id: entry.sampleId,
             crop_key: entry.cropKey,
-            vector: vectorBytes(entry.vector),
+            vector: featureBytes(entry.vector),
             dimension: entry.vector.length,
           })),
         )
