@@ -29,7 +29,7 @@ import { ReviewsController } from './reviews.controller';
     LabelingQueue,
     ReviewQueue,
   ],
-  exports: [LabelingQueue],
+  exports: [LabelingQueue, ProjectRepository, DatasetExportRepository],
 })
 export class LabelingModule implements OnModuleInit {
   constructor(

@@ -38,8 +38,9 @@ export interface ValidatedPackage {
 }
 
 // The registry checks on the CPU what boxes run on TensorRT: the golden
-// samples' tolerances are meant to absorb the difference.
-const CPU_ONLY: PipelineSettings = {
+// samples' tolerances are meant to absorb the difference. The trainer runs
+// the champion with the same settings.
+export const CPU_ONLY: PipelineSettings = {
   providers: {
     chain: ['cpu'],
     tensorrt: { fp16: false, int8: false, engineCacheDir: tmpdir(), workspaceBytes: 0 },
