@@ -45,6 +45,7 @@ import type { RegistryKeys } from './registry/registry-keys';
 import { SamplesModule } from './samples/samples.module';
 import { PromotionModule } from './training/promotion.module';
 import { TelemetryModule } from './fleet/telemetry/telemetry.module';
+import { TrainingModule } from './training/training.module';
 
 /** The validated settings, and the connections and shared objects that cloud-runtime.ts opens for the app. */
 export interface Infrastructure {
@@ -122,6 +123,7 @@ export class AppModule {
         DevicePackagesModule,
         RolloutsModule,
         PromotionModule,
+        TrainingModule,
         HealthModule,
       ],
       controllers: [MetricsController, OpenApiController],
