@@ -169,20 +169,31 @@ export class TrainingRunRepository {
   }
 
   async find(id: string): Promise<TrainingRun | undefined> {
-    const row = await this.db.selectFrom('training_runs as t').select(RUN_COLUMNS).where('t.id', '=', id).executeTakeFirst();
+    const row = await this.runsAsRead().where('t.id', '=', id).executeTakeFirst();
     return row && toRun(row);
   }
 
   /** The project's latest runs, newest first. */
   async ofProject(projectId: string, limit: number): Promise<TrainingRun[]> {
-    const rows = await this.db
-      .selectFrom('training_runs as t')
-      .select(RUN_COLUMNS)
+    const rows = await this.runsAsRead()
       .where('t.project_id', '=', projectId)
       .orderBy('t.created_at', 'desc')
       .limit(limit)
       .execute();
     return rows.map(toRun);
+  }
+
+  /**
+   * Runs as people read them: once its candidate is pushed, what became of
+   * it (approved, rejected, its rollout) is the promotion's to say, and the
+   * run's own columns keep only what publishing decided.
+   */
+  private runsAsRead() {
+    return this.db
+      .selectFrom('training_runs as t')
+      .leftJoin('promotions as p', 'p.run_id', 't.id')
+      .select(RUN_COLUMNS.filter((column) => column !== 't.decision' && column !== 't.rollout_id'))
+      .select((eb) => [eb.fn.coalesce('p.decision', 't.decision').as('decision'), eb.fn.coalesce('p.rollout_id', 't.rollout_id').as('rollout_id')]);
   }
 
   /** Leases the oldest claimable run to `owner` for `leaseSeconds`; undefined when none waits. */
