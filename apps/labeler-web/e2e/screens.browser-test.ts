@@ -18,10 +18,10 @@ describe('every screen in a browser, by role', () => {
     await harness.seedProject({ name: 'Solder joints', samples: [UNSURE] });
     await harness.seedProject({ name: 'Board parts', task: 'detection', classes: ['solder bridge', 'missing part'], samples: [UNSURE] });
     const expected = [
-      [LABELER, ['Label', 'Projects', 'Models'], /#\/label$/],
-      [REVIEWER, ['Label', 'Review', 'Projects', 'Models'], /#\/review$/],
-      [ENGINEER, ['Projects', 'Models', 'Fleet', 'Rollouts'], /#\/projects$/],
-      [ADMIN, ['Projects', 'Models', 'Fleet', 'Rollouts'], /#\/projects$/],
+      [LABELER, ['Label', 'Projects', 'Models', 'Training'], /#\/label$/],
+      [REVIEWER, ['Label', 'Review', 'Projects', 'Models', 'Training'], /#\/review$/],
+      [ENGINEER, ['Projects', 'Models', 'Training', 'Fleet', 'Rollouts'], /#\/projects$/],
+      [ADMIN, ['Projects', 'Models', 'Training', 'Fleet', 'Rollouts'], /#\/projects$/],
     ] as const;
     for (const [user, links, home] of expected) {
       const page = await harness.signIn(user, '');

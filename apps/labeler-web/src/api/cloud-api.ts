@@ -25,7 +25,7 @@ export class CloudRefusedError extends Error {
 }
 
 export interface CloudRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   path: string;
   /** Sent as JSON; without it the request has no body. */
   body?: unknown;

@@ -8,6 +8,7 @@ describe('routes', () => {
     expect(routeHref('label', ID)).toBe(`#/label/${ID}`);
     expect(parseRoute(routeHref('label', ID))).toEqual({ screen: 'label', id: ID });
     expect(parseRoute(routeHref('rollouts', ID))).toEqual({ screen: 'rollouts', id: ID });
+    expect(parseRoute(routeHref('training', ID))).toEqual({ screen: 'training', id: ID });
     expect(parseRoute('#/review')).toEqual({ screen: 'review', id: null });
     expect(parseRoute('#/rollouts/')).toEqual({ screen: 'rollouts', id: null });
   });
@@ -22,10 +23,10 @@ describe('routes', () => {
   });
 
   it('links each role to the screens the cloud serves it, and nothing that would answer 403', () => {
-    expect(screensFor('labeler')).toEqual(['label', 'projects', 'models']);
-    expect(screensFor('reviewer')).toEqual(['label', 'review', 'projects', 'models']);
-    expect(screensFor('engineer')).toEqual(['projects', 'models', 'fleet', 'rollouts']);
-    expect(screensFor('admin')).toEqual(['projects', 'models', 'fleet', 'rollouts']);
+    expect(screensFor('labeler')).toEqual(['label', 'projects', 'models', 'training']);
+    expect(screensFor('reviewer')).toEqual(['label', 'review', 'projects', 'models', 'training']);
+    expect(screensFor('engineer')).toEqual(['projects', 'models', 'training', 'fleet', 'rollouts']);
+    expect(screensFor('admin')).toEqual(['projects', 'models', 'training', 'fleet', 'rollouts']);
     expect(allows('review', 'labeler')).toBe(false);
   });
 

@@ -1,12 +1,13 @@
 import type { UserDto } from '@loupe/api-contracts';
 
 export type Role = UserDto['role'];
-export type Screen = 'label' | 'review' | 'projects' | 'models' | 'fleet' | 'rollouts';
+export type Screen = 'label' | 'review' | 'projects' | 'models' | 'training' | 'fleet' | 'rollouts';
 
 /**
  * Where the page is, kept in the address so a reload, a bookmark or a
  * shared link opens the same screen: `#/<screen>`, or `#/<screen>/<id>` for
- * one project's queue (label, review) or one rollout.
+ * one project's queue (label, review) or training runs (training), or one
+ * rollout.
  */
 export interface Route {
   screen: Screen;
@@ -25,6 +26,8 @@ export const SCREENS: Record<Screen, { title: string; roles: readonly Role[] | '
   review: { title: 'Review', roles: ['reviewer'] },
   projects: { title: 'Projects', roles: 'all' },
   models: { title: 'Models', roles: 'all' },
+  // Everyone sees what their labels trained; starting and approving runs is for engineers (the screen hides it from others).
+  training: { title: 'Training', roles: 'all' },
   fleet: { title: 'Fleet', roles: ENGINEERS },
   rollouts: { title: 'Rollouts', roles: ENGINEERS },
 };
