@@ -7,6 +7,7 @@ import { ModelsPage } from './models/models-page';
 import { ProjectsPage } from './projects/projects-page';
 import { ReviewPage } from './review/review-page';
 import { RolloutsPage } from './rollouts/rollouts-page';
+import { TrainingPage } from './training/training-page';
 import { allows, homeScreen, parseRoute, routeHref, SCREENS, whoMayOpen, type Route } from './routes/routes';
 import { SessionGate } from './session/session-gate';
 
@@ -70,6 +71,8 @@ function ScreenView({ route, user, onSessionExpired }: ScreenProps & { route: Ro
       return <ProjectsPage user={user} onSessionExpired={onSessionExpired} />;
     case 'models':
       return <ModelsPage onSessionExpired={onSessionExpired} />;
+    case 'training':
+      return <TrainingPage projectId={route.id} user={user} onSessionExpired={onSessionExpired} />;
     case 'fleet':
       return <FleetPage onSessionExpired={onSessionExpired} />;
     case 'rollouts':

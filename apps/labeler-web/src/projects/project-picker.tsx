@@ -6,17 +6,17 @@ import { ProjectsApi } from './projects-api';
 import { useProjects } from './use-projects';
 
 interface ProjectRouteProps {
-  /** The screen the queue belongs to: its projects link to `#/<screen>/<project id>`. */
-  screen: Extract<Screen, 'label' | 'review'>;
+  /** The per-project screen: its projects link to `#/<screen>/<project id>`. */
+  screen: Extract<Screen, 'label' | 'review' | 'training'>;
   title: string;
   /** The project the address names, or null to pick one. */
   projectId: string | null;
   onSessionExpired: () => void;
-  /** The queue screen of the project picked. */
+  /** The screen of the project picked. */
   children: (project: ProjectDto) => ReactNode;
 }
 
-/** The first step of labeling and of reviewing: the project the address names, or a list of projects to pick from. */
+/** The first step of labeling, reviewing and training: the project the address names, or a list of projects to pick from. */
 export function ProjectRoute({ screen, title, projectId, onSessionExpired, children }: ProjectRouteProps) {
   const api = useMemo(() => new ProjectsApi(fetch), []);
   const { projects, problem } = useProjects(api, onSessionExpired);

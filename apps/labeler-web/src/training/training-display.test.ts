@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exampleRun, runningRun } from './example-training-run';
-import { awaitsDecision, datasetText, isActive, percent, phaseShare, pointsAhead, progressText, runDuration } from './training-display';
+import { awaitsDecision, datasetText, isActive, numberedRuns, percent, phaseShare, pointsAhead, progressText, runDuration } from './training-display';
 
 describe('training display', () => {
   it('keeps asking about queued and running runs only', () => {
@@ -34,5 +34,18 @@ describe('training display', () => {
     expect(runDuration({ startedAt: '2026-12-07T08:00:00.000Z', finishedAt: '2026-12-07T09:30:00.000Z' }, now)).toBe('1 h 30 min');
     expect(datasetText(exampleRun.dataset)).toBe('120 labels (80 train, 10 val, 30 test)');
     expect(datasetText(null)).toBe('not frozen yet');
+  });
+
+  it('numbers runs in the order they were created and lists the newest first', () => {
+    const runs = [
+      { id: 'b', createdAt: '2026-12-07T10:00:00.000Z' },
+      { id: 'c', createdAt: '2026-12-07T11:00:00.000Z' },
+      { id: 'a', createdAt: '2026-12-07T10:00:00.000Z' },
+    ];
+    expect(numberedRuns(runs).map(({ run, number }) => [run.id, number])).toEqual([
+      ['c', 3],
+      ['b', 2],
+      ['a', 1],
+    ]);
   });
 });

@@ -71,3 +71,9 @@ export function datasetText(dataset: TrainingRunDto['dataset']): string {
   if (dataset === null) return 'not frozen yet';
   return `${dataset.labels} labels (${dataset.train} train, ${dataset.val} val, ${dataset.test} test)`;
 }
+
+/** The runs newest first, each with its number in the project (the first run is 1), so people can name them. */
+export function numberedRuns<Run extends Pick<TrainingRunDto, 'id' | 'createdAt'>>(runs: readonly Run[]): { run: Run; number: number }[] {
+  const oldestFirst = [...runs].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  return oldestFirst.map((run, index) => ({ run, number: index + 1 })).reverse();
+}
