@@ -5,7 +5,7 @@ import { resolveCloudUrl } from './cloud/cloud-url';
 import { CloudFailedError, CloudRefusedError } from './cloud/cloud.errors';
 import { globalOptions, type Command, type CommandGroup, type CommandOptions } from './command';
 import { commandGroups } from './command-groups';
-import { ExitCode, UsageError } from './exit-code';
+import { ExitCode, RunFailedError, UsageError } from './exit-code';
 import { commandUsage, groupUsage, mainUsage } from './usage';
 
 /**
@@ -28,6 +28,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     if (error instanceof CloudFailedError) {
       io.stderr(`loupe: ${error.message}\n`);
       return ExitCode.failed;
+    }
+    if (error instanceof RunFailedError) {
+      io.stderr(`loupe: ${error.message}\n`);
+      return ExitCode.runFailed;
     }
     throw error;
   }

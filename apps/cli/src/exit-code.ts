@@ -7,6 +7,8 @@ export const ExitCode = {
   refused: 3,
   /** The request did not get a usable answer: network error, 5xx, invalid response. */
   failed: 4,
+  /** The cloud answered, but the work the command waited for ended without success: a training run failed or was cancelled. */
+  runFailed: 5,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -19,5 +21,13 @@ export class UsageError extends Error {
   ) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/** A run the command waited for ended without success; the message says how, in the cloud's words. */
+export class RunFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunFailedError';
   }
 }

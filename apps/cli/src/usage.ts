@@ -1,6 +1,7 @@
 import { globalOptionHelp, type Command, type CommandGroup, type OptionHelp } from './command';
 
-const EXIT_CODES = 'Exit codes: 0 ok, 2 usage error, 3 the cloud refused the request, 4 no usable answer from the cloud.';
+const EXIT_CODES =
+  'Exit codes: 0 ok, 2 usage error, 3 the cloud refused the request, 4 no usable answer from the cloud, 5 a run the command waited for failed or was cancelled.';
 
 /** `loupe --help`: every command. */
 export function mainUsage(groups: readonly CommandGroup[]): string {

@@ -4,10 +4,13 @@ import {
   loginResponseSchema,
   enrollmentTokenSchema,
   mosquittoConfigResponseSchema,
+  projectListResponseSchema,
   revokeDeviceResponseSchema,
   rolloutDetailSchema,
   rolloutListResponseSchema,
   rolloutSchema,
+  trainingRunListResponseSchema,
+  trainingRunSchema,
   type CreateEnrollmentTokenRequest,
   type DeviceListResponse,
   type EnrollmentTokenDto,
@@ -15,7 +18,10 @@ import {
   type LoginResponse,
   type RolloutDetailDto,
   type RolloutDto,
+  type ProjectDto,
   type StartRolloutRequest,
+  type StartTrainingRunRequest,
+  type TrainingRunDto,
 } from '@loupe/api-contracts';
 import type { z } from 'zod';
 import { CloudFailedError, CloudRefusedError } from './cloud.errors';
@@ -56,6 +62,27 @@ export class CloudClient {
 
   rolloutCommand(id: string, command: 'pause' | 'resume' | 'abort' | 'promote', reason: string): Promise<RolloutDto> {
     return this.postJson(`api/rollouts/${encodeURIComponent(id)}/${command}`, { reason }, rolloutSchema);
+  }
+
+  async listProjects(): Promise<ProjectDto[]> {
+    return (await this.getJson('api/projects', projectListResponseSchema)).projects;
+  }
+
+  startTrainingRun(projectId: string, request: StartTrainingRunRequest): Promise<TrainingRunDto> {
+    return this.postJson(`api/projects/${encodeURIComponent(projectId)}/training-runs`, request, trainingRunSchema);
+  }
+
+  async listTrainingRuns(projectId: string): Promise<TrainingRunDto[]> {
+    return (await this.getJson(`api/projects/${encodeURIComponent(projectId)}/training-runs`, trainingRunListResponseSchema)).runs;
+  }
+
+  trainingRun(id: string): Promise<TrainingRunDto> {
+    return this.getJson(`api/training-runs/${encodeURIComponent(id)}`, trainingRunSchema);
+  }
+
+  /** Approve (its rollout starts) or reject a run's candidate; the reason goes into the audit log. */
+  decideTrainingRun(id: string, decision: 'approve' | 'reject', reason: string): Promise<TrainingRunDto> {
+    return this.postJson(`api/training-runs/${encodeURIComponent(id)}/${decision}`, { reason }, trainingRunSchema);
   }
 
   createEnrollmentToken(request: CreateEnrollmentTokenRequest): Promise<EnrollmentTokenDto> {
