@@ -39,7 +39,7 @@ export const ENGINEER: User = { email: 'eve@browser.test', password: 'eve-engine
 
 /** A sample to store: one of the demo images with the prediction the model would have sent. */
 export interface SeedSample {
-  image: 'Defective_02.png' | 'Defective_25.png' | 'Normal_33.png';
+  image: 'Defective_02.png' | 'Defective_25.png' | 'Normal_33.png' | 'Normal_35.png';
   verdict: string;
   prediction: unknown;
 }
@@ -121,6 +121,22 @@ export class BrowserHarness {
     });
     if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
     return (await response.json()) as Record<string, unknown>;
+  }
+
+  async getJson(path: string, token: string): Promise<Record<string, unknown>> {
+    const response = await fetch(`${this.httpUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    if (!response.ok) throw new Error(`GET ${path} answered ${response.status}: ${await response.text()}`);
+    return (await response.json()) as Record<string, unknown>;
+  }
+
+  /** Claims and answers every sample of a project as `user`, each with the class `classOf` names for it, until the queue is empty. */
+  async labelAll(projectId: string, user: User, classOf: (sampleId: string) => string): Promise<number> {
+    const token = await this.tokenOf(user);
+    for (let answered = 0; ; answered++) {
+      const { claim } = (await this.api(`/api/projects/${projectId}/claims`, {}, token)) as { claim: { sampleId: string; token: string } | null };
+      if (!claim) return answered;
+      await this.api(`/api/claims/${claim.sampleId}/submit`, { token: claim.token, className: classOf(claim.sampleId), spentMs: 1_500 }, token);
+    }
   }
 
   async tokenOf(user: User): Promise<string> {
