@@ -25,8 +25,8 @@ export function cellShare(confusion: readonly (readonly number[])[], actual: num
 /** The fill of a cell whose share of its row is `share` (0 to 1, clamped). */
 export function cellFill(share: number): string {
   const t = Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0;
-  const mixed = EMPTY.map((from, channel) => Math.round(from + (FULL[channel]! - from) * t)) as unknown as Rgb;
-  return toHex(mixed);
+  const mix = (channel: 0 | 1 | 2) => Math.round(EMPTY[channel] + (FULL[channel] - EMPTY[channel]) * t);
+  return toHex([mix(0), mix(1), mix(2)]);
 }
 
 /** The text colour that reads best on `fill` (a #rrggbb colour). */

@@ -11,13 +11,10 @@ export interface CurvePoint {
 /** The runs that produced a challenger, fewest labels first (ties in the order they ran). */
 export function learningCurve(runs: readonly TrainingRunDto[]): CurvePoint[] {
   return runs
-    .flatMap((run) =>
-      run.state === 'succeeded' && run.dataset !== null && run.challenger !== null
-        ? [{ runId: run.id, labels: run.dataset.labels, accuracy: run.challenger.accuracy, macroF1: run.challenger.macroF1, createdAt: run.createdAt }]
-        : [],
-    )
+    .filter((run) => run.state === 'succeeded')
+    .flatMap(({ id, createdAt, dataset, challenger }) => (dataset && challenger ? [{ id, createdAt, labels: dataset.labels, challenger }] : []))
     .sort((a, b) => a.labels - b.labels || a.createdAt.localeCompare(b.createdAt))
-    .map(({ createdAt: _order, ...point }) => point);
+    .map(({ id, labels, challenger }) => ({ runId: id, labels, accuracy: challenger.accuracy, macroF1: challenger.macroF1 }));
 }
 
 export type Scale = (value: number) => number;
