@@ -11,9 +11,9 @@ const sample = (image: SeedSample['image']): SeedSample => ({
   prediction: { scores: [{ label: 'Defective', score: 0.5 }, { label: 'Normal', score: 0.5 }], boxes: [] },
 });
 
-// 32 samples of the four demo images, so every split of the frozen dataset holds both classes.
+// 60 samples of the four demo images, so every split of the frozen dataset very likely holds both classes.
 const IMAGES: SeedSample['image'][] = ['Defective_02.png', 'Normal_33.png', 'Defective_25.png', 'Normal_35.png'];
-const SAMPLES = Array.from({ length: 32 }, (_, index) => sample(IMAGES[index % IMAGES.length]!));
+const SAMPLES = Array.from({ length: 60 }, (_, index) => sample(IMAGES[index % IMAGES.length]!));
 
 // Training takes seconds here; the worker's claim, feature extraction and packaging, a while longer on a busy 2-core machine.
 const RUN_TIMEOUT_MS = 90_000;
