@@ -76,7 +76,7 @@ describe('the Training screen in a browser', () => {
     await policy.getByRole('button', { name: 'Save policy' }).click();
     await policy.getByRole('status').filter({ hasText: 'Policy saved.' }).waitFor();
     const engineer = await harness.tokenOf(ENGINEER);
-    expect(await harness.getJson(`/api/projects/${projectId}/training-policy`, engineer)).toEqual({
+    expect(await harness.getJson(`/api/projects/${projectId}/training-policy`, engineer)).toMatchObject({
       margin: 0.02,
       promotion: 'auto-rollout',
       everyNewLabels: 50,

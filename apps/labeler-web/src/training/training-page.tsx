@@ -67,7 +67,8 @@ function TrainingScreen({ project, canOperate, onSessionExpired }: TrainingScree
           <LearningCurve runs={runs.map(({ run }) => run)} />
         </>
       )}
-      {shown && <RunDetails run={shown.run} number={shown.number} api={api} canOperate={canOperate} onChanged={refresh} onSessionExpired={onSessionExpired} />}
+      {/* Keyed, so a half-written decision about one run never carries over to another. */}
+      {shown && <RunDetails key={shown.run.id} run={shown.run} number={shown.number} api={api} canOperate={canOperate} onChanged={refresh} onSessionExpired={onSessionExpired} />}
       {canOperate && (
         <>
           <h2>Promotion policy</h2>
