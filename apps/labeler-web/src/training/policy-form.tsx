@@ -71,14 +71,13 @@ function PolicyInputs({ fields, set }: { fields: PolicyFields; set: Setter }) {
       </label>
       <fieldset>
         <legend>When a candidate wins</legend>
-        <label>
-          <input type="radio" name="promotion" value="approval" checked={fields.promotion === 'approval'} onChange={set('promotion')} /> An engineer approves
-          its rollout
+        <label className={styles.choice}>
+          <input type="radio" name="promotion" value="approval" checked={fields.promotion === 'approval'} onChange={set('promotion')} />
+          An engineer approves its rollout
         </label>
-        <br />
-        <label>
-          <input type="radio" name="promotion" value="auto-rollout" checked={fields.promotion === 'auto-rollout'} onChange={set('promotion')} /> Start a
-          canary rollout at once
+        <label className={styles.choice}>
+          <input type="radio" name="promotion" value="auto-rollout" checked={fields.promotion === 'auto-rollout'} onChange={set('promotion')} />
+          Start a canary rollout at once
         </label>
       </fieldset>
       <label className={styles.field}>

@@ -30,7 +30,7 @@ export function RunDetails({ run, number, api, canOperate, onChanged, onSessionE
       <p className={styles.meta}>
         {run.trigger === 'manual' ? `Started by ${run.startedBy}` : `Started by the policy (${run.trigger})`} · backbone {run.backbone.model} v{run.backbone.version} ·{' '}
         {datasetText(run.dataset)}
-        {run.features && ` · features: ${run.features.computed} computed, ${run.features.cached} from the cache`} · took {runDuration(run, new Date())}
+        {run.features && ` · features: ${run.features.computed} computed, ${run.features.cached} from the cache`} · {run.finishedAt === null ? 'running for' : 'took'} {runDuration(run, new Date())}
         {run.attempts > 1 && ` · attempt ${run.attempts}`}
       </p>
       {isActive(run.state) && <RunProgress run={run} />}
