@@ -16,6 +16,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const workspace = resolve(import.meta.dirname, '..', '..', '..');
 export const PCB_AOI = join(workspace, 'tools', 'demo', 'models', 'pcb-aoi');
 const IMAGES = join(PCB_AOI, 'sample-images');
+const DEFAULT_BACKBONE = join(workspace, 'tools', 'backbones', 'squeezenet-features');
 export const SCREENSHOTS = join(workspace, 'dist', 'screenshots');
 
 /** The two window sizes every screen is checked and photographed at: a small laptop and a common desktop. */
@@ -179,9 +180,18 @@ export class BrowserHarness {
   }
 
   /** Pushes the demo model under `modelName` as its next version (the registry numbers and signs it), with an engineer's token. */
-  async pushDemoModel(modelName: string, token: string, notes?: string): Promise<number> {
+  pushDemoModel(modelName: string, token: string, notes?: string): Promise<number> {
+    return this.pushModel(PCB_AOI, ['manifest.json', 'pcb-aoi.opset11.onnx', 'sample-images'], modelName, token, notes);
+  }
+
+  /** Pushes the shipped default backbone, as `npm start` does, so a training run finds it in the registry. */
+  pushDefaultBackbone(token: string): Promise<number> {
+    return this.pushModel(DEFAULT_BACKBONE, ['manifest.json', 'squeezenet-features.onnx'], 'squeezenet-features', token);
+  }
+
+  private async pushModel(directory: string, files: readonly string[], modelName: string, token: string, notes?: string): Promise<number> {
     const model = await mkdtemp(join(this.dataDir, 'model-'));
-    for (const file of ['manifest.json', 'pcb-aoi.opset11.onnx', 'sample-images']) await cp(join(PCB_AOI, file), join(model, file), { recursive: true });
+    for (const file of files) await cp(join(directory, file), join(model, file), { recursive: true });
     const manifest = JSON.parse(await readFile(join(model, 'manifest.json'), 'utf8')) as Record<string, unknown>;
     await writeFile(join(model, 'manifest.json'), JSON.stringify({ ...manifest, name: modelName }));
     const query = notes ? `?notes=${encodeURIComponent(notes)}` : '';

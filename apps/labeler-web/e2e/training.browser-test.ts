@@ -20,7 +20,10 @@ const RUN_TIMEOUT_MS = 90_000;
 
 describe('the Training screen in a browser', () => {
   const harness = new BrowserHarness();
-  beforeAll(() => harness.start());
+  beforeAll(async () => {
+    await harness.start();
+    await harness.pushDefaultBackbone(await harness.tokenOf(ENGINEER));
+  });
   afterAll(() => harness.stop());
 
   let projectId = '';
