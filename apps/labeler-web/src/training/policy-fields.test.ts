@@ -10,6 +10,11 @@ describe('training policy form', () => {
     expect(policyOf(fields)).toEqual({ ok: true, policy: POLICY });
   });
 
+  it('keeps a rollout plan set through the API, which the form does not edit', () => {
+    const rolloutPlan = { stages: [{ name: 'canary', percent: 5, bakeSeconds: 300 }] };
+    expect(policyOf(fieldsOf({ ...POLICY, rolloutPlan }))).toEqual({ ok: true, policy: { ...POLICY, rolloutPlan } });
+  });
+
   it('reads an auto-rollout policy on a schedule', () => {
     const parsed = policyOf({ marginPoints: ' 0.5 ', promotion: 'auto-rollout', everyNewLabels: '', everyHours: '6', fleetGroup: ' default ' });
     expect(parsed).toEqual({ ok: true, policy: { margin: 0.005, promotion: 'auto-rollout', everyNewLabels: null, everyHours: 6, fleetGroup: 'default' } });

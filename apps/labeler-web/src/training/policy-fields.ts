@@ -10,6 +10,8 @@ export interface PolicyFields {
   /** Empty: never on a schedule. */
   everyHours: string;
   fleetGroup: string;
+  /** Not on the form: kept as it stands, so saving the form never drops a plan set through the API. */
+  rolloutPlan?: TrainingPolicyDto['rolloutPlan'];
 }
 
 export type PolicyParse = { ok: true; policy: TrainingPolicyDto } | { ok: false; problems: string[] };
@@ -23,6 +25,7 @@ export function fieldsOf(policy: TrainingPolicyDto): PolicyFields {
     everyNewLabels: policy.everyNewLabels === null ? '' : String(policy.everyNewLabels),
     everyHours: policy.everyHours === null ? '' : String(policy.everyHours),
     fleetGroup: policy.fleetGroup,
+    rolloutPlan: policy.rolloutPlan,
   };
 }
 
@@ -32,6 +35,7 @@ const FIELD_NAMES: Record<keyof TrainingPolicyDto, string> = {
   everyNewLabels: 'Every N new labels',
   everyHours: 'Every H hours',
   fleetGroup: 'Fleet group',
+  rolloutPlan: 'Rollout plan',
 };
 
 /**
@@ -46,6 +50,7 @@ export function policyOf(fields: PolicyFields): PolicyParse {
     everyNewLabels: fields.everyNewLabels.trim() === '' ? null : numberOrNaN(fields.everyNewLabels),
     everyHours: fields.everyHours.trim() === '' ? null : numberOrNaN(fields.everyHours),
     fleetGroup: fields.fleetGroup.trim(),
+    rolloutPlan: fields.rolloutPlan,
   };
   const parsed = trainingPolicySchema.safeParse(candidate);
   if (parsed.success) return { ok: true, policy: parsed.data };
