@@ -10,6 +10,7 @@ import {
   rolloutListResponseSchema,
   rolloutSchema,
   trainingRunListResponseSchema,
+  promotionSchema,
   trainingRunSchema,
   type CreateEnrollmentTokenRequest,
   type DeviceListResponse,
@@ -81,8 +82,10 @@ export class CloudClient {
   }
 
   /** Approve (its rollout starts) or reject a run's candidate; the reason goes into the audit log. */
-  decideTrainingRun(id: string, decision: 'approve' | 'reject', reason: string): Promise<TrainingRunDto> {
-    return this.postJson(`api/training-runs/${encodeURIComponent(id)}/${decision}`, { reason }, trainingRunSchema);
+  /** The cloud answers with the candidate's promotion; the run as it now stands is read after it. */
+  async decideTrainingRun(id: string, decision: 'approve' | 'reject', reason: string): Promise<TrainingRunDto> {
+    await this.postJson(`api/training-runs/${encodeURIComponent(id)}/${decision}`, { reason }, promotionSchema);
+    return this.trainingRun(id);
   }
 
   createEnrollmentToken(request: CreateEnrollmentTokenRequest): Promise<EnrollmentTokenDto> {

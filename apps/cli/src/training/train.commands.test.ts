@@ -194,14 +194,20 @@ describe('loupe train list, show, approve and reject', () => {
 
   it('approves with a reason and points to the rollout, and rejects', async () => {
     const approved = { ...succeeded, decision: 'approved', rolloutId: 'c3d0a1b2-0000-4000-8000-000000000009' };
+    // The cloud answers a decision with the candidate's promotion; the CLI then reads the run.
+    const promotion = (decision: string, rolloutId: string | null) => ({ runId: RUN_ID, modelName: 'pcb-aoi', version: 2, decision, rolloutId, events: [] });
     const cloud = await startCloud({
-      [`POST /api/training-runs/${RUN_ID}/approve`]: { status: 200, body: approved },
-      [`POST /api/training-runs/${RUN_ID}/reject`]: { status: 200, body: { ...succeeded, decision: 'rejected' } },
+      [`POST /api/training-runs/${RUN_ID}/approve`]: { status: 200, body: promotion('approved', approved.rolloutId) },
+      [`POST /api/training-runs/${RUN_ID}/reject`]: { status: 200, body: promotion('rejected', null) },
+      [`GET /api/training-runs/${RUN_ID}`]: [
+        { status: 200, body: approved },
+        { status: 200, body: { ...succeeded, decision: 'rejected' } },
+      ],
     });
     const approve = await loupe(['train', 'approve', RUN_ID, '--reason', 'beats v1 on shorts'], cloud.url);
     expect(approve).toMatchObject({ code: ExitCode.ok, stdout: `training run ${RUN_ID}: candidate v2 approved; follow it with: loupe rollout status ${approved.rolloutId} --watch\n` });
     const reject = await loupe(['train', 'reject', RUN_ID], cloud.url);
     expect(reject.stdout).toBe(`training run ${RUN_ID}: candidate v2 rejected\n`);
-    expect(cloud.asked.map((asked) => asked.body)).toEqual([JSON.stringify({ reason: 'beats v1 on shorts' }), JSON.stringify({ reason: '' })]);
+    expect(cloud.asked.filter((asked) => asked.method === 'POST').map((asked) => asked.body)).toEqual([JSON.stringify({ reason: 'beats v1 on shorts' }), JSON.stringify({ reason: '' })]);
   });
 });

@@ -20,14 +20,24 @@ describe('TrainingApi', () => {
   });
 
   it('approves, rejects and cancels a run, sending the reason for the audit log', async () => {
-    const cloud = fakeCloud({ status: 200, body: { ...exampleRun, decision: 'approved' } }, { status: 200, body: exampleRun }, { status: 200, body: exampleRun });
+    // A decision is answered with the candidate's promotion; the page then reads the run.
+    const promotion = (decision: string) => ({ status: 200, body: { runId: RUN_ID, modelName: 'pcb-aoi', version: 2, decision, rolloutId: null, events: [] } });
+    const cloud = fakeCloud(
+      promotion('approved'),
+      { status: 200, body: { ...exampleRun, decision: 'approved' } },
+      promotion('rejected'),
+      { status: 200, body: exampleRun },
+      { status: 200, body: exampleRun },
+    );
     const api = new TrainingApi(cloud.fetchFn);
     expect((await api.decide(RUN_ID, 'approve', 'beats v1 on shorts')).decision).toBe('approved');
     await api.decide(RUN_ID, 'reject', '');
     await api.cancel(RUN_ID);
     expect(cloud.requests).toEqual([
       { method: 'POST', path: `/api/training-runs/${RUN_ID}/approve`, body: { reason: 'beats v1 on shorts' } },
+      { method: 'GET', path: `/api/training-runs/${RUN_ID}`, body: undefined },
       { method: 'POST', path: `/api/training-runs/${RUN_ID}/reject`, body: { reason: '' } },
+      { method: 'GET', path: `/api/training-runs/${RUN_ID}`, body: undefined },
       { method: 'POST', path: `/api/training-runs/${RUN_ID}/cancel`, body: undefined },
     ]);
   });

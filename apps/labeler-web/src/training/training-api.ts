@@ -1,4 +1,5 @@
 import {
+  promotionSchema,
   trainingPolicySchema,
   trainingRunListResponseSchema,
   trainingRunSchema,
@@ -49,8 +50,10 @@ export class TrainingApi {
   }
 
   /** Approving starts the candidate's rollout; the reason goes into the audit log either way. */
-  decide(runId: string, decision: TrainingDecision, reason: string): Promise<TrainingRunDto> {
-    return refused(callCloud(this.fetchFn, { method: 'POST', path: `${runPath(runId)}/${decision}`, body: { reason } }, trainingRunSchema));
+  async decide(runId: string, decision: TrainingDecision, reason: string): Promise<TrainingRunDto> {
+    // The cloud answers with the candidate's promotion; the page shows runs, so it reads the run as it now stands.
+    await refused(callCloud(this.fetchFn, { method: 'POST', path: `${runPath(runId)}/${decision}`, body: { reason } }, promotionSchema));
+    return callCloud(this.fetchFn, { method: 'GET', path: runPath(runId) }, trainingRunSchema);
   }
 
   policy(projectId: string): Promise<TrainingPolicyDto> {
