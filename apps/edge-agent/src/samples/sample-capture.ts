@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Inspection } from '@loupe/inference';
 import { SampleUpload, SelectionReason } from '@loupe/proto';
-import { differenceHash, type SampleSelector, type SelectionCandidate, type SelectionReasonName } from '@loupe/sampling';
+import { differenceHash, type SampleSelector, type Selection, type SelectionCandidate, type SelectionReasonName } from '@loupe/sampling';
 import { InFlight } from '@loupe/service';
 import type { Logger } from 'pino';
 import type { ModelStats } from '../models/model-stats';
@@ -62,10 +62,10 @@ export class SampleCapture {
       ...(inspected.detectionScoreThreshold === undefined ? {} : { detectionScoreThreshold: inspected.detectionScoreThreshold }),
     };
     const picked = this.selector.pick(candidate);
-    // Uncertain by the policy's measure, whether or not a budget lets it be uploaded; random calibration picks are not.
-    if (picked && picked.reason !== 'random_calibration') this.modelStats.uncertain(inspected.inspection.model);
-    if (!picked) {
-      this.metrics.samplesConsidered.inc({ outcome: 'confident' });
+    // Uncertain by the policy's measure, whether or not it is picked or a budget lets it be uploaded.
+    if (picked.uncertain) this.modelStats.uncertain(inspected.inspection.model);
+    if (!picked.selected) {
+      this.metrics.samplesConsidered.inc({ outcome: picked.skipped });
       return;
     }
     const work = this.store(inspected, candidate, picked).catch((error: unknown) =>
@@ -82,7 +82,7 @@ export class SampleCapture {
   private async store(
     inspected: InspectedImage,
     candidate: Omit<SelectionCandidate, 'imageHash'>,
-    picked: NonNullable<ReturnType<SampleSelector['pick']>>,
+    picked: Selection,
   ): Promise<void> {
     const image = await fitSampleImage(inspected.image, this.maxImageBytes);
     if (!image) {

@@ -65,7 +65,7 @@ export class AgentMetrics {
 
   readonly samplesConsidered = new Counter({
     name: 'loupe_agent_samples_considered_total',
-    help: 'Inspections the sampler looked at, by outcome: selected, or the reason skipped (confident, near_duplicate, class_cap, hourly_budget, daily_bytes, unreadable_image).',
+    help: 'Inspections the sampler looked at, by outcome: selected, or the reason skipped (confident, redundant, near_duplicate, class_cap, hourly_budget, daily_bytes, unreadable_image).',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

@@ -1,6 +1,9 @@
+export { candidateUncertainty, type CandidateUncertainty, type UncertaintyReason } from './candidate-uncertainty';
 export { differenceHash, hammingDistance } from './difference-hash';
+export { cosineDistance, novelty, selectionValue } from './feature-spread';
 export {
   SampleSelector,
+  type PickDecision,
   type Selection,
   type SampleSelectorOptions,
   type SelectionDecision,

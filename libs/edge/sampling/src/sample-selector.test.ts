@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SampleSelector } from './sample-selector';
 import { parseSamplingPolicy } from './sampling-policy';
@@ -6,16 +7,12 @@ import type { InspectedPrediction, SelectionCandidate } from './selection-candid
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-/** A selector on a fake clock; random() answers from `randoms` and fails when none are left. */
+/** A selector on a fake clock; random() answers from `randoms`, then 0.99 (no random pick at any usual share). */
 function harness(policy: Record<string, unknown> = {}, randoms: number[] = []) {
   let time = 1_700_000_000_000;
   const selector = new SampleSelector(parseSamplingPolicy(policy), {
     now: () => time,
-    random: () => {
-      const next = randoms.shift();
-      if (next === undefined) throw new Error('random() was not expected');
-      return next;
-    },
+    random: () => randoms.shift() ?? 0.99,
   });
   return { selector, advance: (ms: number) => (time += ms) };
 }
@@ -58,9 +55,10 @@ describe('SampleSelector', () => {
     const picked = selector.pick(candidate);
     expect(picked).toMatchObject({ selected: true, reason: 'margin' });
     expect(selector.pick(uncertain())).toMatchObject({ selected: true });
-    expect(selector.pick(confident())).toBeUndefined();
-    expect(selector.admit(candidate, picked!)).toBe(picked);
-    expect(selector.admit(uncertain(), picked!)).toEqual({ selected: false, skipped: 'hourly_budget' });
+    expect(selector.pick(confident())).toMatchObject({ selected: false, skipped: 'confident' });
+    if (!picked.selected) expect.unreachable();
+    expect(selector.admit(candidate, picked)).toBe(picked);
+    expect(selector.admit(uncertain(), picked)).toEqual({ selected: false, skipped: 'hourly_budget' });
   });
 
   it('selects an uncertain inspection with its uncertainty as priority', () => {
@@ -78,10 +76,10 @@ describe('SampleSelector', () => {
     expect(selector.consider(uncertain({ prediction: classified('Defective', 0.51) }))).toEqual({ selected: false, skipped: 'confident' });
   });
 
-  it('picks a random share of confident inspections for calibration, behind every uncertainty pick', () => {
+  it('picks a random share of inspections for calibration, behind every uncertainty pick', () => {
     const { selector } = harness({ randomShare: 0.1 }, [0.05, 0.1, 0.99]);
     const picked = selector.consider(confident());
-    expect(picked).toMatchObject({ selected: true, reason: 'random_calibration', priority: 0.05 });
+    expect(picked).toMatchObject({ selected: true, reason: 'random_calibration', priority: 0.05, uncertain: false });
     if (!picked.selected) expect.unreachable();
     expect(picked.uncertainty).toBeCloseTo(0.04, 10);
     expect(selector.consider(confident())).toEqual({ selected: false, skipped: 'confident' });
@@ -198,5 +196,74 @@ describe('SampleSelector', () => {
     expect(selector.consider(uncertain())).toEqual({ selected: false, skipped: 'confident' });
     selector.setPolicy(parseSamplingPolicy({ samplesPerHour: 10, measure: 'least_confidence', minUncertainty: 0.4 }));
     expect(selector.consider(uncertain())).toMatchObject({ selected: true, reason: 'least_confidence' });
+  });
+
+  it('draws the random share before looking at the answer, so uncertain inspections are in it too', () => {
+    const { selector } = harness({ randomShare: 0.1 }, [0.05]);
+    expect(selector.consider(uncertain())).toMatchObject({ selected: true, reason: 'random_calibration', priority: 0.05, uncertain: true });
+    expect(selector.consider(uncertain())).toMatchObject({ selected: true, reason: 'margin', uncertain: true });
+  });
+
+  it('chooses the random share whatever the answers, so it is a fair sample of the line', () => {
+    const answers = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 40 });
+    const draws = fc.array(fc.double({ min: 0, max: 0.999, noNaN: true }), { minLength: 40, maxLength: 40 });
+    fc.assert(
+      fc.property(answers, answers, draws, (first, second, randoms) => {
+        const randomPicks = (tops: number[]) => {
+          const { selector } = harness({ randomShare: 0.2, samplesPerHour: 10_000, perClassPerHour: 10_000 }, [...randoms]);
+          return tops.map((top) => selector.pick(uncertain({ prediction: classified('Defective', top) }))).map((pick) => pick.selected && pick.reason === 'random_calibration');
+        };
+        const length = Math.min(first.length, second.length);
+        expect(randomPicks(first.slice(0, length))).toEqual(randomPicks(second.slice(0, length)));
+      }),
+    );
+  });
+
+  it('says whether a skipped inspection was uncertain', () => {
+    const { selector } = harness({ diversity: 1, randomShare: 0 });
+    expect(selector.pick(confident())).toEqual({ selected: false, skipped: 'confident', uncertain: false });
+    const features = new Float32Array([1, 0]);
+    expect(selector.consider(uncertain({ features }))).toMatchObject({ selected: true });
+    expect(selector.pick(uncertain({ features }))).toEqual({ selected: false, skipped: 'redundant', uncertain: true });
+  });
+});
+
+describe('SampleSelector with feature vectors', () => {
+  const near = new Float32Array([1, 0.05]);
+  const far = new Float32Array([0.2, 1]);
+
+  it('holds back an uncertain inspection close in feature space to a recent selection at the station', () => {
+    const { selector } = harness({ diversity: 0.5, randomShare: 0 });
+    // Nothing selected yet: novelty 1, so the value is sqrt(0.9 * 1).
+    expect(selector.consider(uncertain({ features: new Float32Array([1, 0]) }))).toMatchObject({ selected: true, priority: expect.closeTo(Math.sqrt(0.9), 10) as unknown });
+    expect(selector.consider(uncertain({ features: near }))).toEqual({ selected: false, skipped: 'redundant' });
+    expect(selector.consider(uncertain({ stationId: 'station-2', features: near }))).toMatchObject({ selected: true });
+    const spread = selector.consider(uncertain({ features: far }));
+    expect(spread).toMatchObject({ selected: true, reason: 'margin', uncertainty: expect.closeTo(0.9, 10) as unknown });
+    if (!spread.selected) expect.unreachable();
+    // sqrt(0.9 * novelty), the novelty being the distance to [1, 0], station-1's only selection (`near` was held back).
+    expect(spread.priority).toBeCloseTo(Math.sqrt(0.9 * (1 - 0.2 / Math.hypot(0.2, 1))), 6);
+  });
+
+  it('weighs nothing but uncertainty at diversity 0 or without features', () => {
+    const { selector } = harness({ diversity: 0, randomShare: 0 });
+    expect(selector.consider(uncertain({ features: far }))).toMatchObject({ selected: true });
+    expect(selector.consider(uncertain({ features: far }))).toMatchObject({ selected: true, priority: expect.closeTo(0.9, 10) as unknown });
+    const spreadOut = harness({ diversity: 0.5, randomShare: 0 }).selector;
+    expect(spreadOut.consider(uncertain({ features: far }))).toMatchObject({ selected: true });
+    expect(spreadOut.consider(uncertain())).toMatchObject({ selected: true, priority: expect.closeTo(0.9, 10) as unknown });
+  });
+
+  it('never picks a confident inspection for its spread alone', () => {
+    const { selector } = harness({ diversity: 1, randomShare: 0 });
+    expect(selector.consider(confident({ features: far }))).toEqual({ selected: false, skipped: 'confident' });
+  });
+
+  it('remembers only the features of admitted selections', () => {
+    const { selector } = harness({ diversity: 0.5, randomShare: 0, samplesPerHour: 1 });
+    expect(selector.consider(uncertain({ features: far }))).toMatchObject({ selected: true });
+    expect(selector.consider(uncertain({ features: new Float32Array([1, 0]) }))).toEqual({ selected: false, skipped: 'hourly_budget' });
+    // Had [1, 0] been remembered, `near` would be redundant.
+    expect(selector.pick(uncertain({ features: near }))).toMatchObject({ selected: true });
   });
 });

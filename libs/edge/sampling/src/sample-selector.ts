@@ -1,11 +1,13 @@
 import { candidateUncertainty, type UncertaintyReason } from './candidate-uncertainty';
-import { DuplicateMemory } from './duplicate-memory';
+import { selectionValue } from './feature-spread';
 import type { SamplingPolicy } from './sampling-policy';
 import type { SelectionCandidate } from './selection-candidate';
 import { SelectionHistory } from './selection-history';
+import { SelectionMemory } from './selection-memory';
 
 export type SelectionReasonName = UncertaintyReason | 'random_calibration';
-export type SkipReason = 'confident' | 'hourly_budget' | 'daily_bytes' | 'class_cap' | 'near_duplicate';
+/** `redundant`: unsure enough, but too close in feature space to a recent selection. */
+export type SkipReason = 'confident' | 'redundant' | 'hourly_budget' | 'daily_bytes' | 'class_cap' | 'near_duplicate';
 
 export type SelectionDecision =
   | {
@@ -14,10 +16,19 @@ export type SelectionDecision =
       priority: number;
       reason: SelectionReasonName;
       uncertainty: number;
+      /**
+       * The uncertainty reached minUncertainty, whatever picked it: what a
+       * model's uncertainty rate counts, so neither spread nor the random
+       * draw moves that rate.
+       */
+      uncertain: boolean;
     }
   | { selected: false; skipped: SkipReason };
 
 export type Selection = Extract<SelectionDecision, { selected: true }>;
+
+/** The first step's answer; a skip says too whether the model was unsure. */
+export type PickDecision = Selection | { selected: false; skipped: 'confident' | 'redundant'; uncertain: boolean };
 
 export interface SampleSelectorOptions {
   /** Milliseconds on a clock that never goes back. */
@@ -33,15 +44,16 @@ const MAX_STATIONS = 256;
 
 /**
  * Decides which inspections a device uploads for labeling: those its model
- * was unsure about, plus a small random share of the rest, within the
- * policy's budgets. Only accepted selections spend a budget or enter the
- * near-duplicate memory.
+ * was unsure about and, when the model gives feature vectors, unlike the
+ * station's recent selections; plus a small random share of all
+ * inspections; within the policy's budgets. Only accepted selections spend
+ * a budget or enter the memory of recent selections.
  */
 export class SampleSelector {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly history = new SelectionHistory();
-  private readonly duplicates = new DuplicateMemory(MAX_STATIONS);
+  private readonly memory = new SelectionMemory(MAX_STATIONS);
 
   constructor(
     private policy: SamplingPolicy,
@@ -60,22 +72,29 @@ export class SampleSelector {
 
   /** Both steps at once, for callers that have the image hash at hand. */
   consider(candidate: SelectionCandidate): SelectionDecision {
-    const selection = this.pick(candidate);
-    return selection ? this.admit(candidate, selection) : { selected: false, skipped: 'confident' };
+    const picked = this.pick(candidate);
+    return picked.selected ? this.admit(candidate, picked) : { selected: false, skipped: picked.skipped };
   }
 
   /**
    * First step: is this inspection worth uploading at all? Cheap, with no
-   * image work, so a device hashes only the images this picks.
+   * image work, so a device hashes only the images this picks. Spread only
+   * ever holds back an uncertain inspection; it never picks a sure one.
    */
-  pick(candidate: Omit<SelectionCandidate, 'imageHash'>): Selection | undefined {
-    this.duplicates.touch(candidate.stationId);
-    const { value, reason } = candidateUncertainty(candidate, this.policy);
-    if (value >= this.policy.minUncertainty) return { selected: true, priority: value, reason, uncertainty: value };
-    if (this.random() < this.policy.randomShare) {
-      return { selected: true, priority: CALIBRATION_PRIORITY, reason: 'random_calibration', uncertainty: value };
+  pick(candidate: Omit<SelectionCandidate, 'imageHash'>): PickDecision {
+    const { policy } = this;
+    this.memory.touch(candidate.stationId);
+    const uncertainty = candidateUncertainty(candidate, policy);
+    const uncertain = uncertainty.value >= policy.minUncertainty;
+    // Drawn for every inspection, before its answer counts, so the random picks stay a fair sample.
+    if (policy.randomShare > 0 && this.random() < policy.randomShare) {
+      return { selected: true, priority: CALIBRATION_PRIORITY, reason: 'random_calibration', uncertainty: uncertainty.value, uncertain };
     }
-    return undefined;
+    if (!uncertain) return { selected: false, skipped: 'confident', uncertain };
+    const novelty = candidate.features && policy.diversity > 0 ? this.memory.novelty(candidate.stationId, candidate.features, policy) : undefined;
+    const value = selectionValue(uncertainty.value, novelty, policy.diversity);
+    if (value < policy.minUncertainty) return { selected: false, skipped: 'redundant', uncertain };
+    return { selected: true, priority: value, reason: uncertainty.reason, uncertainty: uncertainty.value, uncertain };
   }
 
   /** Second step, for a pick: near duplicates and budgets. An admitted selection is counted. */
@@ -84,13 +103,13 @@ export class SampleSelector {
     const skipped = this.refusal(candidate, now);
     if (skipped) return { selected: false, skipped };
     this.history.record({ at: now, className: candidate.prediction.verdict, bytes: candidate.imageBytes });
-    this.duplicates.remember(candidate.stationId, candidate.imageHash, this.policy);
+    this.memory.remember(candidate.stationId, { hash: candidate.imageHash, ...(candidate.features ? { features: candidate.features } : {}) }, this.policy);
     return selection;
   }
 
   private refusal(candidate: SelectionCandidate, now: number): SkipReason | undefined {
     const { policy } = this;
-    if (this.duplicates.isNearDuplicate(candidate.stationId, candidate.imageHash, policy)) return 'near_duplicate';
+    if (this.memory.isNearDuplicate(candidate.stationId, candidate.imageHash, policy)) return 'near_duplicate';
     const lastHour = this.history.lastHour(now);
     const sameClass = lastHour.filter((selection) => selection.className === candidate.prediction.verdict);
     if (sameClass.length >= policy.perClassPerHour) return 'class_cap';

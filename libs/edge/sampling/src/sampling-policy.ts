@@ -28,16 +28,28 @@ export const samplingPolicySchema = z.object({
   measure: z
     .enum(UNCERTAINTY_MEASURES, { error: `must be one of ${UNCERTAINTY_MEASURES.map((name) => `"${name}"`).join(', ')}` })
     .default('margin'),
+  /** Compared with the selection value: the uncertainty, discounted for closeness to recent picks when diversity > 0. */
   minUncertainty: fraction('the uncertainty from which an inspection is a candidate').default(0.3),
   anomalyBand: positive('how far from the threshold a normalized anomaly score still counts as uncertain').default(0.25),
   detectionBand: positive('how far above the score threshold a box still counts as uncertain').default(0.15),
-  randomShare: fraction('share of confident inspections picked at random').default(0.01),
+  /**
+   * How much spread in feature space counts against uncertainty when the
+   * model gives a feature vector: 0 is uncertainty sampling, 1 spread alone
+   * (see selectionValue).
+   */
+  diversity: fraction('weight of feature-space spread against uncertainty').default(0),
+  /**
+   * Drawn before the model's answer is looked at, so these picks (reason
+   * random_calibration) are an unbiased sample of what the station sees: the
+   * cloud can evaluate a model on them without the sampler's slant.
+   */
+  randomShare: fraction('share of inspections picked at random').default(0.01),
   samplesPerHour: wholeNumber(0, undefined, 'selections in any 60 minutes').default(120),
   bytesPerDay: wholeNumber(0, undefined, 'image bytes selected in any 24 hours').default(500_000_000),
   /** Keeps one flooding class (the verdict) from using the whole hourly budget. */
   perClassPerHour: wholeNumber(0, undefined, 'selections of one predicted class in any 60 minutes').default(40),
   duplicateDistance: wholeNumber(0, 64, 'differing hash bits up to which a selection is a near-duplicate').default(5),
-  duplicateMemory: wholeNumber(1, undefined, 'recent selections per station compared for near-duplicates').default(64),
+  duplicateMemory: wholeNumber(1, undefined, 'recent selections per station compared for near-duplicates and spread').default(64),
 });
 
 export type SamplingPolicy = z.output<typeof samplingPolicySchema>;

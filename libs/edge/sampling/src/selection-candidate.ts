@@ -36,4 +36,6 @@ export interface SelectionCandidate {
   imageHash: bigint;
   /** Detection models: the manifest's scoreThreshold, below which boxes are dropped. */
   detectionScoreThreshold?: number;
+  /** The pooled backbone features of the image, when the model outputs them; what spread is measured on. */
+  features?: Float32Array;
 }
