@@ -55,6 +55,17 @@ describe('readSampleUpload', () => {
     expect(sample).toMatchObject({ id: sent.sampleId, siteId: 'plant-7', unitSerial: 'SN-1', reason: 'margin', imageMediaType: 'image/jpeg' });
   });
 
+  it.each([
+    [SelectionReason.SELECTION_REASON_LEAST_CONFIDENCE, 'least_confidence'],
+    [SelectionReason.SELECTION_REASON_ENTROPY, 'entropy'],
+    [SelectionReason.SELECTION_REASON_DETECTION_NEAR_THRESHOLD, 'detection_near_threshold'],
+    // The sampler's fair random share: training runs may evaluate on these as an unbiased sample.
+    [SelectionReason.SELECTION_REASON_RANDOM_CALIBRATION, 'random_calibration'],
+  ])('keeps selection reason %i as %s, the name the sampler gave it', (reason, name) => {
+    const sample = readSampleUpload(TOPIC, Buffer.from(SampleUpload.encode(upload({ reason })).finish()), LIMITS, NOW);
+    expect(sample.reason).toBe(name);
+  });
+
   it('refuses a control character in any text field as invalid, by id, naming the field and where', () => {
     const control = fc.integer({ min: 0, max: 0x9f }).filter((code) => code < 0x20 || code >= 0x7f);
     fc.assert(
