@@ -8,7 +8,7 @@ describe('parseSamplingPolicy', () => {
       minUncertainty: 0.3,
       anomalyBand: 0.25,
       detectionBand: 0.15,
-      diversity: 0,
+      diversity: 0.3,
       randomShare: 0.01,
       samplesPerHour: 120,
       bytesPerDay: 500_000_000,
