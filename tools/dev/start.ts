@@ -90,6 +90,11 @@ const agent = launch('edge-agent', {
     GRPC_HOST: process.env.GRPC_HOST ?? '127.0.0.1',
     EXECUTION_PROVIDERS: process.env.EXECUTION_PROVIDERS ?? 'cpu',
     MODEL_MANIFEST: process.env.MODEL_MANIFEST ?? 'tools/demo/models/pcb-defects/manifest.json',
+    // The box's state lives under DATA_DIR with the cloud's: a fresh DATA_DIR is a fresh demo, and a box
+    // left from an earlier run (or another demo model) cannot keep serving its old model.
+    MODELS_DIR: process.env.MODELS_DIR ?? join(String(ready.dataDir), 'edge', 'models'),
+    OUTBOX_DIR: process.env.OUTBOX_DIR ?? join(String(ready.dataDir), 'edge', 'outbox'),
+    TENSORRT_ENGINE_CACHE_DIR: process.env.TENSORRT_ENGINE_CACHE_DIR ?? join(String(ready.dataDir), 'edge', 'engine-cache'),
     // A larger random share than the default 1% puts demo images in the
     // labeling queue within seconds, beside those the model is unsure of.
     SAMPLING_POLICY: process.env.SAMPLING_POLICY ?? '{"randomShare":0.2}',

@@ -52,13 +52,18 @@ describe('applyMigrations', () => {
       'model_aliases',
       'model_versions',
       'projects',
+      'promotion_events',
+      'promotions',
       'reviews',
       'rollout_devices',
       'rollout_events',
       'rollouts',
+      'sample_features',
       'samples',
       'sessions',
       'sites',
+      'training_policies',
+      'training_runs',
       'users',
     ]);
   });
