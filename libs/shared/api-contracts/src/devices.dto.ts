@@ -56,4 +56,7 @@ export const deviceSchema = z.object({
 export type DeviceDto = z.infer<typeof deviceSchema>;
 
 export const deviceListResponseSchema = z.object({ devices: z.array(deviceSchema) });
+
+/** `GET /api/fleet/devices?group=`: one group at most (a repeated parameter is refused, not passed on as a list). */
+export const deviceListQuerySchema = z.object({ group: z.string().max(64).optional() });
 export type DeviceListResponse = z.infer<typeof deviceListResponseSchema>;

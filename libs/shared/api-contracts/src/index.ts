@@ -1,4 +1,4 @@
-export { deviceListResponseSchema, deviceSchema, type DeviceDto, type DeviceListResponse } from './devices.dto';
+export { deviceListQuerySchema, deviceListResponseSchema, deviceSchema, type DeviceDto, type DeviceListResponse } from './devices.dto';
 export { apiErrorSchema, type ApiError } from './api-error.dto';
 export {
   ROLE_NAMES,

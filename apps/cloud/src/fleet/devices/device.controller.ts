@@ -1,7 +1,7 @@
-import { deviceListResponseSchema, type DeviceListResponse } from '@loupe/api-contracts';
+import { deviceListQuerySchema, deviceListResponseSchema, type DeviceListResponse } from '@loupe/api-contracts';
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { Allow } from '../../auth/roles';
-import { ApiRoute } from '../../http/api-route';
+import { ApiRoute, parseBody } from '../../http/api-route';
 import { DeviceService } from './device.service';
 
 @Controller('api/fleet/devices')
@@ -16,7 +16,8 @@ export class DeviceController {
       'wants it to run, what it reports running, and the statistics of its model. Query: group (only the devices enrolled in it).',
     response: deviceListResponseSchema,
   })
-  async list(@Query('group') group?: string): Promise<DeviceListResponse> {
+  async list(@Query() query: unknown): Promise<DeviceListResponse> {
+    const { group } = parseBody(deviceListQuerySchema, query);
     return deviceListResponseSchema.parse({ devices: await this.devices.list(group || undefined) });
   }
 }
