@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BackboneManifest, parseBackboneManifest } from '@loupe/inference';
+import { seededRandom } from '../gaussian-blobs.fixture';
 import type { LinearHead } from '../linear-head';
 
 const workspace = join(import.meta.dirname, '..', '..', '..', '..', '..');
@@ -22,25 +23,13 @@ export async function demoImages(count: number): Promise<{ path: string; bytes: 
   return Promise.all(names.map(async (name) => ({ path: join(DEMO_IMAGES, name), bytes: await readFile(join(DEMO_IMAGES, name)) })));
 }
 
-/** mulberry32: a small seeded generator, so a failing head can be rebuilt. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A head with random weights and a standardisation that matters: means
  * near the features' own scale, scales from 0.5 to 2, a temperature other
  * than 1, and logits spread enough that no probability saturates.
  */
 export function randomHead(options: { classes: string[]; dimension: number; featureOutput: string; seed: number; temperature?: number }): LinearHead {
-  const random = seeded(options.seed);
+  const random = seededRandom(options.seed);
   const { dimension } = options;
   const classes = options.classes.length;
   const fill = (length: number, from: number, to: number) => Float32Array.from({ length }, () => from + (to - from) * random());
